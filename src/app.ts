@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
+import type { AuthzContext } from './authz/context.ts';
+import { SettingsCache } from './authz/settings-cache.ts';
+import type { Config } from './config/config.ts';
+import { type Clock, systemClock } from './core/clock.ts';
+import { Argon2Hasher, type PasswordHasher } from './core/password-hash.ts';
+import { createLogger } from './http/logger.ts';
+import { buildServer } from './http/server.ts';
+import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
+import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+
+export interface App {
+  server: FastifyInstance;
+  store: Store;
+  ctx: AuthzContext;
+  logger: Logger;
+  bootstrap: BootstrapResult;
+  /** Stops accepting connections, lets in-flight requests finish, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  clock?: Clock;
+  hasher?: PasswordHasher;
+  logDestination?: DestinationStream;
+}
+
+/** Wires a complete Portcullis instance from its configuration: store, migrations, first-run setup, HTTP. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = createLogger(config.logLevel, overrides.logDestination);
+  const clock = overrides.clock ?? systemClock;
+  const hasher = overrides.hasher ?? new Argon2Hasher(config.argon2);
+  const store = await openStore(config);
+  try {
+    await store.migrate();
+    const setup = await bootstrap(store, hasher, clock, config.adminPassword);
+    const ctx: AuthzContext = {
+      store,
+      hasher,
+      clock,
+      settings: new SettingsCache(store, clock, config.settingsMaxAge),
+      issuer: config.issuer,
+    };
+    const server = await buildServer({
+      ctx,
+      logger,
+      trustedProxies: config.trustedProxies,
+      https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+    });
+    return {
+      server,
+      store,
+      ctx,
+      logger,
+      bootstrap: setup,
+      async close() {
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,92 @@
+import { InvalidClient, InvalidRequest } from '../core/errors.ts';
+import type { Client } from '../core/model.ts';
+import { hashSecret, secretMatches } from '../core/secrets.ts';
+import type { Store } from '../store/store.ts';
+import type { OAuthRequest } from './oauth-request.ts';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ClientCredentials {
+  method: ClientAuthMethod;
+  clientId: string;
+  secret: string | undefined;
+}
+
+/** A hash no secret can match; compared against when the client is unknown, to keep timing flat. */
+const UNMATCHABLE = hashSecret('portcullis: no client has this secret');
+
+function decodeBasicPart(part: string): string {
+  // RFC 6749 §2.3.1: the id and the secret are form-urlencoded before Basic encoding.
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    throw new InvalidClient('malformed Basic credentials', { 'WWW-Authenticate': 'Basic realm="portcullis"' });
+  }
+}
+
+function readBasic(header: string): { clientId: string; secret: string } | undefined {
+  const match = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { clientId: decodeBasicPart(decoded.slice(0, colon)), secret: decodeBasicPart(decoded.slice(colon + 1)) };
+}
+
+/**
+ * Reads the client's credentials from the request (RFC 6749 §2.3.1): HTTP Basic or the body,
+ * never both. Does NOT check them; see `authenticateClient`.
+ */
+export function readClientCredentials(request: OAuthRequest): ClientCredentials {
+  const body = request.params;
+  const header = request.authorization;
+  if (header !== undefined && /^Basic\b/i.test(header)) {
+    if (body.client_secret !== undefined) {
+      throw new InvalidRequest('use one client authentication method, not both');
+    }
+    const basic = readBasic(header);
+    if (!basic) throw new InvalidClient('malformed Basic credentials', { 'WWW-Authenticate': 'Basic realm="portcullis"' });
+    if (body.client_id !== undefined && body.client_id !== basic.clientId) {
+      throw new InvalidRequest('client_id in the body differs from the Basic credentials');
+    }
+    return { method: 'client_secret_basic', ...basic };
+  }
+  if (body.client_id === undefined || body.client_id === '') {
+    throw new InvalidClient('client authentication is required');
+  }
+  if (body.client_secret !== undefined) {
+    return { method: 'client_secret_post', clientId: body.client_id, secret: body.client_secret };
+  }
+  return { method: 'none', clientId: body.client_id, secret: undefined };
+}
+
+/**
+ * Authenticates a client: it must exist, be enabled, and prove its secret if confidential (compared
+ * in constant time; an unknown client costs the same comparison). A public client proves nothing
+ * but must not present a secret. Every failure is the same `401 invalid_client`, with
+ * `WWW-Authenticate: Basic` when Basic was used (RFC 6749 §5.2).
+ */
+export async function authenticateClient(store: Store, credentials: ClientCredentials): Promise<Client> {
+  const client = await store.findClient(credentials.clientId);
+  const presented = credentials.secret ?? '';
+  const secretOk = secretMatches(presented, client?.secretHash ?? UNMATCHABLE);
+  const ok =
+    client !== undefined &&
+    client.enabled &&
+    (client.type === 'confidential' ? credentials.secret !== undefined && secretOk : presented === '');
+  if (!ok) {
+    const headers: Record<string, string> =
+      credentials.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="portcullis"' } : {};
+    throw new InvalidClient('client authentication failed', headers);
+  }
+  return client;
+}
+
+/** Introspection is for confidential clients only (RFC 7662 §2.1: the endpoint must be protected). */
+export function requireConfidential(client: Client, credentials: ClientCredentials): void {
+  if (client.type !== 'confidential') {
+    const headers: Record<string, string> =
+      credentials.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="portcullis"' } : {};
+    throw new InvalidClient('this endpoint requires a confidential client', headers);
+  }
+}

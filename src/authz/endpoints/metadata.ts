@@ -1,0 +1,23 @@
+import type { AuthzContext } from '../context.ts';
+import { supportedGrantTypes } from './token.ts';
+
+/**
+ * Authorization server metadata.
+ * @see RFC 8414 §2
+ */
+export async function metadataEndpoint(ctx: AuthzContext): Promise<Record<string, unknown>> {
+  const base = ctx.issuer.replace(/\/$/, '');
+  const scopes = await ctx.store.listScopes();
+  return {
+    issuer: ctx.issuer,
+    token_endpoint: `${base}/oauth/token`,
+    introspection_endpoint: `${base}/oauth/introspect`,
+    revocation_endpoint: `${base}/oauth/revoke`,
+    grant_types_supported: supportedGrantTypes,
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    scopes_supported: scopes.map((scope) => scope.name),
+  };
+}

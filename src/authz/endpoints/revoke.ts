@@ -1,0 +1,25 @@
+import { InvalidRequest } from '../../core/errors.ts';
+import { hashSecret } from '../../core/secrets.ts';
+import { authenticateClient, readClientCredentials } from '../client-auth.ts';
+import type { AuthzContext } from '../context.ts';
+import type { OAuthRequest } from '../oauth-request.ts';
+import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
+
+/**
+ * The revocation endpoint. Revoking either token of a grant revokes its whole family, so an access
+ * token takes its refresh token with it and the reverse (RFC 7009 §2.1). An unknown or already
+ * dead token is answered 200, as the RFC says, since the client's goal is met. A token issued to
+ * another client is refused and left alone.
+ * @see RFC 7009 §2
+ */
+export async function revocationEndpoint(ctx: AuthzContext, request: OAuthRequest): Promise<void> {
+  checkForm(request);
+  await checkHttps(ctx, request);
+  checkRequired(request, ['token']);
+  const client = await authenticateClient(ctx.store, readClientCredentials(request));
+
+  const token = await ctx.store.findToken(hashSecret(request.params.token!));
+  if (!token) return;
+  if (token.clientId !== client.id) throw new InvalidRequest('the token was not issued to this client');
+  await ctx.store.revokeFamily(token.familyId, ctx.clock.nowSeconds());
+}

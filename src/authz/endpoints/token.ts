@@ -1,0 +1,46 @@
+import { UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
+import type { Client } from '../../core/model.ts';
+import { authenticateClient, readClientCredentials } from '../client-auth.ts';
+import type { AuthzContext } from '../context.ts';
+import { clientCredentialsGrant } from '../grants/client-credentials.ts';
+import type { Grant } from '../grants/grant.ts';
+import { passwordGrant } from '../grants/password.ts';
+import { refreshTokenGrant } from '../grants/refresh-token.ts';
+import type { TokenResponse } from '../issue-tokens.ts';
+import type { OAuthRequest } from '../oauth-request.ts';
+import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
+
+const grants = new Map<string, Grant>(
+  [passwordGrant, refreshTokenGrant, clientCredentialsGrant].map((grant) => [grant.grantType, grant]),
+);
+
+export const supportedGrantTypes = [...grants.keys()];
+
+function findGrant(request: OAuthRequest): Grant {
+  const grant = grants.get(request.params.grant_type!);
+  if (!grant) throw new UnsupportedGrantType(`grant_type ${request.params.grant_type} is not supported`);
+  return grant;
+}
+
+function checkGrantAllowed(client: Client, grant: Grant): void {
+  if (!client.grants.includes(grant.grantType) || (grant.confidentialOnly && client.type !== 'confidential')) {
+    throw new UnauthorizedClient(`this client may not use the ${grant.grantType} grant`);
+  }
+}
+
+/**
+ * The token endpoint. The checks run in SPEC §2's order, and the order is the security: the
+ * client and its right to the grant are settled before any grant handler touches a password.
+ * @see RFC 6749 §3.2, §4.3, §4.4, §6
+ */
+export async function tokenEndpoint(ctx: AuthzContext, request: OAuthRequest): Promise<TokenResponse> {
+  checkForm(request);
+  checkRequired(request, ['grant_type']);
+  await checkHttps(ctx, request);
+  const grant = findGrant(request);
+  checkRequired(request, grant.parameters);
+  const client = await authenticateClient(ctx.store, readClientCredentials(request));
+  checkGrantAllowed(client, grant);
+  return grant.handler(ctx, request, client);
+}
+

@@ -1,0 +1,27 @@
+import { InvalidRequest } from '../core/errors.ts';
+import type { AuthzContext } from './context.ts';
+import { isLoopback, type OAuthRequest } from './oauth-request.ts';
+
+/** RFC 6749 §3.2: a form-encoded POST, no parameter repeated. */
+export function checkForm(request: OAuthRequest): void {
+  if (request.formError !== undefined) throw new InvalidRequest(request.formError);
+  if (request.repeated.length > 0) {
+    throw new InvalidRequest(`parameter ${request.repeated[0]} must not be repeated`);
+  }
+}
+
+/** Parameters every request to this endpoint must carry (missing or empty → `invalid_request`). */
+export function checkRequired(request: OAuthRequest, names: readonly string[]): void {
+  for (const name of names) {
+    if (request.params[name] === undefined) throw new InvalidRequest(`missing parameter ${name}`);
+  }
+}
+
+/**
+ * Require-HTTPS (SPEC §4, Integration Server's "Require HTTPS"): plain HTTP is refused unless the
+ * client is on a loopback address. RFC 6749 §3.2 requires TLS at the token endpoint.
+ */
+export async function checkHttps(ctx: AuthzContext, request: OAuthRequest): Promise<void> {
+  if (request.secure || isLoopback(request.ip)) return;
+  if ((await ctx.settings.get()).requireHttps) throw new InvalidRequest('HTTPS is required');
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { createApp } from '../../app.ts';
+import { loadConfig } from '../../config/config.ts';
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the authorization server')
+    .option('--port <port>', 'TCP port (default 5555)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--config <file>', 'configuration file (default ./portcullis.yaml when present)')
+    .option('--db <path>', 'SQLite database file (default ./data/portcullis.db)')
+    .option('--database-url <url>', 'PostgreSQL URL')
+    .option('--issuer <url>', 'issuer URL published in the metadata')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'and this private key (PEM)')
+    .option('--trusted-proxies <list>', 'reverse proxies whose X-Forwarded-* headers are believed (IPs or CIDRs)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .action(async (options) => {
+      const config = loadConfig(options);
+      const app = await createApp(config);
+      if (app.bootstrap.generatedPassword !== undefined) {
+        // Written straight to the terminal, once, never through the logger.
+        process.stdout.write(
+          `\nCreated the administrator account.\n  username: Administrator\n  password: ${app.bootstrap.generatedPassword}\n` +
+            'This password is shown only now. Set PORTCULLIS_ADMIN_PASSWORD before the first start to choose it.\n\n',
+        );
+      }
+      const shutdown = async (signal: string) => {
+        app.logger.info({ signal }, 'shutting down');
+        await app.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      await app.server.listen({ port: config.port, host: config.host });
+      app.logger.info({ issuer: config.issuer, store: app.store.kind }, 'portcullis is ready');
+    });
+}

@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors.ts';
+import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
+import { readPasswordFromStdin, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+
+async function passwordFrom(options: { passwordStdin?: boolean }): Promise<string> {
+  if (!options.passwordStdin) throw new UserError('give the password on standard input with --password-stdin');
+  return readPasswordFromStdin();
+}
+
+export function userCommand(program: Command): void {
+  const user = program.command('user').description('manage resource owners (users)');
+
+  withDataOptions(
+    user
+      .command('create')
+      .description('create a user')
+      .requiredOption('--username <name>', 'username')
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--groups <list>', 'groups, comma-separated'),
+  ).action(async (options) =>
+    withStore(options, async (cli) => {
+      const password = await passwordFrom(options);
+      const created = await createUser(cli.store, cli.hasher, cli.clock, {
+        username: options.username,
+        password,
+        groups: splitCsv(options.groups),
+      });
+      cli.print(describeUser(created), `created user ${created.username}`);
+    }),
+  );
+
+  withDataOptions(
+    user
+      .command('passwd')
+      .description('set a user\'s password; all their tokens end')
+      .requiredOption('--username <name>', 'username')
+      .option('--password-stdin', 'read the password from standard input'),
+  ).action(async (options) =>
+    withStore(options, async (cli) => {
+      const password = await passwordFrom(options);
+      await setPassword(cli.store, cli.hasher, cli.clock, options.username, password);
+      cli.print({ username: options.username, password_changed: true }, `changed the password of ${options.username}`);
+    }),
+  );
+
+  withDataOptions(user.command('list').description('list users')).action(async (options) =>
+    withStore(options, async (cli) => {
+      const rows = (await cli.store.listUsers()).map(describeUser);
+      cli.print(rows, table(rows, ['username', 'groups', 'enabled']));
+    }),
+  );
+
+  withDataOptions(
+    user
+      .command('groups')
+      .description('set the groups of a user')
+      .requiredOption('--username <name>', 'username')
+      .requiredOption('--groups <list>', 'groups, comma-separated (empty for none)'),
+  ).action(async (options) =>
+    withStore(options, async (cli) => {
+      await setUserGroups(cli.store, options.username, splitCsv(options.groups) ?? []);
+      cli.print({ username: options.username, groups: splitCsv(options.groups) }, `set the groups of ${options.username}`);
+    }),
+  );
+
+  for (const [name, enabled] of [['enable', true], ['disable', false]] as const) {
+    withDataOptions(
+      user
+        .command(name)
+        .description(enabled ? 'enable a user' : 'disable a user; all their tokens end')
+        .requiredOption('--username <name>', 'username'),
+    ).action(async (options) =>
+      withStore(options, async (cli) => {
+        await setUserEnabled(cli.store, cli.clock, options.username, enabled);
+        cli.print({ username: options.username, enabled }, `${name}d user ${options.username}`);
+      }),
+    );
+  }
+
+  withDataOptions(
+    user.command('delete').description('delete a user; all their tokens end').requiredOption('--username <name>', 'username'),
+  ).action(async (options) =>
+    withStore(options, async (cli) => {
+      await deleteUser(cli.store, cli.clock, options.username);
+      cli.print({ username: options.username, deleted: true }, `deleted user ${options.username}`);
+    }),
+  );
+}

@@ -1,0 +1,199 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../core/errors.ts';
+import { type Argon2Params, MIN_ARGON2 } from '../core/password-hash.ts';
+
+/** The process-level configuration: how this instance runs. OAuth settings live in the database. */
+export interface Config {
+  port: number;
+  host: string;
+  /** SQLite file, used unless `databaseUrl` is set. */
+  db: string;
+  databaseUrl: string | undefined;
+  /** RFC 8414 issuer; defaults to the listen address. */
+  issuer: string;
+  logLevel: string;
+  trustedProxies: string[];
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  argon2: Argon2Params;
+  /** Seconds a changed global setting may take to reach a running instance. */
+  settingsMaxAge: number;
+  adminPassword: string | undefined;
+}
+
+/** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
+const SETTINGS = {
+  port: { yaml: 'port', env: 'PORTCULLIS_PORT' },
+  host: { yaml: 'host', env: 'PORTCULLIS_HOST' },
+  db: { yaml: 'db', env: 'PORTCULLIS_DB' },
+  databaseUrl: { yaml: 'database_url', env: 'PORTCULLIS_DATABASE_URL' },
+  issuer: { yaml: 'issuer', env: 'PORTCULLIS_ISSUER' },
+  logLevel: { yaml: 'log_level', env: 'PORTCULLIS_LOG_LEVEL' },
+  trustedProxies: { yaml: 'trusted_proxies', env: 'PORTCULLIS_TRUSTED_PROXIES' },
+  tlsCert: { yaml: 'tls_cert', env: 'PORTCULLIS_TLS_CERT' },
+  tlsKey: { yaml: 'tls_key', env: 'PORTCULLIS_TLS_KEY' },
+  argon2MemoryCost: { yaml: 'argon2.memory_cost', env: 'PORTCULLIS_ARGON2_MEMORY_COST' },
+  argon2TimeCost: { yaml: 'argon2.time_cost', env: 'PORTCULLIS_ARGON2_TIME_COST' },
+  argon2Parallelism: { yaml: 'argon2.parallelism', env: 'PORTCULLIS_ARGON2_PARALLELISM' },
+  settingsMaxAge: { yaml: 'settings_max_age', env: 'PORTCULLIS_SETTINGS_MAX_AGE' },
+} as const;
+
+type SettingName = keyof typeof SETTINGS;
+type RawValue = string | number | boolean | string[] | undefined;
+
+export const DEFAULT_CONFIG_FILE = 'portcullis.yaml';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readYaml(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(`config file ${path} cannot be read`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (document === null || document === undefined) return {};
+  if (typeof document !== 'object' || Array.isArray(document)) throw new ConfigError(`config file ${path} must be a mapping`);
+  return document as Record<string, unknown>;
+}
+
+function flatten(document: Record<string, unknown>, prefix = ''): Map<string, unknown> {
+  const flat = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(document)) {
+    const path = prefix + key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, innerValue] of flatten(value as Record<string, unknown>, `${path}.`)) flat.set(inner, innerValue);
+    } else {
+      flat.set(path, value);
+    }
+  }
+  return flat;
+}
+
+function integer(name: string, value: RawValue, min: number, max: number): number {
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return number;
+}
+
+function text(name: string, value: RawValue): string {
+  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(`${name} must be a string`);
+  return String(value);
+}
+
+function list(name: string, value: RawValue): string[] {
+  if (value === undefined) return [];
+  const items = Array.isArray(value) ? value : text(name, value).split(',');
+  return items.map((item) => String(item).trim()).filter((item) => item !== '');
+}
+
+function checkProxy(name: string, entry: string): void {
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  const maxBits = family === 6 ? 128 : 32;
+  const named = ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+  if (named) return;
+  if (family === 0 || extra !== undefined || (bits !== undefined && !(Number.isInteger(Number(bits)) && Number(bits) >= 0 && Number(bits) <= maxBits))) {
+    throw new ConfigError(`${name}: "${entry}" is not an IP address, a CIDR range, or loopback/linklocal/uniquelocal`);
+  }
+}
+
+/**
+ * Builds the configuration once at start-up: flags over environment over the config file over
+ * defaults. Any invalid value stops start-up with one `ConfigError` naming the setting.
+ */
+export function loadConfig(
+  flags: Partial<Record<SettingName | 'config', RawValue>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const explicitFile = flags.config ?? env.PORTCULLIS_CONFIG;
+  const file = explicitFile !== undefined ? String(explicitFile) : existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
+  const yaml = file ? flatten(readYaml(file)) : new Map<string, unknown>();
+  const known = new Set<string>(Object.values(SETTINGS).map((setting) => setting.yaml));
+  for (const key of yaml.keys()) {
+    if (!known.has(key)) throw new ConfigError(`${file}: unknown setting ${key}`);
+  }
+
+  const pick = (name: SettingName): [string, RawValue] => {
+    const { yaml: yamlKey, env: envName } = SETTINGS[name];
+    if (flags[name] !== undefined) return [`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, flags[name]];
+    if (env[envName] !== undefined && env[envName] !== '') return [envName, env[envName]];
+    if (yaml.has(yamlKey)) return [`${file}: ${yamlKey}`, yaml.get(yamlKey) as RawValue];
+    return [yamlKey, undefined];
+  };
+  const value = <T>(name: SettingName, fallback: T, convert: (label: string, raw: RawValue) => T): T => {
+    const [label, raw] = pick(name);
+    return raw === undefined ? fallback : convert(label, raw);
+  };
+
+  const port = value('port', 5555, (label, raw) => integer(label, raw, 0, 65535));
+  const host = value('host', '127.0.0.1', text);
+  const logLevel = value('logLevel', 'info', (label, raw) => {
+    const level = text(label, raw);
+    if (!LOG_LEVELS.includes(level)) throw new ConfigError(`${label} must be one of ${LOG_LEVELS.join(', ')}`);
+    return level;
+  });
+  const databaseUrl = value<string | undefined>('databaseUrl', undefined, (label, raw) => {
+    const url = text(label, raw);
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError(`${label} must be a postgres:// URL`);
+    return url;
+  });
+  const trustedProxies = value('trustedProxies', [] as string[], (label, raw) => {
+    const entries = list(label, raw);
+    for (const entry of entries) checkProxy(label, entry);
+    return entries;
+  });
+  const tlsCert = value<string | undefined>('tlsCert', undefined, text);
+  const tlsKey = value<string | undefined>('tlsKey', undefined, text);
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new ConfigError('tls_cert and tls_key must be set together');
+  }
+  for (const [label, path] of [['tls_cert', tlsCert], ['tls_key', tlsKey]] as const) {
+    if (path !== undefined && !existsSync(path)) throw new ConfigError(`${label}: file ${path} does not exist`);
+  }
+  const issuer = value('issuer', `${tlsCert ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`, (label, raw) => {
+    const url = text(label, raw);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`${label} must be an absolute URL`);
+    }
+    // RFC 8414 §2: an https URL with no query or fragment (http is tolerated for development).
+    if (!['https:', 'http:'].includes(parsed.protocol) || parsed.search || parsed.hash) {
+      throw new ConfigError(`${label} must be an http(s) URL without query or fragment`);
+    }
+    return url.replace(/\/$/, '');
+  });
+  const argon2: Argon2Params = {
+    memoryCost: value('argon2MemoryCost', MIN_ARGON2.memoryCost, (label, raw) => integer(label, raw, MIN_ARGON2.memoryCost, 4_194_304)),
+    timeCost: value('argon2TimeCost', MIN_ARGON2.timeCost, (label, raw) => integer(label, raw, MIN_ARGON2.timeCost, 100)),
+    parallelism: value('argon2Parallelism', MIN_ARGON2.parallelism, (label, raw) => integer(label, raw, MIN_ARGON2.parallelism, 64)),
+  };
+  const settingsMaxAge = value('settingsMaxAge', 5, (label, raw) => integer(label, raw, 0, 3600));
+  const db = value('db', './data/portcullis.db', text);
+
+  return {
+    port,
+    host,
+    db,
+    databaseUrl,
+    issuer,
+    logLevel,
+    trustedProxies,
+    tlsCert,
+    tlsKey,
+    argon2,
+    settingsMaxAge,
+    adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
+  };
+}

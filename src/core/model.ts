@@ -1,0 +1,100 @@
+/** The domain records of SPEC §1, as the core sees them (camelCase; the wire uses snake_case). */
+
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+export type ClientType = 'confidential' | 'public';
+
+/** `global` follows the server-wide setting; `never` issues non-expiring access tokens. */
+export type AccessTokenTtl = 'global' | 'never' | number;
+
+export interface Client {
+  id: string;
+  name: string;
+  version: string;
+  description: string;
+  type: ClientType;
+  /** SHA-256 of the secret (confidential clients); never the secret itself. */
+  secretHash: string | null;
+  grants: GrantType[];
+  scopes: string[];
+  accessTokenTtl: AccessTokenTtl;
+  /** Refreshes allowed per token family; `null` is unlimited, 0 means no refresh token. */
+  refreshLimit: number | null;
+  /** Seconds a refresh token lives. */
+  refreshTokenTtl: number;
+  enabled: boolean;
+  /** May introspect any client's tokens (a resource server). */
+  introspect: boolean;
+  /** Username whose ACL rights a `client_credentials` token carries. */
+  serviceUser: string | null;
+  createdAt: number;
+}
+
+export interface User {
+  username: string;
+  passwordHash: string;
+  groups: string[];
+  enabled: boolean;
+  createdAt: number;
+}
+
+export interface Scope {
+  name: string;
+  description: string;
+  resources: string[];
+}
+
+export interface Settings {
+  /** Default access-token lifetime in seconds, or `never`. */
+  accessTokenTtl: number | 'never';
+  /** Refuse plain HTTP at the OAuth endpoints (loopback counts as secure). */
+  requireHttps: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = { accessTokenTtl: 3600, requireHttps: true };
+
+export const DEFAULT_REFRESH_TOKEN_TTL = 30 * 24 * 3600;
+
+export const ADMIN_GROUP = 'Administrators';
+export const ADMIN_USER = 'Administrator';
+
+export type TokenKind = 'access' | 'refresh';
+
+/** One grant and everything issued from it: revoking the family ends all of them. */
+export interface TokenFamily {
+  id: string;
+  clientId: string;
+  /** The resource owner; `null` for `client_credentials`. */
+  username: string | null;
+  /** The scope granted originally; a refresh may narrow it, never widen it. */
+  scope: string[];
+  refreshCount: number;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface TokenRecord {
+  hash: string;
+  kind: TokenKind;
+  familyId: string;
+  clientId: string;
+  username: string | null;
+  scope: string[];
+  issuedAt: number;
+  /** `null` never expires. */
+  expiresAt: number | null;
+  revokedAt: number | null;
+  /** Refresh tokens only: when it was exchanged for a new one. */
+  rotatedAt: number | null;
+}
+
+/** A token together with the state that decides whether it is live. */
+export interface TokenView extends TokenRecord {
+  familyRevokedAt: number | null;
+  clientEnabled: boolean;
+  /** `null` when the token has no resource owner. */
+  userEnabled: boolean | null;
+}
+
+export type TokenState = 'active' | 'expired' | 'revoked' | 'rotated';

@@ -1,0 +1,40 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+
+/**
+ * A new bearer credential (access token, refresh token, client secret): 256 random bits, base64url.
+ * @see SPEC §1 "token"
+ */
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function generateClientId(): string {
+  return randomUUID();
+}
+
+/**
+ * The stored form of a generated credential. One SHA-256 is enough for 256-bit random values
+ * (nothing to brute-force); argon2 is for human passwords only.
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+}
+
+/** Compares two strings in time that depends only on their lengths. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  if (left.length !== right.length) {
+    timingSafeEqual(left, left);
+    return false;
+  }
+  return timingSafeEqual(left, right);
+}
+
+/**
+ * Checks a presented secret against a stored hash. Hashing first makes both sides the same
+ * length, so the comparison is constant-time whatever was presented.
+ */
+export function secretMatches(presented: string, storedHash: string): boolean {
+  return constantTimeEqual(hashSecret(presented), storedHash);
+}

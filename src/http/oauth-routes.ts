@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidRequest } from '../core/errors.ts';
+import type { AuthzContext } from '../authz/context.ts';
+import { introspectionEndpoint } from '../authz/endpoints/introspect.ts';
+import { metadataEndpoint } from '../authz/endpoints/metadata.ts';
+import { revocationEndpoint } from '../authz/endpoints/revoke.ts';
+import { tokenEndpoint } from '../authz/endpoints/token.ts';
+import { type OAuthRequest, type ParsedForm, parseForm } from '../authz/oauth-request.ts';
+
+/** OAuth endpoints take small forms; anything larger is an attack or a mistake. */
+const FORM_BODY_LIMIT = 16 * 1024;
+
+type Body = ParsedForm | { unsupported: true } | undefined;
+
+function toOAuthRequest(request: FastifyRequest): OAuthRequest {
+  const body = request.body as Body;
+  const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.ip };
+  if (body === undefined || 'unsupported' in body) {
+    return { ...base, formError: 'the body must be application/x-www-form-urlencoded', params: {}, repeated: [] };
+  }
+  return { ...base, params: body.params, repeated: body.repeated };
+}
+
+const endpoints = {
+  token: { paths: ['/oauth/token', '/invoke/pub.oauth/getToken'], run: tokenEndpoint },
+  introspect: { paths: ['/oauth/introspect', '/invoke/pub.oauth/introspectToken'], run: introspectionEndpoint },
+  revoke: {
+    paths: ['/oauth/revoke', '/invoke/pub.oauth/revokeToken'],
+    run: async (ctx: AuthzContext, request: OAuthRequest) => {
+      await revocationEndpoint(ctx, request);
+      return {};
+    },
+  },
+};
+
+/**
+ * The authorization server's endpoints (RFC 6749, 7662, 7009, 8414) and their Integration Server
+ * aliases, in their own encapsulated context with a strict form parser.
+ */
+export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzContext }): Promise<void> {
+  const { ctx } = options;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (_request, body, done) => done(null, parseForm(body as string)),
+  );
+  // Any other media type reaches the endpoint, which answers with an OAuth error, not a bare 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) =>
+    done(null, { unsupported: true }),
+  );
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    reply.header('Pragma', 'no-cache');
+  });
+
+  for (const endpoint of Object.values(endpoints)) {
+    for (const path of endpoint.paths) {
+      app.post(path, async (request) => endpoint.run(ctx, toOAuthRequest(request)));
+      app.route({
+        method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+        url: path,
+        handler: async (_request, reply) => {
+          reply.header('Allow', 'POST');
+          throw new InvalidRequest('use POST');
+        },
+      });
+    }
+  }
+
+  app.get('/.well-known/oauth-authorization-server', async () => metadataEndpoint(ctx));
+}

@@ -1,0 +1,256 @@
+import { parse as parseYaml } from 'yaml';
+import type { Clock } from '../core/clock.ts';
+import { UserError } from '../core/errors.ts';
+import type { Settings } from '../core/model.ts';
+import type { PasswordHasher } from '../core/password-hash.ts';
+import { hashSecret } from '../core/secrets.ts';
+import type { ClientPatch, Store } from '../store/store.ts';
+import { parseAccessTtl, parseCount, parseGrants, registerClient, updateClient } from './clients.ts';
+import { createGroup } from './groups.ts';
+import { saveScope } from './scopes.ts';
+import { createUser, setUserEnabled, setUserGroups } from './users.ts';
+
+/**
+ * The declarative setup file of `portcullis apply -f`. Keys are snake_case, as on the wire.
+ * Applying is idempotent: existing records are updated, missing ones created, nothing is deleted.
+ * Passwords and secrets never sit in the file: they come from environment variables it names,
+ * or as hashes imported from another system.
+ */
+type Doc = Record<string, unknown>;
+
+export interface ApplyResult {
+  changes: string[];
+  /** Secrets generated for new confidential clients, shown once. */
+  secrets: { name: string; version: string; client_id: string; client_secret: string }[];
+}
+
+class Reader {
+  constructor(
+    private readonly doc: Doc,
+    private readonly path: string,
+    allowed: string[],
+  ) {
+    for (const key of Object.keys(doc)) {
+      if (!allowed.includes(key)) throw new UserError(`${path}: unknown key ${key}`);
+    }
+  }
+
+  private at(key: string): string {
+    return `${this.path}.${key}`;
+  }
+
+  has(key: string): boolean {
+    return this.doc[key] !== undefined && this.doc[key] !== null;
+  }
+
+  string(key: string, required = false): string | undefined {
+    const value = this.doc[key];
+    if (value === undefined || value === null) {
+      if (required) throw new UserError(`${this.at(key)} is required`);
+      return undefined;
+    }
+    if (typeof value !== 'string' && typeof value !== 'number') throw new UserError(`${this.at(key)} must be a string`);
+    return String(value);
+  }
+
+  boolean(key: string): boolean | undefined {
+    const value = this.doc[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'boolean') throw new UserError(`${this.at(key)} must be true or false`);
+    return value;
+  }
+
+  strings(key: string): string[] | undefined {
+    const value = this.doc[key];
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+      throw new UserError(`${this.at(key)} must be a list of strings`);
+    }
+    return value as string[];
+  }
+
+  secretFromEnv(key: string, env: NodeJS.ProcessEnv): string | undefined {
+    const name = this.string(key);
+    if (name === undefined) return undefined;
+    const value = env[name];
+    if (value === undefined || value === '') throw new UserError(`${this.at(key)}: environment variable ${name} is not set`);
+    return value;
+  }
+
+  wrap<T>(label: string, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof UserError) throw new UserError(`${this.path}${label}: ${error.message}`);
+      throw error;
+    }
+  }
+}
+
+function items(doc: Doc, key: string): Doc[] {
+  const value = doc[key];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((item) => item === null || typeof item !== 'object' || Array.isArray(item))) {
+    throw new UserError(`${key} must be a list of mappings`);
+  }
+  return value as Doc[];
+}
+
+async function labelled<T>(label: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`${label}: ${error.message}`, error.status);
+    throw error;
+  }
+}
+
+/** Parses a setup document; throws a `UserError` naming the first thing wrong. */
+export function parseSetup(text: string): Doc {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new UserError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError('the setup file must be a mapping');
+  new Reader(doc as Doc, 'setup', ['settings', 'groups', 'scopes', 'users', 'clients']);
+  return doc as Doc;
+}
+
+/** Applies a setup document in dependency order: settings, groups, scopes, users, clients. */
+export async function applySetup(
+  store: Store,
+  hasher: PasswordHasher,
+  clock: Clock,
+  doc: Doc,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ApplyResult> {
+  const result: ApplyResult = { changes: [], secrets: [] };
+
+  if (doc.settings !== undefined && doc.settings !== null) {
+    if (typeof doc.settings !== 'object' || Array.isArray(doc.settings)) throw new UserError('settings must be a mapping');
+    const settings = new Reader(doc.settings as Doc, 'settings', ['access_token_ttl', 'require_https']);
+    const patch: Partial<Settings> = {};
+    const ttl = settings.string('access_token_ttl');
+    if (ttl !== undefined) {
+      patch.accessTokenTtl = ttl === 'never' ? 'never' : settings.wrap('.access_token_ttl', () => parseCount('access_token_ttl', ttl, 1));
+    }
+    const requireHttps = settings.boolean('require_https');
+    if (requireHttps !== undefined) patch.requireHttps = requireHttps;
+    await store.updateSettings(patch);
+    result.changes.push('settings updated');
+  }
+
+  const existingGroups = new Set(await store.listGroups());
+  const groups = doc.groups === undefined || doc.groups === null ? [] : doc.groups;
+  if (!Array.isArray(groups) || groups.some((group) => typeof group !== 'string')) throw new UserError('groups must be a list of names');
+  for (const group of groups as string[]) {
+    if (existingGroups.has(group)) continue;
+    await labelled(`groups: ${group}`, () => createGroup(store, group));
+    result.changes.push(`group ${group} created`);
+  }
+
+  for (const [index, item] of items(doc, 'scopes').entries()) {
+    const scope = new Reader(item, `scopes[${index}]`, ['name', 'description', 'resources']);
+    const name = scope.string('name', true)!;
+    await labelled(`scopes[${index}] (${name})`, () =>
+      saveScope(store, { name, description: scope.string('description') ?? '', resources: scope.strings('resources') ?? [] }),
+    );
+    result.changes.push(`scope ${name} saved`);
+  }
+
+  for (const [index, item] of items(doc, 'users').entries()) {
+    const user = new Reader(item, `users[${index}]`, ['username', 'password_env', 'password_hash', 'groups', 'enabled']);
+    const username = user.string('username', true)!;
+    const label = `users[${index}] (${username})`;
+    const existing = await store.findUser(username);
+    const groupList = user.strings('groups');
+    const enabled = user.boolean('enabled');
+    if (!existing) {
+      const password = user.secretFromEnv('password_env', env);
+      const passwordHash = user.string('password_hash');
+      if ((password === undefined) === (passwordHash === undefined)) {
+        throw new UserError(`${label}: a new user needs exactly one of password_env or password_hash`);
+      }
+      await labelled(label, () => createUser(store, hasher, clock, { username, password, passwordHash, groups: groupList, enabled }));
+      result.changes.push(`user ${username} created`);
+      continue;
+    }
+    // An existing user's password is left alone: applying the same file twice must not end sessions.
+    if (groupList !== undefined) await labelled(label, () => setUserGroups(store, username, groupList));
+    if (enabled !== undefined && enabled !== existing.enabled) await setUserEnabled(store, clock, username, enabled);
+    result.changes.push(`user ${username} updated`);
+  }
+
+  for (const [index, item] of items(doc, 'clients').entries()) {
+    const client = new Reader(item, `clients[${index}]`, [
+      'client_id',
+      'name',
+      'version',
+      'description',
+      'type',
+      'grants',
+      'scopes',
+      'access_token_ttl',
+      'refresh_limit',
+      'refresh_token_ttl',
+      'enabled',
+      'introspect',
+      'service_user',
+      'secret_env',
+    ]);
+    const name = client.string('name', true)!;
+    const version = client.string('version') ?? '';
+    const label = `clients[${index}] (${name}${version ? ` ${version}` : ''})`;
+    const clientId = client.string('client_id');
+    const existing = clientId ? await store.findClient(clientId) : await store.findClientByName(name, version);
+    const ttl = client.string('access_token_ttl');
+    const limit = client.string('refresh_limit');
+    const refreshTtl = client.string('refresh_token_ttl');
+    const settings: ClientPatch = await labelled(label, async () => ({
+      description: client.string('description'),
+      grants: client.has('grants') ? parseGrants(client.strings('grants')!) : undefined,
+      scopes: client.strings('scopes'),
+      accessTokenTtl: ttl === undefined ? undefined : parseAccessTtl(ttl),
+      refreshLimit: limit === undefined ? undefined : limit === 'unlimited' ? null : parseCount('refresh_limit', limit, 0),
+      refreshTokenTtl: refreshTtl === undefined ? undefined : parseCount('refresh_token_ttl', refreshTtl, 1),
+      enabled: client.boolean('enabled'),
+      introspect: client.boolean('introspect'),
+      serviceUser: client.string('service_user'),
+    }));
+    const secret = client.secretFromEnv('secret_env', env);
+    if (existing) {
+      const patch: ClientPatch = { ...settings, name, version };
+      if (secret !== undefined) patch.secretHash = hashSecret(secret);
+      for (const key of Object.keys(patch) as (keyof ClientPatch)[]) if (patch[key] === undefined) delete patch[key];
+      await labelled(label, () => updateClient(store, existing.id, patch));
+      result.changes.push(`client ${existing.id} updated`);
+      continue;
+    }
+    const type = client.string('type', true);
+    const registered = await labelled(label, () =>
+      registerClient(store, clock, {
+        clientId,
+        name,
+        version,
+        type: type as 'confidential' | 'public',
+        grants: settings.grants ?? [],
+        secret,
+        description: settings.description,
+        scopes: settings.scopes,
+        accessTokenTtl: settings.accessTokenTtl,
+        refreshLimit: settings.refreshLimit,
+        refreshTokenTtl: settings.refreshTokenTtl,
+        enabled: settings.enabled,
+        introspect: settings.introspect,
+        serviceUser: settings.serviceUser,
+      }),
+    );
+    result.changes.push(`client ${registered.client.id} created`);
+    if (registered.secret !== undefined) {
+      result.secrets.push({ name, version, client_id: registered.client.id, client_secret: registered.secret });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,167 @@
+import { UserError } from '../core/errors.ts';
+import {
+  type AccessTokenTtl,
+  type Client,
+  type ClientType,
+  DEFAULT_REFRESH_TOKEN_TTL,
+  GRANT_TYPES,
+  type GrantType,
+} from '../core/model.ts';
+import { generateClientId, generateSecret, hashSecret } from '../core/secrets.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ClientPatch, Store } from '../store/store.ts';
+import { translateStoreErrors } from './translate.ts';
+
+/** Integration Server's rule for client names and versions: none of & ( ) \ ; , / " : ' < >. */
+const FORBIDDEN_NAME_CHARS = /[&()\\;,/":'<>]/;
+
+export interface ClientInput {
+  name: string;
+  version?: string;
+  description?: string;
+  type: ClientType;
+  grants: string[];
+  scopes?: string[];
+  accessTokenTtl?: AccessTokenTtl;
+  refreshLimit?: number | null;
+  refreshTokenTtl?: number;
+  enabled?: boolean;
+  introspect?: boolean;
+  serviceUser?: string | null;
+  /** Imported from another server; generated when absent. */
+  clientId?: string;
+  /** Imported secret (confidential only); generated when absent. */
+  secret?: string;
+}
+
+export interface RegisteredClient {
+  client: Client;
+  /** The plain secret, returned this once and never stored. */
+  secret: string | undefined;
+}
+
+function checkName(field: string, value: string, required: boolean): void {
+  if (required && value.trim() === '') throw new UserError(`${field} is required`);
+  if (FORBIDDEN_NAME_CHARS.test(value)) throw new UserError(`${field} must not contain & ( ) \\ ; , / " : ' < >`);
+  if (value.length > 200) throw new UserError(`${field} is longer than 200 characters`);
+}
+
+export function parseGrants(grants: string[]): GrantType[] {
+  for (const grant of grants) {
+    if (!(GRANT_TYPES as readonly string[]).includes(grant)) {
+      throw new UserError(`unknown grant ${grant} (expected one of ${GRANT_TYPES.join(', ')})`);
+    }
+  }
+  return [...new Set(grants)] as GrantType[];
+}
+
+/** `global`, `never`, or a positive number of seconds. */
+export function parseAccessTtl(value: string | number): AccessTokenTtl {
+  if (value === 'global' || value === 'never') return value;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds <= 0) throw new UserError('access-token lifetime must be global, never or a positive number of seconds');
+  return seconds;
+}
+
+export function parseCount(field: string, value: string | number, minimum: number): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < minimum) throw new UserError(`${field} must be an integer of at least ${minimum}`);
+  return count;
+}
+
+function checkGrantsForType(type: ClientType, grants: GrantType[]): void {
+  if (type === 'public' && grants.includes('client_credentials')) {
+    throw new UserError('a public client cannot use the client_credentials grant (it has no secret)');
+  }
+}
+
+/** Registers a client (SPEC §1): validates, generates id and secret, stores only the secret's hash. */
+export async function registerClient(store: Store, clock: Clock, input: ClientInput): Promise<RegisteredClient> {
+  const version = input.version ?? '';
+  checkName('name', input.name, true);
+  checkName('version', version, false);
+  if (input.type !== 'confidential' && input.type !== 'public') throw new UserError('type must be confidential or public');
+  const grants = parseGrants(input.grants);
+  checkGrantsForType(input.type, grants);
+  if (input.type === 'public' && input.secret !== undefined) throw new UserError('a public client has no secret');
+  if (input.secret !== undefined && input.secret.length < 16) throw new UserError('an imported secret must be at least 16 characters');
+  if (input.clientId !== undefined && !/^[\x21-\x7e]{1,200}$/.test(input.clientId)) {
+    throw new UserError('client_id must be 1 to 200 printable ASCII characters');
+  }
+  if (input.serviceUser && !(await store.findUser(input.serviceUser))) {
+    throw new UserError(`service user ${input.serviceUser} does not exist`);
+  }
+  const secret = input.type === 'confidential' ? (input.secret ?? generateSecret()) : undefined;
+  const client: Client = {
+    id: input.clientId ?? generateClientId(),
+    name: input.name,
+    version,
+    description: input.description ?? '',
+    type: input.type,
+    secretHash: secret === undefined ? null : hashSecret(secret),
+    grants,
+    scopes: [...new Set(input.scopes ?? [])].sort(),
+    accessTokenTtl: input.accessTokenTtl ?? 'global',
+    refreshLimit: input.refreshLimit === undefined ? null : input.refreshLimit,
+    refreshTokenTtl: input.refreshTokenTtl ?? DEFAULT_REFRESH_TOKEN_TTL,
+    enabled: input.enabled ?? true,
+    introspect: input.introspect ?? false,
+    serviceUser: input.serviceUser ?? null,
+    createdAt: clock.nowSeconds(),
+  };
+  await translateStoreErrors(store.createClient(client));
+  return { client, secret: input.type === 'confidential' && input.secret === undefined ? secret : undefined };
+}
+
+export async function requireClient(store: Store, id: string): Promise<Client> {
+  const client = await store.findClient(id);
+  if (!client) throw new UserError(`no client ${id}`, 404);
+  return client;
+}
+
+/** Changes a client's settings. Disabling makes its tokens inactive until it is enabled again. */
+export async function updateClient(store: Store, id: string, patch: ClientPatch): Promise<Client> {
+  const current = await requireClient(store, id);
+  if (patch.name !== undefined) checkName('name', patch.name, true);
+  if (patch.version !== undefined) checkName('version', patch.version, false);
+  if (patch.grants !== undefined) checkGrantsForType(current.type, patch.grants);
+  if (patch.serviceUser && !(await store.findUser(patch.serviceUser))) {
+    throw new UserError(`service user ${patch.serviceUser} does not exist`);
+  }
+  await translateStoreErrors(store.updateClient(id, patch));
+  return requireClient(store, id);
+}
+
+/** Issues a new secret for a confidential client; the old one stops working at once. */
+export async function rotateClientSecret(store: Store, id: string): Promise<string> {
+  const client = await requireClient(store, id);
+  if (client.type !== 'confidential') throw new UserError('a public client has no secret');
+  const secret = generateSecret();
+  await store.updateClient(id, { secretHash: hashSecret(secret) });
+  return secret;
+}
+
+/** Deletes a client and every token it holds. */
+export async function deleteClient(store: Store, id: string): Promise<void> {
+  if (!(await store.deleteClient(id))) throw new UserError(`no client ${id}`, 404);
+}
+
+/** What the CLI and APIs show of a client: never the secret hash. */
+export function describeClient(client: Client): Record<string, unknown> {
+  return {
+    client_id: client.id,
+    name: client.name,
+    version: client.version,
+    description: client.description,
+    type: client.type,
+    grants: client.grants,
+    scopes: client.scopes,
+    access_token_ttl: client.accessTokenTtl,
+    refresh_limit: client.refreshLimit,
+    refresh_token_ttl: client.refreshTokenTtl,
+    enabled: client.enabled,
+    introspect: client.introspect,
+    service_user: client.serviceUser,
+    created_at: new Date(client.createdAt * 1000).toISOString(),
+  };
+}

@@ -1,0 +1,16 @@
+import { UserError } from '../core/errors.ts';
+import { ADMIN_GROUP } from '../core/model.ts';
+import type { Store } from '../store/store.ts';
+import { translateStoreErrors } from './translate.ts';
+
+const GROUP_NAME = /^[A-Za-z0-9_.@-][A-Za-z0-9_.@ -]{0,99}$/;
+
+export async function createGroup(store: Store, name: string): Promise<void> {
+  if (!GROUP_NAME.test(name)) throw new UserError('group names are 1 to 100 letters, digits, spaces and _ . @ -');
+  await translateStoreErrors(store.createGroup(name));
+}
+
+export async function deleteGroup(store: Store, name: string): Promise<void> {
+  if (name === ADMIN_GROUP) throw new UserError(`${ADMIN_GROUP} is built in and cannot be deleted`);
+  if (!(await store.deleteGroup(name))) throw new UserError(`no group ${name}`, 404);
+}

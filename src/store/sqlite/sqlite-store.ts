@@ -1,0 +1,515 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import {
+  type AccessTokenTtl,
+  type Client,
+  DEFAULT_SETTINGS,
+  type GrantType,
+  type Scope,
+  type Settings,
+  type TokenFamily,
+  type TokenRecord,
+  type TokenView,
+  type User,
+} from '../../core/model.ts';
+import {
+  type ClientPatch,
+  ConflictError,
+  MissingReferenceError,
+  type RotateOutcome,
+  type RotateRequest,
+  type Store,
+  type TokenFilter,
+  type UserPatch,
+} from '../store.ts';
+import { tokenStateSql } from './token-state.ts';
+
+type Row = Record<string, unknown>;
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+function splitList(value: unknown): string[] {
+  return typeof value === 'string' && value !== '' ? value.split(' ') : [];
+}
+
+function parseAccessTtl(value: string): AccessTokenTtl {
+  return value === 'global' || value === 'never' ? value : Number(value);
+}
+
+function toClient(row: Row): Client {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    version: row.version as string,
+    description: row.description as string,
+    type: row.type as Client['type'],
+    secretHash: (row.secret_hash as string | null) ?? null,
+    grants: splitList(row.grants) as GrantType[],
+    scopes: splitList(row.scopes).sort(),
+    accessTokenTtl: parseAccessTtl(row.access_ttl as string),
+    refreshLimit: (row.refresh_limit as number | null) ?? null,
+    refreshTokenTtl: row.refresh_ttl as number,
+    enabled: row.enabled === 1,
+    introspect: row.introspect === 1,
+    serviceUser: (row.service_user as string | null) ?? null,
+    createdAt: row.created_at as number,
+  };
+}
+
+function toUser(row: Row): User {
+  return {
+    username: row.username as string,
+    passwordHash: row.password_hash as string,
+    groups: splitList(row.groups).sort(),
+    enabled: row.enabled === 1,
+    createdAt: row.created_at as number,
+  };
+}
+
+function toScope(row: Row): Scope {
+  return {
+    name: row.name as string,
+    description: row.description as string,
+    resources: JSON.parse(row.resources as string) as string[],
+  };
+}
+
+function toFamily(row: Row): TokenFamily {
+  return {
+    id: row.id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: splitList(row.scope),
+    refreshCount: row.refresh_count as number,
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
+
+function toTokenView(row: Row): TokenView {
+  return {
+    hash: row.hash as string,
+    kind: row.kind as TokenView['kind'],
+    familyId: row.family_id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: splitList(row.scope),
+    issuedAt: row.issued_at as number,
+    expiresAt: (row.expires_at as number | null) ?? null,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+    rotatedAt: (row.rotated_at as number | null) ?? null,
+    familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
+    clientEnabled: row.client_enabled === 1,
+    userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : row.user_enabled === 1,
+  };
+}
+
+function tokenParams(token: TokenRecord): Row {
+  return {
+    hash: token.hash,
+    kind: token.kind,
+    family_id: token.familyId,
+    client_id: token.clientId,
+    username: token.username,
+    scope: token.scope.join(' '),
+    issued_at: token.issuedAt,
+    expires_at: token.expiresAt,
+  };
+}
+
+function isConstraint(error: unknown, code: string): boolean {
+  return error instanceof Error && 'code' in error && (error as { code: string }).code === code;
+}
+
+const CLIENT_SELECT = `
+  SELECT c.*, (SELECT group_concat(scope_name, ' ') FROM client_scopes WHERE client_id = c.id) AS scopes
+  FROM clients c`;
+
+const USER_SELECT = `
+  SELECT u.*, (SELECT group_concat(group_name, ' ') FROM user_groups WHERE username = u.username) AS groups
+  FROM users u`;
+
+const TOKEN_SELECT = `
+  SELECT t.*, f.revoked_at AS family_revoked_at, c.enabled AS client_enabled,
+         CASE WHEN t.username IS NULL THEN NULL ELSE coalesce(u.enabled, 0) END AS user_enabled
+  FROM tokens t
+  JOIN token_families f ON f.id = t.family_id
+  JOIN clients c ON c.id = t.client_id
+  LEFT JOIN users u ON u.username = t.username`;
+
+/** The embedded store: one SQLite file in WAL mode, through better-sqlite3's synchronous API. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (the OS has every committed page); only a
+    // power loss can drop the last transactions.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  /** Prepared statements, compiled once per SQL text. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  async migrate(): Promise<number[]> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const files = readdirSync(MIGRATIONS_DIR)
+      .filter((name) => /^\d{4}-.*\.sql$/.test(name))
+      .sort();
+    const applied: number[] = [];
+    const run = this.db.transaction(() => {
+      const done = new Set(
+        (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((row) => row.version as number),
+      );
+      for (const file of files) {
+        const version = Number(file.slice(0, 4));
+        if (done.has(version)) continue;
+        this.db.exec(readFileSync(join(MIGRATIONS_DIR, file), 'utf8'));
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Math.floor(Date.now() / 1000));
+        applied.push(version);
+      }
+    });
+    run.immediate();
+    return applied;
+  }
+
+  async ping(): Promise<void> {
+    this.sql('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async getSettings(): Promise<Settings> {
+    const rows = this.sql('SELECT key, value FROM settings').all() as Row[];
+    const settings: Settings = { ...DEFAULT_SETTINGS };
+    for (const row of rows) {
+      const value = JSON.parse(row.value as string) as never;
+      const key = row.key as string;
+      if (key in settings) (settings as unknown as Record<string, unknown>)[key] = value;
+    }
+    return settings;
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const upsert = this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(patch)) {
+        if (value !== undefined) upsert.run(key, JSON.stringify(value));
+      }
+    })();
+    return this.getSettings();
+  }
+
+  async createGroup(name: string): Promise<void> {
+    try {
+      this.sql('INSERT INTO groups (name) VALUES (?)').run(name);
+    } catch (error) {
+      if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new ConflictError(`group ${name} already exists`);
+      throw error;
+    }
+  }
+
+  async listGroups(): Promise<string[]> {
+    return (this.sql('SELECT name FROM groups ORDER BY name').all() as Row[]).map((row) => row.name as string);
+  }
+
+  async deleteGroup(name: string): Promise<boolean> {
+    return this.sql('DELETE FROM groups WHERE name = ?').run(name).changes > 0;
+  }
+
+  private setGroups(username: string, groups: string[]): void {
+    this.sql('DELETE FROM user_groups WHERE username = ?').run(username);
+    const insert = this.sql('INSERT INTO user_groups (username, group_name) VALUES (?, ?)');
+    for (const group of groups) {
+      try {
+        insert.run(username, group);
+      } catch (error) {
+        if (isConstraint(error, 'SQLITE_CONSTRAINT_FOREIGNKEY')) throw new MissingReferenceError(`group ${group} does not exist`);
+        throw error;
+      }
+    }
+  }
+
+  async createUser(user: User): Promise<void> {
+    this.db.transaction(() => {
+      try {
+        this.sql('INSERT INTO users (username, password_hash, enabled, created_at) VALUES (?, ?, ?, ?)').run(
+          user.username,
+          user.passwordHash,
+          user.enabled ? 1 : 0,
+          user.createdAt,
+        );
+      } catch (error) {
+        if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new ConflictError(`user ${user.username} already exists`);
+        throw error;
+      }
+      this.setGroups(user.username, user.groups);
+    })();
+  }
+
+  async findUser(username: string): Promise<User | undefined> {
+    const row = this.sql(`${USER_SELECT} WHERE u.username = ?`).get(username) as Row | undefined;
+    return row && toUser(row);
+  }
+
+  async listUsers(): Promise<User[]> {
+    return (this.sql(`${USER_SELECT} ORDER BY u.username`).all() as Row[]).map(toUser);
+  }
+
+  async updateUser(username: string, patch: UserPatch): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (!this.sql('SELECT 1 FROM users WHERE username = ?').get(username)) return false;
+      if (patch.passwordHash !== undefined) {
+        this.sql('UPDATE users SET password_hash = ? WHERE username = ?').run(patch.passwordHash, username);
+      }
+      if (patch.enabled !== undefined) {
+        this.sql('UPDATE users SET enabled = ? WHERE username = ?').run(patch.enabled ? 1 : 0, username);
+      }
+      if (patch.groups !== undefined) this.setGroups(username, patch.groups);
+      return true;
+    })();
+  }
+
+  async deleteUser(username: string): Promise<boolean> {
+    return this.sql('DELETE FROM users WHERE username = ?').run(username).changes > 0;
+  }
+
+  async countGroupMembers(group: string): Promise<number> {
+    return (this.sql('SELECT count(*) AS n FROM user_groups WHERE group_name = ?').get(group) as Row).n as number;
+  }
+
+  async saveScope(scope: Scope): Promise<void> {
+    this.sql(
+      `INSERT INTO scopes (name, description, resources) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET description = excluded.description, resources = excluded.resources`,
+    ).run(scope.name, scope.description, JSON.stringify(scope.resources));
+  }
+
+  async findScope(name: string): Promise<Scope | undefined> {
+    const row = this.sql('SELECT * FROM scopes WHERE name = ?').get(name) as Row | undefined;
+    return row && toScope(row);
+  }
+
+  async listScopes(): Promise<Scope[]> {
+    return (this.sql('SELECT * FROM scopes ORDER BY name').all() as Row[]).map(toScope);
+  }
+
+  async deleteScope(name: string): Promise<boolean> {
+    return this.sql('DELETE FROM scopes WHERE name = ?').run(name).changes > 0;
+  }
+
+  private setClientScopes(clientId: string, scopes: string[]): void {
+    this.sql('DELETE FROM client_scopes WHERE client_id = ?').run(clientId);
+    const insert = this.sql('INSERT INTO client_scopes (client_id, scope_name) VALUES (?, ?)');
+    for (const scope of scopes) {
+      try {
+        insert.run(clientId, scope);
+      } catch (error) {
+        if (isConstraint(error, 'SQLITE_CONSTRAINT_FOREIGNKEY')) throw new MissingReferenceError(`scope ${scope} does not exist`);
+        throw error;
+      }
+    }
+  }
+
+  async createClient(client: Client): Promise<void> {
+    this.db.transaction(() => {
+      try {
+        this.sql(
+          `INSERT INTO clients (id, name, version, description, type, secret_hash, grants, access_ttl, refresh_limit,
+                                refresh_ttl, enabled, introspect, service_user, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          client.id,
+          client.name,
+          client.version,
+          client.description,
+          client.type,
+          client.secretHash,
+          client.grants.join(' '),
+          String(client.accessTokenTtl),
+          client.refreshLimit,
+          client.refreshTokenTtl,
+          client.enabled ? 1 : 0,
+          client.introspect ? 1 : 0,
+          client.serviceUser,
+          client.createdAt,
+        );
+      } catch (error) {
+        if (isConstraint(error, 'SQLITE_CONSTRAINT_UNIQUE')) {
+          throw new ConflictError(`a client named ${client.name} version ${client.version} already exists`);
+        }
+        if (isConstraint(error, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new ConflictError(`client ${client.id} already exists`);
+        throw error;
+      }
+      this.setClientScopes(client.id, client.scopes);
+    })();
+  }
+
+  async findClient(id: string): Promise<Client | undefined> {
+    const row = this.sql(`${CLIENT_SELECT} WHERE c.id = ?`).get(id) as Row | undefined;
+    return row && toClient(row);
+  }
+
+  async findClientByName(name: string, version: string): Promise<Client | undefined> {
+    const row = this.sql(`${CLIENT_SELECT} WHERE c.name = ? AND c.version = ?`).get(name, version) as Row | undefined;
+    return row && toClient(row);
+  }
+
+  async listClients(): Promise<Client[]> {
+    return (this.sql(`${CLIENT_SELECT} ORDER BY c.name, c.version`).all() as Row[]).map(toClient);
+  }
+
+  async updateClient(id: string, patch: ClientPatch): Promise<boolean> {
+    const columns: Record<string, unknown> = {};
+    if (patch.name !== undefined) columns.name = patch.name;
+    if (patch.version !== undefined) columns.version = patch.version;
+    if (patch.description !== undefined) columns.description = patch.description;
+    if (patch.secretHash !== undefined) columns.secret_hash = patch.secretHash;
+    if (patch.grants !== undefined) columns.grants = patch.grants.join(' ');
+    if (patch.accessTokenTtl !== undefined) columns.access_ttl = String(patch.accessTokenTtl);
+    if (patch.refreshLimit !== undefined) columns.refresh_limit = patch.refreshLimit;
+    if (patch.refreshTokenTtl !== undefined) columns.refresh_ttl = patch.refreshTokenTtl;
+    if (patch.enabled !== undefined) columns.enabled = patch.enabled ? 1 : 0;
+    if (patch.introspect !== undefined) columns.introspect = patch.introspect ? 1 : 0;
+    if (patch.serviceUser !== undefined) columns.service_user = patch.serviceUser;
+    return this.db.transaction(() => {
+      if (!this.sql('SELECT 1 FROM clients WHERE id = ?').get(id)) return false;
+      const names = Object.keys(columns);
+      if (names.length > 0) {
+        try {
+          this.db
+            .prepare(`UPDATE clients SET ${names.map((name) => `${name} = @${name}`).join(', ')} WHERE id = @id`)
+            .run({ ...columns, id });
+        } catch (error) {
+          if (isConstraint(error, 'SQLITE_CONSTRAINT_UNIQUE')) throw new ConflictError('a client with that name and version already exists');
+          throw error;
+        }
+      }
+      if (patch.scopes !== undefined) this.setClientScopes(id, patch.scopes);
+      return true;
+    })();
+  }
+
+  async deleteClient(id: string): Promise<boolean> {
+    // Families and tokens go with the client through ON DELETE CASCADE.
+    return this.sql('DELETE FROM clients WHERE id = ?').run(id).changes > 0;
+  }
+
+  private insertToken(token: TokenRecord): void {
+    this.sql(
+      `INSERT INTO tokens (hash, kind, family_id, client_id, username, scope, issued_at, expires_at)
+       VALUES (@hash, @kind, @family_id, @client_id, @username, @scope, @issued_at, @expires_at)`,
+    ).run(tokenParams(token));
+  }
+
+  async saveFamily(family: TokenFamily, tokens: TokenRecord[]): Promise<void> {
+    this.db.transaction(() => {
+      this.sql(
+        'INSERT INTO token_families (id, client_id, username, scope, refresh_count, created_at) VALUES (?, ?, ?, ?, 0, ?)',
+      ).run(family.id, family.clientId, family.username, family.scope.join(' '), family.createdAt);
+      for (const token of tokens) this.insertToken(token);
+    })();
+  }
+
+  async findToken(hash: string): Promise<TokenView | undefined> {
+    const row = this.sql(`${TOKEN_SELECT} WHERE t.hash = ?`).get(hash) as Row | undefined;
+    return row && toTokenView(row);
+  }
+
+  async findFamily(id: string): Promise<TokenFamily | undefined> {
+    const row = this.sql('SELECT * FROM token_families WHERE id = ?').get(id) as Row | undefined;
+    return row && toFamily(row);
+  }
+
+  async rotateRefreshToken(request: RotateRequest): Promise<RotateOutcome> {
+    const rotate = this.db.transaction((): RotateOutcome => {
+      const claimed = this.sql(
+        `UPDATE tokens SET rotated_at = @now
+         WHERE hash = @hash AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > @now)
+         RETURNING family_id`,
+      ).get({ now: request.now, hash: request.presentedHash }) as Row | undefined;
+      if (!claimed) {
+        const row = this.sql('SELECT rotated_at FROM tokens WHERE hash = ?').get(request.presentedHash) as Row | undefined;
+        return row && row.rotated_at !== null ? 'already_rotated' : 'not_live';
+      }
+      const counted = this.sql(
+        `UPDATE token_families SET refresh_count = refresh_count + 1
+         WHERE id = @id AND revoked_at IS NULL AND (@limit IS NULL OR refresh_count < @limit)
+         RETURNING id`,
+      ).get({ id: claimed.family_id, limit: request.refreshLimit });
+      if (!counted) {
+        // Undo the claim: the token stays as it was, and no refresh is counted.
+        throw new LimitReached();
+      }
+      for (const token of request.newTokens) this.insertToken({ ...token, familyId: claimed.family_id as string });
+      return 'rotated';
+    });
+    try {
+      return rotate.immediate();
+    } catch (error) {
+      if (error instanceof LimitReached) return 'limit_reached';
+      throw error;
+    }
+  }
+
+  async revokeFamily(familyId: string, now: number): Promise<boolean> {
+    return this.sql('UPDATE token_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, familyId).changes > 0;
+  }
+
+  async revokeFamiliesOf(owner: { username: string } | { clientId: string }, now: number): Promise<number> {
+    const [column, value] = 'username' in owner ? ['username', owner.username] : ['client_id', owner.clientId];
+    return this.sql(`UPDATE token_families SET revoked_at = ? WHERE ${column} = ? AND revoked_at IS NULL`).run(now, value).changes;
+  }
+
+  async listTokens(filter: TokenFilter, now: number): Promise<TokenView[]> {
+    const where: string[] = [];
+    const params: Row = { now, limit: filter.limit ?? 100 };
+    if (filter.clientId !== undefined) {
+      where.push('t.client_id = @clientId');
+      params.clientId = filter.clientId;
+    }
+    if (filter.username !== undefined) {
+      where.push('t.username = @username');
+      params.username = filter.username;
+    }
+    if (filter.state !== undefined) {
+      where.push(`${tokenStateSql} = @state`);
+      params.state = filter.state;
+    }
+    const sql = `${TOKEN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.issued_at DESC, t.hash LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as Row[]).map(toTokenView);
+  }
+
+  async purgeExpired(now: number, batchSize: number): Promise<number> {
+    return this.db.transaction(() => {
+      const deleted = this.sql(
+        `DELETE FROM tokens WHERE hash IN (
+           SELECT t.hash FROM tokens t JOIN token_families f ON f.id = t.family_id
+           WHERE t.expires_at <= @now OR t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL
+           LIMIT @batch)`,
+      ).run({ now, batch: batchSize }).changes;
+      this.sql('DELETE FROM token_families WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)').run();
+      return deleted;
+    })();
+  }
+}
+
+class LimitReached extends Error {}

@@ -1,0 +1,122 @@
+import type {
+  Client,
+  GrantType,
+  AccessTokenTtl,
+  Scope,
+  Settings,
+  TokenFamily,
+  TokenRecord,
+  TokenState,
+  TokenView,
+  User,
+} from '../core/model.ts';
+
+export interface ClientPatch {
+  name?: string;
+  version?: string;
+  description?: string;
+  secretHash?: string | null;
+  grants?: GrantType[];
+  scopes?: string[];
+  accessTokenTtl?: AccessTokenTtl;
+  refreshLimit?: number | null;
+  refreshTokenTtl?: number;
+  enabled?: boolean;
+  introspect?: boolean;
+  serviceUser?: string | null;
+}
+
+export interface UserPatch {
+  passwordHash?: string;
+  enabled?: boolean;
+  groups?: string[];
+}
+
+export interface TokenFilter {
+  clientId?: string;
+  username?: string;
+  state?: TokenState;
+  limit?: number;
+}
+
+export interface RotateRequest {
+  presentedHash: string;
+  now: number;
+  /** Refreshes allowed per family; `null` is unlimited. */
+  refreshLimit: number | null;
+  /** The narrowed scope the new tokens carry. */
+  newTokens: TokenRecord[];
+}
+
+/**
+ * Why a rotation did or did not happen. `already_rotated` means the presented refresh token was
+ * exchanged before (a replay, or the loser of a race); what to do about it is the core's decision.
+ */
+export type RotateOutcome = 'rotated' | 'already_rotated' | 'not_live' | 'limit_reached';
+
+/** Raised by a store when a unique name is taken. */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** Raised by a store when a referenced record (group, scope, user) does not exist. */
+export class MissingReferenceError extends Error {
+  override name = 'MissingReferenceError';
+}
+
+/**
+ * The storage seam. Domain-shaped and narrow: every method is one thing the server does.
+ * Single-use operations are atomic in the database. Security decisions (secret comparison,
+ * expiry policy, what to revoke on reuse) stay in the core.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending numbered migrations; returns the versions applied now. */
+  migrate(): Promise<number[]>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  getSettings(): Promise<Settings>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+
+  createGroup(name: string): Promise<void>;
+  listGroups(): Promise<string[]>;
+  deleteGroup(name: string): Promise<boolean>;
+
+  createUser(user: User): Promise<void>;
+  findUser(username: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  updateUser(username: string, patch: UserPatch): Promise<boolean>;
+  deleteUser(username: string): Promise<boolean>;
+  countGroupMembers(group: string): Promise<number>;
+
+  saveScope(scope: Scope): Promise<void>;
+  findScope(name: string): Promise<Scope | undefined>;
+  listScopes(): Promise<Scope[]>;
+  deleteScope(name: string): Promise<boolean>;
+
+  createClient(client: Client): Promise<void>;
+  findClient(id: string): Promise<Client | undefined>;
+  findClientByName(name: string, version: string): Promise<Client | undefined>;
+  listClients(): Promise<Client[]>;
+  updateClient(id: string, patch: ClientPatch): Promise<boolean>;
+  /** Deletes the client with all its token families. */
+  deleteClient(id: string): Promise<boolean>;
+
+  /** Starts a token family with its first tokens, in one transaction. */
+  saveFamily(family: TokenFamily, tokens: TokenRecord[]): Promise<void>;
+  findToken(hash: string): Promise<TokenView | undefined>;
+  findFamily(id: string): Promise<TokenFamily | undefined>;
+  /**
+   * Marks the presented refresh token rotated, counts one refresh against the family's limit,
+   * and stores the new tokens, atomically: of two racing calls with one token, one wins.
+   */
+  rotateRefreshToken(request: RotateRequest): Promise<RotateOutcome>;
+  revokeFamily(familyId: string, now: number): Promise<boolean>;
+  /** Revokes every live family of a resource owner or client; returns how many. */
+  revokeFamiliesOf(owner: { username: string } | { clientId: string }, now: number): Promise<number>;
+  listTokens(filter: TokenFilter, now: number): Promise<TokenView[]>;
+  /** Deletes up to `batchSize` families whose tokens are all expired or revoked; returns how many tokens went. */
+  purgeExpired(now: number, batchSize: number): Promise<number>;
+}
