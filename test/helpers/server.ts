@@ -70,6 +70,8 @@ export async function startTestServer(options: { env?: Record<string, string>; c
   });
   await app.server.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.server.address() as AddressInfo;
+  // The configured port was 0; publish the real address as the issuer, as `serve` would.
+  app.ctx.issuer = `http://127.0.0.1:${port}`;
   const secrets = new Set<string>(['admin-password-for-tests']);
   return {
     url: `http://127.0.0.1:${port}`,
