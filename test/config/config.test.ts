@@ -111,6 +111,15 @@ describe('configuration', () => {
     rejects({ config: yamlFile('settings_max_age: 99999\n') }, {}, /settings_max_age must be an integer from 0 to 3600$/);
   });
 
+  test('a number setting takes only an integer, not a boolean, an empty value or a hex literal', () => {
+    rejects({ config: yamlFile('port: true\n') }, {}, /: port must be an integer/);
+    rejects({ config: yamlFile('port:\n') }, {}, /: port must be an integer/);
+    rejects({ port: '' }, {}, /^--port must be an integer/);
+    rejects({}, { PORTCULLIS_PORT: '0x50' }, /^PORTCULLIS_PORT must be an integer/);
+    rejects({}, { PORTCULLIS_SETTINGS_MAX_AGE: '1e2' }, /^PORTCULLIS_SETTINGS_MAX_AGE must be an integer/);
+    assert.equal(loadConfig({}, { PORTCULLIS_PORT: ' 8080 ' }).port, 8080);
+  });
+
   test('PORTCULLIS_ADMIN_PASSWORD is read from the environment only', () => {
     assert.equal(loadConfig({}, { PORTCULLIS_ADMIN_PASSWORD: 's3cret-admin' }).adminPassword, 's3cret-admin');
     rejects({ config: yamlFile('admin_password: x\n') }, {}, /unknown setting admin_password$/);
