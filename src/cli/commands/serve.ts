@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config/config.ts';
 
 export function serveCommand(program: Command): void {
@@ -18,6 +17,9 @@ export function serveCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .action(async (options) => {
       const config = loadConfig(options);
+      // Loaded here, not at the top: the HTTP stack is only needed by `serve`, and importing it
+      // would slow every other command down.
+      const { createApp } = await import('../../app.ts');
       const app = await createApp(config);
       if (app.bootstrap.generatedPassword !== undefined) {
         // Written straight to the terminal, once, never through the logger.
