@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runCli, type ServeProcess, startServe, tempDb } from '../helpers/cli.ts';
@@ -103,4 +104,17 @@ describe('portcullis serve: a bad setting stops start-up', () => {
       assert.equal(result.stdout, '', 'nothing started, nothing logged');
     });
   }
+
+  test('a port in use → exit 1 and one line naming it', async () => {
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const { port } = taken.address() as { port: number };
+    try {
+      const result = await runCli(['serve', '--db', tmp.db, '--port', String(port)], { cwd: tmp.dir, env: { PORTCULLIS_ADMIN_PASSWORD: 'x-admin-password' } });
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stderr, `portcullis: cannot listen on 127.0.0.1:${port}: the port is already in use\n`);
+    } finally {
+      taken.close();
+    }
+  });
 });

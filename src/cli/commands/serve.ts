@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
+import { UserError } from '../../core/errors.ts';
 
 export function serveCommand(program: Command): void {
   program
@@ -35,7 +36,16 @@ export function serveCommand(program: Command): void {
       };
       process.once('SIGINT', () => void shutdown('SIGINT'));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      await app.server.listen({ port: config.port, host: config.host });
+      try {
+        await app.server.listen({ port: config.port, host: config.host });
+      } catch (error) {
+        await app.close();
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new UserError(`cannot listen on ${config.host}:${config.port}: the port is already in use`);
+        if (code === 'EACCES') throw new UserError(`cannot listen on ${config.host}:${config.port}: permission denied`);
+        if (code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${config.host}:${config.port}: no such address on this machine`);
+        throw error;
+      }
       app.logger.info({ issuer: config.issuer, store: app.store.kind }, 'portcullis is ready');
     });
 }
