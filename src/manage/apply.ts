@@ -228,6 +228,12 @@ export async function applySetup(
     }));
     const secret = client.secretFromEnv('secret_env', env);
     if (existing) {
+      // A client's type cannot change in place: saying otherwise in the file must not pass silently.
+      const type = client.string('type');
+      if (type !== undefined && type !== existing.type) {
+        throw new UserError(`${label}: client ${existing.id} is ${existing.type}; its type cannot change`);
+      }
+      if (secret !== undefined && existing.type !== 'confidential') throw new UserError(`${label}: a public client has no secret`);
       const patch: ClientPatch = { ...settings, name, version };
       if (secret !== undefined) patch.secretHash = hashSecret(secret);
       for (const key of Object.keys(patch) as (keyof ClientPatch)[]) if (patch[key] === undefined) delete patch[key];

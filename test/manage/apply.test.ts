@@ -61,4 +61,21 @@ describe('apply: errors name the path', () => {
       assert.equal(await store.findUser('zed'), undefined, 'nothing half-created');
     });
   }
+
+  test('an existing client keeps its type: the file cannot say otherwise, nor give a public client a secret', async () => {
+    const apply = (text: string) => applySetup(store, new Argon2Hasher(), new ManualClock(), parseSetup(text), env);
+    await apply('clients:\n  - client_id: kiosk\n    name: Kiosk\n    type: public\n    grants: [password]\n');
+    await assert.rejects(
+      apply('clients:\n  - client_id: kiosk\n    name: Kiosk\n    type: confidential\n    grants: [password]\n'),
+      /^UserError: clients\[0\] \(Kiosk\): client kiosk is public; its type cannot change$/,
+    );
+    await assert.rejects(
+      apply('clients:\n  - client_id: kiosk\n    name: Kiosk\n    grants: [password]\n    secret_env: SOME_SECRET\n'),
+      /^UserError: clients\[0\] \(Kiosk\): a public client has no secret$/,
+    );
+    const kiosk = await store.findClient('kiosk');
+    assert.equal(kiosk?.secretHash, null);
+    const again = await apply('clients:\n  - client_id: kiosk\n    name: Kiosk\n    type: public\n    grants: [password, refresh_token]\n');
+    assert.deepEqual(again.changes, ['client kiosk updated']);
+  });
 });
