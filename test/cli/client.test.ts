@@ -58,14 +58,19 @@ describe('portcullis client', () => {
     ).json();
 
     const updated = await runCli(
-      ['client', 'update', id, '--grants', 'client_credentials,password', '--access-ttl', 'never', '--refresh-limit', '0', '--introspect', '--json', ...data],
+      ['client', 'update', id, '--version', '3', '--grants', 'client_credentials,password', '--access-ttl', 'never', '--refresh-limit', '0', '--introspect', '--json', ...data],
     );
     assert.equal(updated.code, 0, updated.stderr);
     const after = updated.json();
+    assert.equal(after.version, '3');
     assert.deepEqual(after.grants, ['client_credentials', 'password']);
     assert.equal(after.access_token_ttl, 'never');
     assert.equal(after.refresh_limit, 0);
     assert.equal(after.introspect, true);
+
+    const untouched = (await runCli(['client', 'update', id, '--description', 'nightly', '--json', ...data])).json();
+    assert.deepEqual([untouched.description, untouched.introspect, untouched.version], ['nightly', true, '3'], 'only what is given changes');
+    assert.equal((await runCli(['client', 'update', id, '--no-introspect', '--json', ...data])).json().introspect, false);
 
     const disabled = await runCli(['client', 'disable', id, '--json', ...data]);
     assert.deepEqual(disabled.json(), { client_id: id, enabled: false });
