@@ -17,6 +17,8 @@ export function buildProgram(): Command {
   const program = new Command('portcullis')
     .description('OAuth 2.0 authorization server for the password grant, safe by default')
     .version('0.1.0')
+    // Root options only before the subcommand, so that `client create --version 1.0` reaches the subcommand.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   serveCommand(program);

@@ -78,7 +78,8 @@ function flatten(document: Record<string, unknown>, prefix = ''): Map<string, un
 }
 
 function integer(name: string, value: RawValue, min: number, max: number): number {
-  const number = typeof value === 'number' ? value : Number(value);
+  // Number() would read true as 1, an empty value as 0 and 0x50 as 80: only decimal digits count.
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(number) || number < min || number > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
   }

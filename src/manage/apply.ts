@@ -154,9 +154,9 @@ export async function applySetup(
   for (const [index, item] of items(doc, 'scopes').entries()) {
     const scope = new Reader(item, `scopes[${index}]`, ['name', 'description', 'resources']);
     const name = scope.string('name', true)!;
-    await labelled(`scopes[${index}] (${name})`, () =>
-      saveScope(store, { name, description: scope.string('description') ?? '', resources: scope.strings('resources') ?? [] }),
-    );
+    const description = scope.string('description') ?? '';
+    const resources = scope.strings('resources') ?? [];
+    await labelled(`scopes[${index}] (${name})`, () => saveScope(store, { name, description, resources }));
     result.changes.push(`scope ${name} saved`);
   }
 
@@ -208,19 +208,32 @@ export async function applySetup(
     const ttl = client.string('access_token_ttl');
     const limit = client.string('refresh_limit');
     const refreshTtl = client.string('refresh_token_ttl');
+    // The Reader's own errors already name their path; only the parsing below needs the label.
+    const description = client.string('description');
+    const grants = client.strings('grants');
+    const scopes = client.strings('scopes');
+    const enabled = client.boolean('enabled');
+    const introspect = client.boolean('introspect');
+    const serviceUser = client.string('service_user');
     const settings: ClientPatch = await labelled(label, async () => ({
-      description: client.string('description'),
-      grants: client.has('grants') ? parseGrants(client.strings('grants')!) : undefined,
-      scopes: client.strings('scopes'),
+      description,
+      grants: grants === undefined ? undefined : parseGrants(grants),
+      scopes,
       accessTokenTtl: ttl === undefined ? undefined : parseAccessTtl(ttl),
       refreshLimit: limit === undefined ? undefined : limit === 'unlimited' ? null : parseCount('refresh_limit', limit, 0),
       refreshTokenTtl: refreshTtl === undefined ? undefined : parseCount('refresh_token_ttl', refreshTtl, 1),
-      enabled: client.boolean('enabled'),
-      introspect: client.boolean('introspect'),
-      serviceUser: client.string('service_user'),
+      enabled,
+      introspect,
+      serviceUser,
     }));
     const secret = client.secretFromEnv('secret_env', env);
     if (existing) {
+      // A client's type cannot change in place: saying otherwise in the file must not pass silently.
+      const type = client.string('type');
+      if (type !== undefined && type !== existing.type) {
+        throw new UserError(`${label}: client ${existing.id} is ${existing.type}; its type cannot change`);
+      }
+      if (secret !== undefined && existing.type !== 'confidential') throw new UserError(`${label}: a public client has no secret`);
       const patch: ClientPatch = { ...settings, name, version };
       if (secret !== undefined) patch.secretHash = hashSecret(secret);
       for (const key of Object.keys(patch) as (keyof ClientPatch)[]) if (patch[key] === undefined) delete patch[key];

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import { translateStoreErrors } from './translate.ts';
 
 const USERNAME = /^[^\s\x00-\x1f\x7f]{1,200}$/;
+const HASH_SHAPE = /^\$[A-Za-z0-9-]+\$\S+$/;
 
 export interface UserInput {
   username: string;
@@ -25,6 +26,11 @@ function checkPassword(password: string): void {
 export async function createUser(store: Store, hasher: PasswordHasher, clock: Clock, input: UserInput): Promise<User> {
   if (!USERNAME.test(input.username)) throw new UserError('username must be 1 to 200 characters without spaces or control characters');
   let passwordHash = input.passwordHash;
+  // A plain password put where a hash belongs would be stored in the clear: accept only the
+  // modular crypt / PHC shape that every supported hash has ($argon2id$…, $2b$…, $scrypt$…).
+  if (passwordHash !== undefined && !HASH_SHAPE.test(passwordHash)) {
+    throw new UserError('password_hash must be a password hash such as $argon2id$…, not a password');
+  }
   if (passwordHash === undefined) {
     if (input.password === undefined) throw new UserError('a password is required');
     checkPassword(input.password);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { createApp } from '../../app.ts';
 import { loadConfig } from '../../config/config.ts';
+import { UserError } from '../../core/errors.ts';
 
 export function serveCommand(program: Command): void {
   program
@@ -18,6 +18,9 @@ export function serveCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .action(async (options) => {
       const config = loadConfig(options);
+      // Loaded here, not at the top: the HTTP stack is only needed by `serve`, and importing it
+      // would slow every other command down.
+      const { createApp } = await import('../../app.ts');
       const app = await createApp(config);
       if (app.bootstrap.generatedPassword !== undefined) {
         // Written straight to the terminal, once, never through the logger.
@@ -33,7 +36,16 @@ export function serveCommand(program: Command): void {
       };
       process.once('SIGINT', () => void shutdown('SIGINT'));
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      await app.server.listen({ port: config.port, host: config.host });
+      try {
+        await app.server.listen({ port: config.port, host: config.host });
+      } catch (error) {
+        await app.close();
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new UserError(`cannot listen on ${config.host}:${config.port}: the port is already in use`);
+        if (code === 'EACCES') throw new UserError(`cannot listen on ${config.host}:${config.port}: permission denied`);
+        if (code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${config.host}:${config.port}: no such address on this machine`);
+        throw error;
+      }
       app.logger.info({ issuer: config.issuer, store: app.store.kind }, 'portcullis is ready');
     });
 }

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { runCli, startServe, tempDb } from '../helpers/cli.ts';
+import { postForm } from '../helpers/server.ts';
+
+const EXAMPLE = resolve(import.meta.dirname, '../../examples/setup.yaml');
+const ENV = { ALICE_PASSWORD: 'alice-password-from-env', SHOP_SECRET: 'shop-secret-from-the-environment' };
+
+// SPEC §3 `portcullis apply -f`: the example file, applied twice, then used for real.
+describe('portcullis apply -f examples/setup.yaml', () => {
+  const tmp = tempDb();
+  const data = ['--db', tmp.db];
+  after(() => tmp.cleanup());
+
+  test('creates everything, prints the generated secret once, and a second run creates nothing and ends no token', async () => {
+    const first = await runCli(['apply', '-f', EXAMPLE, ...data], { env: ENV });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stderr, '');
+    for (const line of ['settings updated', 'group sales created', 'group warehouse created', 'scope orders:read saved', 'user alice created', 'user bob created', 'client shop-web created']) {
+      assert.ok(first.stdout.includes(`${line}\n`), `${line} in:\n${first.stdout}`);
+    }
+    assert.match(first.stdout, /new secrets \(shown only now\):\n/);
+    const generated = /^client Reporting: client_id (\S+) client_secret (\S+)$/m.exec(first.stdout);
+    assert.ok(generated, first.stdout);
+    const [, reportingId, reportingSecret] = generated;
+    assert.match(reportingSecret!, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(first.stdout.match(/client_secret/g)?.length, 1, 'only the generated secret is printed, not the imported one');
+    assert.ok(!first.stdout.includes(ENV.SHOP_SECRET) && !first.stdout.includes(ENV.ALICE_PASSWORD));
+    const database = readFileSync(tmp.db);
+    for (const secret of [ENV.SHOP_SECRET, ENV.ALICE_PASSWORD, reportingSecret!]) assert.ok(!database.includes(secret));
+
+    const clients = (await runCli(['client', 'list', '--json', ...data])).json();
+    const shop = (await runCli(['client', 'show', 'shop-web', '--json', ...data])).json();
+    assert.deepEqual(
+      [shop.name, shop.version, shop.type, shop.grants, shop.scopes, shop.access_token_ttl, shop.refresh_limit, shop.refresh_token_ttl],
+      ['Shop', '2.1', 'confidential', ['password', 'refresh_token'], ['orders:read', 'orders:write'], 900, 10, 86400],
+    );
+    const reporting = (await runCli(['client', 'show', reportingId!, '--json', ...data])).json();
+    assert.deepEqual([reporting.introspect, reporting.service_user], [true, 'bob']);
+    const scopes = (await runCli(['scope', 'list', '--json', ...data])).json();
+    assert.deepEqual(scopes.find((scope: { name: string }) => scope.name === 'orders:write').resources, ['orders', '* /rest/orders/**']);
+
+    // Use what the file set up: alice (password from env) and bob (imported hash) through Shop.
+    const serve = await startServe(data, { cwd: tmp.dir, env: { PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-apply' } });
+    try {
+      const token = (username: string, password: string) =>
+        postForm(`${serve.url}/oauth/token`, { grant_type: 'password', username, password }, { basic: ['shop-web', ENV.SHOP_SECRET] });
+      const alice = await token('alice', ENV.ALICE_PASSWORD);
+      assert.equal(alice.status, 200, alice.text);
+      assert.equal(alice.body.expires_in, 900);
+      const bob = await token('bob', 'imported-password-from-is');
+      assert.equal(bob.status, 200, bob.text);
+
+      const second = await runCli(['apply', '-f', EXAMPLE, '--json', ...data], { env: ENV });
+      assert.equal(second.code, 0, second.stderr);
+      const result = second.json();
+      assert.deepEqual(result.secrets, [], 'no new secret the second time');
+      assert.deepEqual(result.changes.filter((change: string) => change.includes('created')), [], result.changes.join('\n'));
+      assert.deepEqual((await runCli(['client', 'list', '--json', ...data])).json().length, clients.length);
+
+      // The second run ended no token and kept the imported secret working.
+      for (const live of [alice.body.access_token, alice.body.refresh_token] as string[]) {
+        const state = await postForm(`${serve.url}/oauth/introspect`, { token: live }, { basic: ['shop-web', ENV.SHOP_SECRET] });
+        assert.equal(state.body.active, true, state.text);
+      }
+      const refreshed = await postForm(
+        `${serve.url}/oauth/token`,
+        { grant_type: 'refresh_token', refresh_token: alice.body.refresh_token as string },
+        { basic: ['shop-web', ENV.SHOP_SECRET] },
+      );
+      assert.equal(refreshed.status, 200, refreshed.text);
+      const reportingToken = await postForm(
+        `${serve.url}/oauth/token`,
+        { grant_type: 'client_credentials' },
+        { basic: [reportingId!, reportingSecret!] },
+      );
+      assert.equal(reportingToken.status, 200, 'the generated secret still works after the second run');
+    } finally {
+      await serve.stop();
+    }
+  });
+});
+
+describe('portcullis apply: errors name the path', () => {
+  const tmp = tempDb();
+  after(() => tmp.cleanup());
+  let files = 0;
+
+  async function applyText(text: string, env: Record<string, string> = {}) {
+    const file = join(tmp.dir, `setup-${++files}.yaml`);
+    writeFileSync(file, text);
+    return runCli(['apply', '-f', file, '--db', tmp.db], { env });
+  }
+
+  // Every error of the file format is covered in-process by test/manage/apply.test.ts; these check
+  // that the CLI turns them into exit 1 and one line.
+  const cases: [string, string, RegExp][] = [
+    ['unknown client key', 'clients:\n  - name: A\n    type: public\n    grants: [password]\n    colour: red\n', /^clients\[0\]: unknown key colour$/],
+    ['second client bad', 'clients:\n  - name: A\n    type: public\n    grants: [password]\n  - name: B\n    version: "1"\n    type: public\n    grants: [implicit]\n', /^clients\[1\] \(B 1\): unknown grant implicit/],
+    ['not YAML', 'clients: [\n', /^not valid YAML/],
+  ];
+  for (const [name, text, message] of cases) {
+    test(`${name} → exit 1, one line`, async () => {
+      const result = await applyText(text, { SOME_SECRET: 'a-secret-of-sixteen-or-more' });
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stderr, /^portcullis: [^\n]+\n$/, JSON.stringify(result.stderr));
+      assert.match(result.stderr.slice('portcullis: '.length).trimEnd(), message);
+    });
+  }
+
+  test('a missing file is a user error; a missing -f a usage error', async () => {
+    const missing = await runCli(['apply', '-f', join(tmp.dir, 'absent.yaml'), '--db', tmp.db]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^portcullis: cannot read \S+absent\.yaml\n$/);
+    assert.equal((await runCli(['apply', '--db', tmp.db])).code, 2);
+  });
+});
