@@ -96,6 +96,7 @@ function ClientForm(props: {
   scopes: Scope[];
   submitLabel: string;
   onSubmit: (body: Record<string, unknown>) => Promise<void>;
+  onCancel?: () => void;
 }) {
   const [values, setValues] = useState(props.initial);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -166,6 +167,11 @@ function ClientForm(props: {
         <button type="submit" disabled={busy}>
           {props.submitLabel}
         </button>
+        {props.onCancel && (
+          <button type="button" class="secondary" onClick={props.onCancel}>
+            Cancel
+          </button>
+        )}
       </div>
     </form>
   );
@@ -201,10 +207,7 @@ export function ClientsPage() {
       {creating && scopes.data && (
         <>
           <h3>Register a client</h3>
-          <ClientForm initial={EMPTY} create scopes={scopes.data} submitLabel="Register" onSubmit={register} />
-          <button type="button" class="secondary" onClick={() => setCreating(false)}>
-            Cancel
-          </button>
+          <ClientForm initial={EMPTY} create scopes={scopes.data} submitLabel="Register" onSubmit={register} onCancel={() => setCreating(false)} />
         </>
       )}
       {clients.error && <p class="form-error">{clients.error}</p>}

@@ -11,7 +11,13 @@ function lines(text: string): string[] {
     .filter((line) => line !== '');
 }
 
-function ScopeForm(props: { create: boolean; initial: Scope; onSubmit: (scope: Scope) => Promise<void>; submitLabel: string }) {
+function ScopeForm(props: {
+  create: boolean;
+  initial: Scope;
+  onSubmit: (scope: Scope) => Promise<void>;
+  submitLabel: string;
+  onCancel?: () => void;
+}) {
   const [name, setName] = useState(props.initial.name);
   const [description, setDescription] = useState(props.initial.description);
   const [resources, setResources] = useState(props.initial.resources.join('\n'));
@@ -42,6 +48,11 @@ function ScopeForm(props: { create: boolean; initial: Scope; onSubmit: (scope: S
       </Field>
       <div class="actions">
         <button type="submit">{props.submitLabel}</button>
+        {props.onCancel && (
+          <button type="button" class="secondary" onClick={props.onCancel}>
+            Cancel
+          </button>
+        )}
       </div>
     </form>
   );
@@ -74,10 +85,8 @@ export function ScopesPage() {
               setCreating(false);
               scopes.reload();
             }}
+            onCancel={() => setCreating(false)}
           />
-          <button type="button" class="secondary" onClick={() => setCreating(false)}>
-            Cancel
-          </button>
         </>
       )}
       <DataTable

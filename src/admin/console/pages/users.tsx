@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, enc, type Group, type User } from '../api.ts';
 import { Checkboxes, ConfirmButton, DataTable, Field, type FieldErrors, FormError, Notice, errorsFrom, formatTime, useLoad } from '../components.tsx';
 
-function UserCreateForm(props: { groups: string[]; onCreated: () => void }) {
+function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCancel: () => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [groups, setGroups] = useState<string[]>([]);
@@ -40,6 +40,9 @@ function UserCreateForm(props: { groups: string[]; onCreated: () => void }) {
       </Field>
       <div class="actions">
         <button type="submit">Create user</button>
+        <button type="button" class="secondary" onClick={props.onCancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );
@@ -120,10 +123,11 @@ export function UsersPage() {
         {creating && groups.data && (
           <>
             <h3>New user</h3>
-            <UserCreateForm groups={groups.data.map((group) => group.name)} onCreated={() => (setCreating(false), reload())} />
-            <button type="button" class="secondary" onClick={() => setCreating(false)}>
-              Cancel
-            </button>
+            <UserCreateForm
+              groups={groups.data.map((group) => group.name)}
+              onCreated={() => (setCreating(false), reload())}
+              onCancel={() => setCreating(false)}
+            />
           </>
         )}
         <DataTable
