@@ -143,6 +143,13 @@ describe('admin API resources', () => {
     assert.equal((await call('GET', '/users/bob')).status, 404);
   });
 
+  test('an administrator cannot lock themselves out', async () => {
+    assert.equal((await call('PATCH', '/users/Administrator', { enabled: false })).body.field, 'enabled');
+    assert.equal((await call('PATCH', '/users/Administrator', { groups: [] })).body.field, 'groups');
+    assert.equal((await call('DELETE', '/users/Administrator')).status, 400);
+    assert.deepEqual((await call('GET', '/users/Administrator')).body.groups, ['Administrators']);
+  });
+
   test('tokens: list with filters, revoke one grant', async () => {
     await server.user('dana', 'dana-password');
     const client = await server.client({ grants: ['password', 'refresh_token'] });

@@ -142,3 +142,33 @@ describe('admin sign-in and sessions', () => {
     }
   });
 });
+
+test('over HTTPS (a trusted proxy says so) the session cookie is Secure', async () => {
+  const server = await startTestServer({ env: { PORTCULLIS_TRUSTED_PROXIES: '127.0.0.1' } });
+  try {
+    const response = await fetch(`${server.url}/admin/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ username: 'Administrator', password: ADMIN_PASSWORD }),
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('set-cookie') ?? '', /; Secure/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a text/plain body (which any page can send cross-site) is refused at sign-in', async () => {
+  const server = await startTestServer();
+  try {
+    const response = await fetch(`${server.url}/admin/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ username: 'Administrator', password: ADMIN_PASSWORD }),
+    });
+    assert.equal(response.status, 415);
+    assert.equal(response.headers.get('set-cookie'), null);
+  } finally {
+    await server.close();
+  }
+});

@@ -148,6 +148,8 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
   app.setErrorHandler(adminErrorBoundary);
   app.decorateRequest('admin', null);
   await app.register(fastifyCookie);
+  // JSON only: text/plain is a type any page may send cross-site without a CORS preflight.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -1,9 +1,24 @@
+import { UserError } from '../../core/errors.ts';
+import { ADMIN_GROUP } from '../../core/model.ts';
 import { createUser, deleteUser, describeUser, requireUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
 import type { AdminResource } from './admin-api.ts';
 import { commonErrors, errorSchema, nameListSchema, pathParams, userSchema } from './schemas.ts';
 
 const userParams = pathParams('username');
 const passwordSchema = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+/**
+ * An administrator may not delete, disable or demote their own account from the admin API: that
+ * would end their own access mid-change. Another administrator, or the CLI, can.
+ */
+function refuseSelfLockout(self: string, username: string, change: { enabled?: boolean; groups?: string[]; delete?: boolean }): void {
+  if (self !== username) return;
+  if (change.delete) throw new UserError('you cannot delete your own account; ask another administrator');
+  if (change.enabled === false) throw new UserError('you cannot disable your own account', 400, 'enabled');
+  if (change.groups !== undefined && !change.groups.includes(ADMIN_GROUP)) {
+    throw new UserError(`you cannot remove yourself from ${ADMIN_GROUP}`, 400, 'groups');
+  }
+}
 
 /** Resource owners: create, set password (ends their tokens), enable/disable, groups, delete. */
 export const userRoutes: AdminResource = {
@@ -57,6 +72,7 @@ export const userRoutes: AdminResource = {
       },
       async (request) => {
         const { username } = request.params;
+        refuseSelfLockout(request.admin!.username, username, request.body);
         if (request.body.groups !== undefined) await setUserGroups(ctx.store, username, request.body.groups);
         if (request.body.enabled !== undefined) await setUserEnabled(ctx.store, ctx.clock, username, request.body.enabled);
         return describeUser(await requireUser(ctx.store, username));
@@ -84,6 +100,7 @@ export const userRoutes: AdminResource = {
       '/users/:username',
       { schema: { tags, summary: 'Delete a user; all their tokens end', params: userParams, response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors } } },
       async (request, reply) => {
+        refuseSelfLockout(request.admin!.username, request.params.username, { delete: true });
         await deleteUser(ctx.store, ctx.clock, request.params.username);
         reply.code(204).send();
       },
