@@ -166,6 +166,20 @@ describe('admin console in a browser', () => {
     await shot('users');
   });
 
+  test('tables filter and page', async () => {
+    for (let index = 0; index < 11; index++) await server.scope(`extra-${String(index).padStart(2, '0')}`);
+    await goTo('#/scopes', 'Scopes');
+    await page.locator('.pager', { hasText: 'Page 1 of 2' }).waitFor();
+    await page.click('.pager button:has-text("Next")');
+    await page.locator('.pager', { hasText: 'Page 2 of 2' }).waitFor();
+    assert.equal(await page.locator('#scopes-table tbody tr').count(), 2);
+    await page.fill('#scopes-table-filter', 'extra-1');
+    assert.equal(await page.locator('#scopes-table tbody tr').count(), 1);
+    assert.equal(await page.locator('.pager').count(), 0);
+    await page.fill('#scopes-table-filter', 'nothing-like-this');
+    await page.locator('#scopes-table td', { hasText: 'Nothing matches the filter.' }).waitFor();
+  });
+
   test('outside the browser, the client gets a token for the user', async () => {
     const response = await postForm(
       `${server.url}/oauth/token`,

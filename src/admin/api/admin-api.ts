@@ -1,14 +1,13 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
-import { Ajv, type ErrorObject } from 'ajv';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzContext } from '../../authz/context.ts';
-import { OAuthError, UserError } from '../../core/errors.ts';
 import { type AdminPrincipal, authenticateBearer, isAdministrator } from '../admin-auth.ts';
-import { AdminError, type AdminErrorCode } from '../admin-error.ts';
+import { AdminError } from '../admin-error.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import { csrfTokenMatches, endSession, resumeSession, type SessionPolicy } from '../session.ts';
 import { clientRoutes } from './clients.ts';
+import { adminErrorBoundary, validatorCompiler } from './error-boundary.ts';
 import { groupRoutes } from './groups.ts';
 import { scopeRoutes } from './scopes.ts';
 import { SESSION_COOKIE, sessionRoutes } from './session.ts';
@@ -55,59 +54,6 @@ export const ADMIN_RESOURCES: AdminResource[] = [
 
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * Request validation: bodies are checked strictly (no type coercion, unknown fields refused), while
- * query strings and path parameters, which are always text, are coerced to the declared types.
- */
-function validatorCompiler() {
-  const options = { useDefaults: true, removeAdditional: false, allErrors: false, strict: false } as const;
-  const strictAjv = new Ajv({ ...options, coerceTypes: false });
-  const coercingAjv = new Ajv({ ...options, coerceTypes: true });
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
-}
-
-/** The request field a schema error is about: `grants` for `/grants/0`, the missing or unknown property's name. */
-function fieldOf(error: ErrorObject): string {
-  const params = error.params as { missingProperty?: string; additionalProperty?: string };
-  const path = error.instancePath.split('/').filter((part) => part !== '');
-  if (params.missingProperty !== undefined) return [...path, params.missingProperty][0]!;
-  if (params.additionalProperty !== undefined) return [...path, params.additionalProperty][0]!;
-  return path[0] ?? '';
-}
-
-function validationError(error: FastifyError): AdminError {
-  const first = error.validation![0] as ErrorObject;
-  const field = fieldOf(first);
-  const params = first.params as { additionalProperty?: string };
-  const text =
-    params.additionalProperty !== undefined
-      ? `${field} is not a known field`
-      : field === ''
-        ? `the ${error.validationContext ?? 'request'} ${first.message ?? 'is invalid'}`
-        : `${field} ${first.message ?? 'is invalid'}`;
-  return new AdminError(400, 'invalid_request', text, {}, field === '' ? undefined : field);
-}
-
-const USER_ERROR_CODES: Record<number, AdminErrorCode> = { 404: 'not_found', 409: 'conflict' };
-
-/** The admin API's error boundary: every failure becomes `{"error", "error_description", "field"?}`. */
-function adminErrorBoundary(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  let failure: AdminError | OAuthError;
-  if (error instanceof AdminError || error instanceof OAuthError) failure = error;
-  else if (error instanceof UserError) failure = new AdminError(error.status, USER_ERROR_CODES[error.status] ?? 'invalid_request', error.message, {}, error.field);
-  else if ((error as FastifyError).validation) failure = validationError(error as FastifyError);
-  else if ((error as FastifyError).statusCode !== undefined && (error as FastifyError).statusCode! < 500) {
-    // Framework errors (malformed JSON, wrong media type, body too large): a fixed text, nothing echoed.
-    const status = (error as FastifyError).statusCode!;
-    failure = new AdminError(status, 'invalid_request', status === 415 ? 'send application/json' : 'malformed request');
-  } else {
-    request.log.error({ err: error }, 'unexpected failure');
-    failure = new AdminError(500, 'server_error', 'unexpected failure');
-  }
-  reply.code(failure.status).headers(failure.headers).send(failure.toJSON());
-}
 
 /**
  * Who is calling: a bearer token when an `Authorization` header is present, else the session cookie.

@@ -172,7 +172,7 @@ export function DataTable<T>(props: {
           {slice.length === 0 ? (
             <tr>
               <td colSpan={props.columns.length} class="muted">
-                {props.empty ?? 'Nothing to show.'}
+                {props.rows.length > 0 ? 'Nothing matches the filter.' : (props.empty ?? 'Nothing to show.')}
               </td>
             </tr>
           ) : (
