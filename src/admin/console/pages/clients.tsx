@@ -24,6 +24,8 @@ interface ClientFormValues {
   scopes: string[];
   accessTtl: string;
   refreshLimit: string;
+  refreshTtl: string;
+  serviceUser: string;
   introspect: boolean;
 }
 
@@ -37,6 +39,8 @@ function valuesOf(client: Client): ClientFormValues {
     scopes: client.scopes,
     accessTtl: String(client.access_token_ttl),
     refreshLimit: client.refresh_limit === null ? '' : String(client.refresh_limit),
+    refreshTtl: String(client.refresh_token_ttl),
+    serviceUser: client.service_user ?? '',
     introspect: client.introspect,
   };
 }
@@ -50,6 +54,8 @@ const EMPTY: ClientFormValues = {
   scopes: [],
   accessTtl: 'global',
   refreshLimit: '',
+  refreshTtl: String(30 * 24 * 3600),
+  serviceUser: '',
   introspect: false,
 };
 
@@ -60,6 +66,7 @@ function validate(values: ClientFormValues): FieldErrors {
   if (values.grants.length === 0) errors.grants = 'choose at least one grant';
   if (!/^(global|never|[1-9]\d*)$/.test(values.accessTtl.trim())) errors.access_token_ttl = 'global, never, or a number of seconds';
   if (values.refreshLimit.trim() !== '' && !/^\d+$/.test(values.refreshLimit.trim())) errors.refresh_limit = 'a whole number, or empty for unlimited';
+  if (!/^[1-9]\d*$/.test(values.refreshTtl.trim())) errors.refresh_token_ttl = 'a positive number of seconds';
   return errors;
 }
 
@@ -73,6 +80,8 @@ function toBody(values: ClientFormValues, create: boolean): Record<string, unkno
     scopes: values.scopes,
     access_token_ttl: ttl === 'global' || ttl === 'never' ? ttl : Number(ttl),
     refresh_limit: values.refreshLimit.trim() === '' ? null : Number(values.refreshLimit),
+    refresh_token_ttl: Number(values.refreshTtl.trim()),
+    service_user: values.serviceUser.trim() === '' ? null : values.serviceUser.trim(),
     introspect: values.introspect,
   };
   if (create) body.type = values.type;
@@ -157,6 +166,14 @@ function ClientForm(props: {
         </Field>
         <Field id="client-refresh-limit" label="Refresh limit" error={errors.refresh_limit} hint="refreshes per grant; 0 = no refresh token; empty = unlimited">
           <input id="client-refresh-limit" value={values.refreshLimit} onInput={(e) => set({ refreshLimit: e.currentTarget.value })} />
+        </Field>
+      </div>
+      <div class="row">
+        <Field id="client-refresh-ttl" label="Refresh-token lifetime" error={errors.refresh_token_ttl} hint="seconds (30 days = 2592000)">
+          <input id="client-refresh-ttl" value={values.refreshTtl} onInput={(e) => set({ refreshTtl: e.currentTarget.value })} />
+        </Field>
+        <Field id="client-service-user" label="Service user" error={errors.service_user} hint="whose access rights client_credentials tokens carry; empty for none">
+          <input id="client-service-user" value={values.serviceUser} onInput={(e) => set({ serviceUser: e.currentTarget.value })} />
         </Field>
       </div>
       <label class="check">
