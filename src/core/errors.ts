@@ -79,11 +79,15 @@ export const AccessDenied = defineError(table.AccessDenied);
 export const TooManyAttempts = defineError(table.TooManyAttempts);
 export const ServerError = defineError(table.ServerError);
 
-/** A mistake by the operator (CLI, apply, admin API): reported as one clear line, never a 500. */
+/**
+ * A mistake by the operator (CLI, apply, admin API): reported as one clear line, never a 500.
+ * `field` names the input at fault (snake_case, as on the wire), so that forms can show it there.
+ */
 export class UserError extends Error {
   constructor(
     message: string,
     readonly status = 400,
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'UserError';

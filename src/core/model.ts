@@ -98,3 +98,16 @@ export interface TokenView extends TokenRecord {
 }
 
 export type TokenState = 'active' | 'expired' | 'revoked' | 'rotated';
+
+/**
+ * A signed-in administrator's console session. `idHash` is the SHA-256 of the session id in the
+ * cookie; the id itself is never stored. Live while `now < expiresAt` (absolute) and the session
+ * was used within the idle limit.
+ */
+export interface AdminSession {
+  idHash: string;
+  username: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type AdminOptions, adminRoutes } from '../admin/admin-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { oauthRoutes } from './oauth-routes.ts';
@@ -10,6 +11,8 @@ export interface ServerOptions {
   /** Addresses or CIDRs of reverse proxies whose `X-Forwarded-*` headers are believed. */
   trustedProxies?: string[];
   https?: { cert: Buffer; key: Buffer };
+  /** The admin API and console (/admin). */
+  admin?: AdminOptions;
 }
 
 /** Builds the HTTP server: the only place that wires Fastify to the protocol logic. */
@@ -38,5 +41,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   await app.register(oauthRoutes, { ctx: options.ctx });
+  await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
   return app;
 }

@@ -8,6 +8,7 @@ import type { ClientPatch, Store } from '../store/store.ts';
 import { parseAccessTtl, parseCount, parseGrants, registerClient, updateClient } from './clients.ts';
 import { createGroup } from './groups.ts';
 import { saveScope } from './scopes.ts';
+import { updateSettings } from './settings.ts';
 import { createUser, setUserEnabled, setUserGroups } from './users.ts';
 
 /**
@@ -138,7 +139,7 @@ export async function applySetup(
     }
     const requireHttps = settings.boolean('require_https');
     if (requireHttps !== undefined) patch.requireHttps = requireHttps;
-    await store.updateSettings(patch);
+    await updateSettings(store, patch);
     result.changes.push('settings updated');
   }
 

@@ -3,17 +3,20 @@ import type { Scope } from '../core/model.ts';
 import { parseResource } from '../core/resource-name.ts';
 import { isValidScopeName } from '../core/scope.ts';
 import type { Store } from '../store/store.ts';
+import { updateClient } from './clients.ts';
 
 /** Creates or replaces a scope after checking its name and every resource it lists (SPEC §1). */
 export async function saveScope(store: Store, scope: Scope): Promise<Scope> {
   if (!isValidScopeName(scope.name)) {
-    throw new UserError('scope names are 1 to 100 printable ASCII characters, without spaces, \\ , or "');
+    throw new UserError('scope names are 1 to 100 printable ASCII characters, without spaces, \\ , or "', 400, 'name');
   }
   const resources = [...new Set(scope.resources.map((resource) => resource.trim()).filter((resource) => resource !== ''))];
   for (const resource of resources) {
     if (!parseResource(resource)) {
       throw new UserError(
         `resource "${resource}" is not a folder (orders.v1), a service (orders.v1:getOrder) or a URL template (GET /rest/orders/{id})`,
+        400,
+        'resources',
       );
     }
   }
@@ -24,4 +27,49 @@ export async function saveScope(store: Store, scope: Scope): Promise<Scope> {
 
 export async function deleteScope(store: Store, name: string): Promise<void> {
   if (!(await store.deleteScope(name))) throw new UserError(`no scope ${name}`, 404);
+}
+
+/** Creates a scope; unlike `saveScope`, refuses to replace an existing one. */
+export async function createScope(store: Store, scope: Scope): Promise<Scope> {
+  if (await store.findScope(scope.name)) throw new UserError(`scope ${scope.name} already exists`, 409, 'name');
+  return saveScope(store, scope);
+}
+
+export async function requireScope(store: Store, name: string): Promise<Scope> {
+  const scope = await store.findScope(name);
+  if (!scope) throw new UserError(`no scope ${name}`, 404);
+  return scope;
+}
+
+/** The ids of the clients a scope is associated with. */
+export async function clientsOfScope(store: Store, name: string): Promise<string[]> {
+  await requireScope(store, name);
+  return (await store.listClients()).filter((client) => client.scopes.includes(name)).map((client) => client.id);
+}
+
+/** Associates a client with exactly these scopes (the client side of the association). */
+export async function setClientScopes(store: Store, clientId: string, scopes: string[]): Promise<string[]> {
+  for (const name of scopes) {
+    if (!(await store.findScope(name))) throw new UserError(`scope ${name} does not exist`, 400, 'scopes');
+  }
+  return (await updateClient(store, clientId, { scopes: [...new Set(scopes)] })).scopes;
+}
+
+/**
+ * Associates a scope with exactly these clients (the scope side): the scope is added to each listed
+ * client and removed from every other one. Every client is checked before anything changes.
+ */
+export async function setScopeClients(store: Store, name: string, clientIds: string[]): Promise<string[]> {
+  await requireScope(store, name);
+  const wanted = new Set(clientIds);
+  for (const id of wanted) {
+    if (!(await store.findClient(id))) throw new UserError(`no client ${id}`, 400, 'client_ids');
+  }
+  for (const client of await store.listClients()) {
+    const has = client.scopes.includes(name);
+    if (has === wanted.has(client.id)) continue;
+    const scopes = has ? client.scopes.filter((scope) => scope !== name) : [...client.scopes, name];
+    await updateClient(store, client.id, { scopes });
+  }
+  return clientsOfScope(store, name);
 }

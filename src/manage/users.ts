@@ -19,12 +19,14 @@ export interface UserInput {
 }
 
 function checkPassword(password: string): void {
-  if (password.length === 0) throw new UserError('the password must not be empty');
-  if (password.length > 1024) throw new UserError('the password is longer than 1024 characters');
+  if (password.length === 0) throw new UserError('the password must not be empty', 400, 'password');
+  if (password.length > 1024) throw new UserError('the password is longer than 1024 characters', 400, 'password');
 }
 
 export async function createUser(store: Store, hasher: PasswordHasher, clock: Clock, input: UserInput): Promise<User> {
-  if (!USERNAME.test(input.username)) throw new UserError('username must be 1 to 200 characters without spaces or control characters');
+  if (!USERNAME.test(input.username)) {
+    throw new UserError('username must be 1 to 200 characters without spaces or control characters', 400, 'username');
+  }
   let passwordHash = input.passwordHash;
   // A plain password put where a hash belongs would be stored in the clear: accept only the
   // modular crypt / PHC shape that every supported hash has ($argon2id$…, $2b$…, $scrypt$…).
@@ -53,19 +55,23 @@ export async function requireUser(store: Store, username: string): Promise<User>
   return user;
 }
 
-/** Sets a new password; every token family of the user ends (SPEC §2). */
+/** Sets a new password; every token family and admin console session of the user ends (SPEC §2). */
 export async function setPassword(store: Store, hasher: PasswordHasher, clock: Clock, username: string, password: string): Promise<void> {
   checkPassword(password);
   await requireUser(store, username);
   await store.updateUser(username, { passwordHash: await hasher.hash(password) });
   await store.revokeFamiliesOf({ username }, clock.nowSeconds());
+  await store.deleteAdminSessionsOf(username);
 }
 
-/** Enables or disables a user; disabling ends every token family of the user. */
+/** Enables or disables a user; disabling ends every token family and admin console session of the user. */
 export async function setUserEnabled(store: Store, clock: Clock, username: string, enabled: boolean): Promise<void> {
   await requireUser(store, username);
   await store.updateUser(username, { enabled });
-  if (!enabled) await store.revokeFamiliesOf({ username }, clock.nowSeconds());
+  if (!enabled) {
+    await store.revokeFamiliesOf({ username }, clock.nowSeconds());
+    await store.deleteAdminSessionsOf(username);
+  }
 }
 
 export async function setUserGroups(store: Store, username: string, groups: string[]): Promise<void> {

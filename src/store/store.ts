@@ -1,4 +1,5 @@
 import type {
+  AdminSession,
   Client,
   GrantType,
   AccessTokenTtl,
@@ -119,4 +120,14 @@ export interface Store {
   listTokens(filter: TokenFilter, now: number): Promise<TokenView[]>;
   /** Deletes up to `batchSize` families whose tokens are all expired or revoked; returns how many tokens went. */
   purgeExpired(now: number, batchSize: number): Promise<number>;
+
+  createAdminSession(session: AdminSession): Promise<void>;
+  findAdminSession(idHash: string): Promise<AdminSession | undefined>;
+  /** Records use of a session (sliding idle expiry). */
+  touchAdminSession(idHash: string, lastSeenAt: number): Promise<void>;
+  deleteAdminSession(idHash: string): Promise<boolean>;
+  /** Ends every session of one administrator; returns how many. */
+  deleteAdminSessionsOf(username: string): Promise<number>;
+  /** Deletes sessions past their absolute expiry or idle since before `idleBefore`; returns how many. */
+  purgeAdminSessions(now: number, idleBefore: number): Promise<number>;
 }

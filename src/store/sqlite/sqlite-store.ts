@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
   type AccessTokenTtl,
+  type AdminSession,
   type Client,
   DEFAULT_SETTINGS,
   type GrantType,
@@ -103,6 +104,16 @@ function toTokenView(row: Row): TokenView {
     familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
     clientEnabled: row.client_enabled === 1,
     userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : row.user_enabled === 1,
+  };
+}
+
+function toAdminSession(row: Row): AdminSession {
+  return {
+    idHash: row.id_hash as string,
+    username: row.username as string,
+    createdAt: row.created_at as number,
+    lastSeenAt: row.last_seen_at as number,
+    expiresAt: row.expires_at as number,
   };
 }
 
@@ -509,6 +520,37 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM token_families WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)').run();
       return deleted;
     })();
+  }
+
+  async createAdminSession(session: AdminSession): Promise<void> {
+    this.sql('INSERT INTO admin_sessions (id_hash, username, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(
+      session.idHash,
+      session.username,
+      session.createdAt,
+      session.lastSeenAt,
+      session.expiresAt,
+    );
+  }
+
+  async findAdminSession(idHash: string): Promise<AdminSession | undefined> {
+    const row = this.sql('SELECT * FROM admin_sessions WHERE id_hash = ?').get(idHash) as Row | undefined;
+    return row && toAdminSession(row);
+  }
+
+  async touchAdminSession(idHash: string, lastSeenAt: number): Promise<void> {
+    this.sql('UPDATE admin_sessions SET last_seen_at = max(last_seen_at, ?) WHERE id_hash = ?').run(lastSeenAt, idHash);
+  }
+
+  async deleteAdminSession(idHash: string): Promise<boolean> {
+    return this.sql('DELETE FROM admin_sessions WHERE id_hash = ?').run(idHash).changes > 0;
+  }
+
+  async deleteAdminSessionsOf(username: string): Promise<number> {
+    return this.sql('DELETE FROM admin_sessions WHERE username = ?').run(username).changes;
+  }
+
+  async purgeAdminSessions(now: number, idleBefore: number): Promise<number> {
+    return this.sql('DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at < ?').run(now, idleBefore).changes;
   }
 }
 

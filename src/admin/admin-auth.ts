@@ -1,0 +1,75 @@
+import type { AuthzContext } from '../authz/context.ts';
+import { ADMIN_GROUP, type AdminSession, type User } from '../core/model.ts';
+import { hashSecret } from '../core/secrets.ts';
+import { isTokenLive } from '../core/token-state.ts';
+import { AdminError } from './admin-error.ts';
+import type { LoginAttempt, LoginThrottle } from './login-throttle.ts';
+
+/** The scope an access token needs to call the admin API. */
+export const ADMIN_SCOPE = 'admin';
+
+/** Who is calling the admin API, and how they proved it. */
+export type AdminPrincipal =
+  | { username: string; via: 'session'; sessionId: string; session: AdminSession }
+  | { username: string; via: 'bearer' };
+
+export function isAdministrator(user: User | undefined): user is User {
+  return user !== undefined && user.enabled && user.groups.includes(ADMIN_GROUP);
+}
+
+function signInRefused(): AdminError {
+  return new AdminError(401, 'invalid_credentials', 'wrong username or password, or not an administrator');
+}
+
+/**
+ * Admin sign-in, in order: throttle, then password, then group membership. An unknown or disabled
+ * user costs one dummy verification, and a correct password of a non-administrator is refused like a
+ * wrong one, so that the sign-in form tells nothing about which accounts exist or what they may do.
+ * Does NOT start a session.
+ */
+export async function verifyAdminSignIn(
+  ctx: AuthzContext,
+  throttle: LoginThrottle,
+  attempt: LoginAttempt,
+  password: string,
+): Promise<User> {
+  // THROTTLE STEP: before any password is verified (the lead wires src/authz/throttle.ts here).
+  await throttle.check(attempt);
+  const user = await ctx.store.findUser(attempt.username);
+  let verified = false;
+  if (!user || !user.enabled) {
+    await ctx.hasher.verifyDummy(password);
+  } else {
+    verified = await ctx.hasher.verify(user.passwordHash, password);
+  }
+  if (!verified || !isAdministrator(user)) {
+    await throttle.recordFailure(attempt);
+    throw signInRefused();
+  }
+  await throttle.recordSuccess(attempt);
+  return user;
+}
+
+/**
+ * Checks an `Authorization: Bearer` access token for the admin API: live, an access token (not a
+ * refresh token), with the `admin` scope, and issued to a resource owner who is an enabled member
+ * of Administrators now. 401 when the token is not usable at all, 403 when it is but grants no
+ * admin rights.
+ * @see RFC 6750 §3.1
+ */
+export async function authenticateBearer(ctx: AuthzContext, token: string): Promise<AdminPrincipal> {
+  const found = await ctx.store.findToken(hashSecret(token));
+  if (!found || found.kind !== 'access' || !isTokenLive(found, ctx.clock.nowSeconds())) {
+    throw new AdminError(401, 'invalid_token', 'the access token is invalid, expired or revoked', {
+      'WWW-Authenticate': 'Bearer realm="portcullis-admin", error="invalid_token"',
+    });
+  }
+  if (!found.scope.includes(ADMIN_SCOPE)) {
+    throw new AdminError(403, 'insufficient_scope', `the access token lacks the ${ADMIN_SCOPE} scope`, {
+      'WWW-Authenticate': `Bearer realm="portcullis-admin", error="insufficient_scope", scope="${ADMIN_SCOPE}"`,
+    });
+  }
+  const user = found.username === null ? undefined : await ctx.store.findUser(found.username);
+  if (!isAdministrator(user)) throw new AdminError(403, 'forbidden', `only members of ${ADMIN_GROUP} may use the admin API`);
+  return { username: user.username, via: 'bearer' };
+}

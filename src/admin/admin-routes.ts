@@ -1,0 +1,49 @@
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { AuthzContext } from '../authz/context.ts';
+import { adminApi } from './api/admin-api.ts';
+import { checkConsoleAssets } from './console-assets.ts';
+import { type LoginThrottle, noLoginThrottle } from './login-throttle.ts';
+import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './session.ts';
+
+export interface AdminOptions {
+  /** Throttles admin sign-in; the token endpoint's throttle, once wired. */
+  throttle?: LoginThrottle;
+  sessionPolicy?: SessionPolicy;
+  /** The built console (defaults to build/console). */
+  consoleDir?: string;
+}
+
+/**
+ * The console page may load only its own script and stylesheet, may not be framed, and sends
+ * requests only to its own origin: nothing from a CDN, nothing inline.
+ */
+const CONSOLE_SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+};
+
+/** Everything under /admin: the REST API at /admin/api and the web console at /admin/. */
+export async function adminRoutes(app: FastifyInstance, options: AdminOptions & { ctx: AuthzContext }): Promise<void> {
+  const root = checkConsoleAssets(options.consoleDir);
+  await app.register(adminApi, {
+    prefix: '/api',
+    ctx: options.ctx,
+    throttle: options.throttle ?? noLoginThrottle,
+    sessionPolicy: options.sessionPolicy ?? DEFAULT_SESSION_POLICY,
+  });
+  await app.register(async (consoleApp) => {
+    consoleApp.addHook('onSend', async (_request, reply) => {
+      reply.headers(CONSOLE_SECURITY_HEADERS);
+    });
+    await consoleApp.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], wildcard: true, cacheControl: false });
+    consoleApp.addHook('onSend', async (_request, reply) => {
+      reply.header('Cache-Control', 'no-cache');
+    });
+  });
+  app.get('', async (_request, reply) => reply.redirect('/admin/', 301));
+}

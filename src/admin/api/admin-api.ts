@@ -1,0 +1,131 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthzContext } from '../../authz/context.ts';
+import { type AdminPrincipal, authenticateBearer, isAdministrator } from '../admin-auth.ts';
+import { AdminError } from '../admin-error.ts';
+import type { LoginThrottle } from '../login-throttle.ts';
+import { csrfTokenMatches, endSession, resumeSession, type SessionPolicy } from '../session.ts';
+import { clientRoutes } from './clients.ts';
+import { adminErrorBoundary, validatorCompiler } from './error-boundary.ts';
+import { groupRoutes } from './groups.ts';
+import { scopeRoutes } from './scopes.ts';
+import { SESSION_COOKIE, sessionRoutes } from './session.ts';
+import { settingsRoutes } from './settings.ts';
+import { tokenRoutes } from './tokens.ts';
+import { userRoutes } from './users.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route needs no signed-in administrator (sign-in itself, the OpenAPI document). */
+    adminPublic?: boolean;
+  }
+  interface FastifyRequest {
+    admin: AdminPrincipal | null;
+  }
+}
+
+export interface AdminDeps {
+  ctx: AuthzContext;
+  throttle: LoginThrottle;
+  sessionPolicy: SessionPolicy;
+}
+
+/** One resource of the admin API: its OpenAPI tag and the routes it adds (relative to /admin/api). */
+export interface AdminResource {
+  tag: string;
+  description: string;
+  routes(app: FastifyInstance, deps: AdminDeps): void;
+}
+
+/**
+ * Every resource of the admin API. Adding one (services and ACLs, the audit log, throttled
+ * accounts) is a new file in this folder and one line here.
+ */
+export const ADMIN_RESOURCES: AdminResource[] = [
+  sessionRoutes,
+  settingsRoutes,
+  clientRoutes,
+  scopeRoutes,
+  userRoutes,
+  groupRoutes,
+  tokenRoutes,
+];
+
+export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Who is calling: a bearer token when an `Authorization` header is present, else the session cookie.
+ * Runs before body validation, so that an unauthenticated caller learns nothing about the body's shape.
+ */
+async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.routeOptions.config.adminPublic) return;
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
+    if (!match) throw new AdminError(401, 'invalid_token', 'use Authorization: Bearer <access token>', { 'WWW-Authenticate': 'Bearer realm="portcullis-admin"' });
+    request.admin = await authenticateBearer(deps.ctx, match[1]!);
+    return;
+  }
+  const sessionId = request.cookies[SESSION_COOKIE];
+  const session = sessionId ? await resumeSession(deps.ctx.store, deps.ctx.clock, sessionId, deps.sessionPolicy) : undefined;
+  if (!sessionId || !session) {
+    if (sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/admin' });
+    throw new AdminError(401, 'unauthorized', sessionId ? 'the session has expired; sign in again' : 'sign in first', {
+      'WWW-Authenticate': 'Bearer realm="portcullis-admin"',
+    });
+  }
+  // Membership is checked on every request: removing someone from Administrators takes effect at once.
+  if (!isAdministrator(await deps.ctx.store.findUser(session.username))) {
+    await endSession(deps.ctx.store, sessionId);
+    throw new AdminError(403, 'forbidden', 'only members of Administrators may use the admin console');
+  }
+  // A cookie is sent by the browser whatever page asks; the CSRF token proves the page is ours.
+  if (!SAFE_METHODS.has(request.method) && !csrfTokenMatches(sessionId, request.headers[CSRF_HEADER] as string | undefined)) {
+    throw new AdminError(403, 'csrf_failed', `missing or wrong ${CSRF_HEADER} header`);
+  }
+  request.admin = { username: session.username, via: 'session', sessionId, session };
+}
+
+/** The admin REST API under /admin/api, in its own encapsulated context. */
+export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler());
+  app.setErrorHandler(adminErrorBoundary);
+  app.decorateRequest('admin', null);
+  await app.register(fastifyCookie);
+  // JSON only: text/plain is a type any page may send cross-site without a CORS preflight.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Portcullis admin API',
+        version: '1',
+        description:
+          'Manage an OAuth 2.0 authorization server. Authenticate with the console session cookie ' +
+          `(state-changing requests also need the ${CSRF_HEADER} header) or with an access token of an ` +
+          'Administrators member that carries the `admin` scope.',
+      },
+      tags: ADMIN_RESOURCES.map((resource) => ({ name: resource.tag, description: resource.description })),
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          csrf: { type: 'apiKey', in: 'header', name: CSRF_HEADER },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [], csrf: [] }, { bearer: [] }],
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => authenticate(deps, request, reply));
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    reply.header('Pragma', 'no-cache');
+  });
+
+  app.get('/openapi.json', { config: { adminPublic: true }, schema: { hide: true } }, async () => app.swagger());
+  for (const resource of ADMIN_RESOURCES) resource.routes(app, deps);
+}

@@ -1,0 +1,117 @@
+/**
+ * JSON schemas of the admin API's records. The same objects validate requests, shape responses and
+ * generate the OpenAPI document, so that the three cannot drift apart.
+ */
+
+export const errorSchema = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    error_description: { type: 'string' },
+    field: { type: 'string', description: 'the request field at fault, when there is one' },
+  },
+  required: ['error'],
+} as const;
+
+/** The errors every authenticated route can answer, for the OpenAPI document. */
+export const commonErrors = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+} as const;
+
+export const okSchema = { type: 'object', properties: { ok: { type: 'boolean' } } } as const;
+
+export const accessTtlSchema = {
+  description: '`global` (the server-wide setting), `never`, or seconds',
+  anyOf: [{ type: 'string', enum: ['global', 'never'] }, { type: 'integer', minimum: 1 }],
+} as const;
+
+export const grantsSchema = {
+  type: 'array',
+  items: { type: 'string', enum: ['password', 'refresh_token', 'client_credentials'] },
+  uniqueItems: true,
+} as const;
+
+export const nameListSchema = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, uniqueItems: true } as const;
+
+export const clientSchema = {
+  type: 'object',
+  properties: {
+    client_id: { type: 'string' },
+    name: { type: 'string' },
+    version: { type: 'string' },
+    description: { type: 'string' },
+    type: { type: 'string', enum: ['confidential', 'public'] },
+    grants: { type: 'array', items: { type: 'string' } },
+    scopes: { type: 'array', items: { type: 'string' } },
+    access_token_ttl: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
+    refresh_limit: { type: ['integer', 'null'] },
+    refresh_token_ttl: { type: 'integer' },
+    enabled: { type: 'boolean' },
+    introspect: { type: 'boolean' },
+    service_user: { type: ['string', 'null'] },
+    created_at: { type: 'string' },
+  },
+} as const;
+
+export const scopeSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    description: { type: 'string' },
+    resources: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const userSchema = {
+  type: 'object',
+  properties: {
+    username: { type: 'string' },
+    groups: { type: 'array', items: { type: 'string' } },
+    enabled: { type: 'boolean' },
+    created_at: { type: 'string' },
+  },
+} as const;
+
+export const groupSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    members: { type: 'integer' },
+    built_in: { type: 'boolean' },
+  },
+} as const;
+
+export const tokenSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'SHA-256 of the token: identifies it without revealing it' },
+    kind: { type: 'string', enum: ['access', 'refresh'] },
+    state: { type: 'string', enum: ['active', 'expired', 'revoked', 'rotated'] },
+    live: { type: 'boolean' },
+    client_id: { type: 'string' },
+    username: { type: ['string', 'null'] },
+    scope: { type: 'string' },
+    family: { type: 'string' },
+    issued_at: { type: 'string' },
+    expires_at: { type: ['string', 'null'] },
+  },
+} as const;
+
+export const settingsSchema = {
+  type: 'object',
+  properties: {
+    access_token_ttl: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
+    require_https: { type: 'boolean' },
+  },
+} as const;
+
+/** A path parameter holding a name or an id. */
+export function pathParams(...names: string[]) {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(names.map((name) => [name, { type: 'string', minLength: 1, maxLength: 200 }])),
+    required: names,
+  } as const;
+}

@@ -1,0 +1,105 @@
+/** The console's only way to the server: JSON over fetch, with the session's CSRF token on every change. */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    readonly field?: string,
+  ) {
+    super(description);
+  }
+}
+
+let csrfToken: string | undefined;
+
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+/** Called when the server says the session is gone, so the app can show the sign-in page. */
+let onSignedOut: () => void = () => {};
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken !== undefined) headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(`/admin/api${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (response.status === 204) return undefined as T;
+  const data = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) {
+    const error = new ApiError(
+      response.status,
+      String(data.error ?? 'error'),
+      String(data.error_description ?? `request failed (${response.status})`),
+      typeof data.field === 'string' ? data.field : undefined,
+    );
+    if (response.status === 401 && path !== '/session') onSignedOut();
+    throw error;
+  }
+  return data as T;
+}
+
+export const enc = encodeURIComponent;
+
+export interface Client {
+  client_id: string;
+  name: string;
+  version: string;
+  description: string;
+  type: 'confidential' | 'public';
+  grants: string[];
+  scopes: string[];
+  access_token_ttl: string | number;
+  refresh_limit: number | null;
+  refresh_token_ttl: number;
+  enabled: boolean;
+  introspect: boolean;
+  service_user: string | null;
+  created_at: string;
+}
+
+export interface Scope {
+  name: string;
+  description: string;
+  resources: string[];
+}
+
+export interface User {
+  username: string;
+  groups: string[];
+  enabled: boolean;
+  created_at: string;
+}
+
+export interface Group {
+  name: string;
+  members: number;
+  built_in: boolean;
+}
+
+export interface Token {
+  id: string;
+  kind: 'access' | 'refresh';
+  state: string;
+  live: boolean;
+  client_id: string;
+  username: string | null;
+  scope: string;
+  issued_at: string;
+  expires_at: string | null;
+}
+
+export interface Session {
+  username: string;
+  csrf_token?: string;
+  expires_at?: string;
+}

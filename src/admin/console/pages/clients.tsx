@@ -1,0 +1,329 @@
+import { useState } from 'preact/hooks';
+import { api, type Client, enc, type Scope } from '../api.ts';
+import {
+  Checkboxes,
+  ConfirmButton,
+  DataTable,
+  Field,
+  type FieldErrors,
+  FormError,
+  Notice,
+  SecretPanel,
+  errorsFrom,
+  useLoad,
+} from '../components.tsx';
+
+const GRANTS = ['password', 'refresh_token', 'client_credentials'];
+
+interface ClientFormValues {
+  name: string;
+  version: string;
+  description: string;
+  type: 'confidential' | 'public';
+  grants: string[];
+  scopes: string[];
+  accessTtl: string;
+  refreshLimit: string;
+  refreshTtl: string;
+  serviceUser: string;
+  introspect: boolean;
+}
+
+function valuesOf(client: Client): ClientFormValues {
+  return {
+    name: client.name,
+    version: client.version,
+    description: client.description,
+    type: client.type,
+    grants: client.grants,
+    scopes: client.scopes,
+    accessTtl: String(client.access_token_ttl),
+    refreshLimit: client.refresh_limit === null ? '' : String(client.refresh_limit),
+    refreshTtl: String(client.refresh_token_ttl),
+    serviceUser: client.service_user ?? '',
+    introspect: client.introspect,
+  };
+}
+
+const EMPTY: ClientFormValues = {
+  name: '',
+  version: '',
+  description: '',
+  type: 'confidential',
+  grants: ['password', 'refresh_token'],
+  scopes: [],
+  accessTtl: 'global',
+  refreshLimit: '',
+  refreshTtl: String(30 * 24 * 3600),
+  serviceUser: '',
+  introspect: false,
+};
+
+/** Checks what can be checked here; the server checks everything again and names the field it rejects. */
+function validate(values: ClientFormValues): FieldErrors {
+  const errors: FieldErrors = {};
+  if (values.name.trim() === '') errors.name = 'name is required';
+  if (values.grants.length === 0) errors.grants = 'choose at least one grant';
+  if (!/^(global|never|[1-9]\d*)$/.test(values.accessTtl.trim())) errors.access_token_ttl = 'global, never, or a number of seconds';
+  if (values.refreshLimit.trim() !== '' && !/^\d+$/.test(values.refreshLimit.trim())) errors.refresh_limit = 'a whole number, or empty for unlimited';
+  if (!/^[1-9]\d*$/.test(values.refreshTtl.trim())) errors.refresh_token_ttl = 'a positive number of seconds';
+  return errors;
+}
+
+function toBody(values: ClientFormValues, create: boolean): Record<string, unknown> {
+  const ttl = values.accessTtl.trim();
+  const body: Record<string, unknown> = {
+    name: values.name.trim(),
+    version: values.version.trim(),
+    description: values.description,
+    grants: values.grants,
+    scopes: values.scopes,
+    access_token_ttl: ttl === 'global' || ttl === 'never' ? ttl : Number(ttl),
+    refresh_limit: values.refreshLimit.trim() === '' ? null : Number(values.refreshLimit),
+    refresh_token_ttl: Number(values.refreshTtl.trim()),
+    service_user: values.serviceUser.trim() === '' ? null : values.serviceUser.trim(),
+    introspect: values.introspect,
+  };
+  if (create) body.type = values.type;
+  return body;
+}
+
+function PasswordGrantWarning() {
+  return (
+    <Notice kind="warning">
+      <strong>The password grant is the least secure grant.</strong> The client handles the user's password itself, so a
+      compromised or careless client exposes it; the user cannot see or limit what the client does, and the grant cannot
+      use multi-factor sign-in. Enable it only for trusted first-party clients (your own native app, CLI or test
+      automation). Portcullis throttles guessing and never lets an unauthorised client verify passwords.
+    </Notice>
+  );
+}
+
+function ClientForm(props: {
+  initial: ClientFormValues;
+  create: boolean;
+  scopes: Scope[];
+  submitLabel: string;
+  onSubmit: (body: Record<string, unknown>) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const [values, setValues] = useState(props.initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [busy, setBusy] = useState(false);
+  const set = (patch: Partial<ClientFormValues>) => setValues({ ...values, ...patch });
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const found = validate(values);
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    setBusy(true);
+    try {
+      await props.onSubmit(toBody(values, props.create));
+    } catch (caught) {
+      setErrors(errorsFrom(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card form" onSubmit={submit} noValidate>
+      <FormError errors={errors} />
+      <div class="row">
+        <Field id="client-name" label="Name" error={errors.name}>
+          <input id="client-name" value={values.name} onInput={(e) => set({ name: e.currentTarget.value })} />
+        </Field>
+        <Field id="client-version" label="Version" error={errors.version} hint="name and version are unique together">
+          <input id="client-version" value={values.version} onInput={(e) => set({ version: e.currentTarget.value })} />
+        </Field>
+      </div>
+      <Field id="client-description" label="Description" error={errors.description}>
+        <input id="client-description" value={values.description} onInput={(e) => set({ description: e.currentTarget.value })} />
+      </Field>
+      {props.create && (
+        <Field id="client-type" label="Type" error={errors.type} hint="a confidential client has a secret; a public one (a native app) has only its id">
+          <select id="client-type" value={values.type} onChange={(e) => set({ type: e.currentTarget.value as ClientFormValues['type'] })}>
+            <option value="confidential">confidential</option>
+            <option value="public">public</option>
+          </select>
+        </Field>
+      )}
+      <Field id="client-grants" label="Allowed grants" error={errors.grants}>
+        <Checkboxes id="client-grants" options={GRANTS} selected={values.grants} onChange={(grants) => set({ grants })} />
+      </Field>
+      {values.grants.includes('password') && <PasswordGrantWarning />}
+      <Field id="client-scopes" label="Scopes" error={errors.scopes} hint="the scopes this client may request">
+        <Checkboxes
+          id="client-scopes"
+          options={props.scopes.map((scope) => scope.name)}
+          selected={values.scopes}
+          onChange={(scopes) => set({ scopes })}
+          empty="No scopes yet: create them on the Scopes page."
+        />
+      </Field>
+      <div class="row">
+        <Field id="client-access-ttl" label="Access-token lifetime" error={errors.access_token_ttl} hint="global, never, or seconds">
+          <input id="client-access-ttl" value={values.accessTtl} onInput={(e) => set({ accessTtl: e.currentTarget.value })} />
+        </Field>
+        <Field id="client-refresh-limit" label="Refresh limit" error={errors.refresh_limit} hint="refreshes per grant; 0 = no refresh token; empty = unlimited">
+          <input id="client-refresh-limit" value={values.refreshLimit} onInput={(e) => set({ refreshLimit: e.currentTarget.value })} />
+        </Field>
+      </div>
+      <div class="row">
+        <Field id="client-refresh-ttl" label="Refresh-token lifetime" error={errors.refresh_token_ttl} hint="seconds (30 days = 2592000)">
+          <input id="client-refresh-ttl" value={values.refreshTtl} onInput={(e) => set({ refreshTtl: e.currentTarget.value })} />
+        </Field>
+        <Field id="client-service-user" label="Service user" error={errors.service_user} hint="whose access rights client_credentials tokens carry; empty for none">
+          <input id="client-service-user" value={values.serviceUser} onInput={(e) => set({ serviceUser: e.currentTarget.value })} />
+        </Field>
+      </div>
+      <label class="check">
+        <input type="checkbox" id="client-introspect" checked={values.introspect} onChange={(e) => set({ introspect: e.currentTarget.checked })} />
+        Resource server: may introspect any client's tokens
+      </label>
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {props.submitLabel}
+        </button>
+        {props.onCancel && (
+          <button type="button" class="secondary" onClick={props.onCancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+export function ClientsPage() {
+  const clients = useLoad(() => api<Client[]>('GET', '/clients'));
+  const scopes = useLoad(() => api<Scope[]>('GET', '/scopes'));
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<{ clientId: string; secret?: string }>();
+  const register = async (body: Record<string, unknown>) => {
+    const result = await api<{ client: Client; client_secret?: string }>('POST', '/clients', body);
+    setCreating(false);
+    setCreated({ clientId: result.client.client_id, secret: result.client_secret });
+    clients.reload();
+  };
+  return (
+    <section>
+      <header class="page-header">
+        <h2>Clients</h2>
+        {!creating && (
+          <button type="button" onClick={() => (setCreating(true), setCreated(undefined))}>
+            Register client
+          </button>
+        )}
+      </header>
+      {created?.secret && <SecretPanel clientId={created.clientId} secret={created.secret} onDone={() => setCreated(undefined)} />}
+      {created && !created.secret && (
+        <Notice kind="success">
+          Registered public client <code>{created.clientId}</code>.
+        </Notice>
+      )}
+      {creating && scopes.data && (
+        <>
+          <h3>Register a client</h3>
+          <ClientForm initial={EMPTY} create scopes={scopes.data} submitLabel="Register" onSubmit={register} onCancel={() => setCreating(false)} />
+        </>
+      )}
+      {clients.error && <p class="form-error">{clients.error}</p>}
+      <DataTable
+        id="clients-table"
+        rows={clients.data ?? []}
+        rowKey={(client) => client.client_id}
+        filterText={(client) => `${client.name} ${client.version} ${client.client_id} ${client.grants.join(' ')} ${client.scopes.join(' ')}`}
+        empty="No clients yet."
+        columns={[
+          { label: 'Name', render: (client) => <a href={`#/clients/${enc(client.client_id)}`}>{client.name}</a> },
+          { label: 'Version', render: (client) => client.version },
+          { label: 'Client id', render: (client) => <code>{client.client_id}</code> },
+          { label: 'Type', render: (client) => client.type },
+          { label: 'Grants', render: (client) => client.grants.join(', ') },
+          { label: 'Scopes', render: (client) => client.scopes.join(', ') },
+          { label: 'Status', render: (client) => <span class={`badge ${client.enabled ? 'ok' : 'off'}`}>{client.enabled ? 'enabled' : 'disabled'}</span> },
+        ]}
+      />
+    </section>
+  );
+}
+
+export function ClientDetailPage(props: { clientId: string; navigate: (hash: string) => void }) {
+  const client = useLoad(() => api<Client>('GET', `/clients/${enc(props.clientId)}`), [props.clientId]);
+  const scopes = useLoad(() => api<Scope[]>('GET', '/scopes'));
+  const [saved, setSaved] = useState(false);
+  const [secret, setSecret] = useState<string>();
+  if (client.error) return <p class="form-error">{client.error}</p>;
+  if (!client.data || !scopes.data) return <p class="muted">Loading…</p>;
+  const current = client.data;
+  const save = async (body: Record<string, unknown>) => {
+    await api('PATCH', `/clients/${enc(current.client_id)}`, body);
+    setSaved(true);
+    client.reload();
+  };
+  return (
+    <section>
+      <header class="page-header">
+        <h2>
+          Client {current.name} {current.version && <span class="muted">{current.version}</span>}
+        </h2>
+        <a href="#/clients">All clients</a>
+      </header>
+      <p>
+        <code>{current.client_id}</code> · {current.type} ·{' '}
+        <span class={`badge ${current.enabled ? 'ok' : 'off'}`}>{current.enabled ? 'enabled' : 'disabled'}</span>
+      </p>
+      {secret && <SecretPanel clientId={current.client_id} secret={secret} onDone={() => setSecret(undefined)} />}
+      {saved && <Notice kind="success">Saved.</Notice>}
+      <ClientForm key={current.client_id} initial={valuesOf(current)} create={false} scopes={scopes.data} submitLabel="Save" onSubmit={save} />
+      <div class="actions danger-zone">
+        {current.enabled ? (
+          <ConfirmButton
+            label="Disable"
+            title="Disable this client?"
+            message="Its tokens stop working, and it cannot get new ones, until it is enabled again."
+            onConfirm={async () => {
+              await api('PATCH', `/clients/${enc(current.client_id)}`, { enabled: false });
+              client.reload();
+            }}
+          />
+        ) : (
+          <button
+            type="button"
+            onClick={async () => {
+              await api('PATCH', `/clients/${enc(current.client_id)}`, { enabled: true });
+              client.reload();
+            }}
+          >
+            Enable
+          </button>
+        )}
+        {current.type === 'confidential' && (
+          <ConfirmButton
+            label="Rotate secret"
+            title="Rotate the client secret?"
+            message="A new secret is issued and shown once; the current secret stops working at once."
+            onConfirm={async () => {
+              const result = await api<{ client_secret: string }>('POST', `/clients/${enc(current.client_id)}/secret`);
+              setSecret(result.client_secret);
+            }}
+          />
+        )}
+        <ConfirmButton
+          label="Delete client"
+          title="Delete this client?"
+          message={
+            <p>
+              Client <strong>{current.name}</strong> and every token it holds are deleted. This cannot be undone.
+            </p>
+          }
+          confirmLabel="Delete"
+          onConfirm={async () => {
+            await api('DELETE', `/clients/${enc(current.client_id)}`);
+            props.navigate('#/clients');
+          }}
+        />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,239 @@
+import { useState } from 'preact/hooks';
+import { api, enc, type Group, type User } from '../api.ts';
+import { Checkboxes, ConfirmButton, DataTable, Field, type FieldErrors, FormError, Notice, errorsFrom, formatTime, useLoad } from '../components.tsx';
+
+function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCancel: () => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [groups, setGroups] = useState<string[]>([]);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const found: FieldErrors = {};
+    if (username.trim() === '') found.username = 'username is required';
+    if (password === '') found.password = 'password is required';
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    try {
+      await api('POST', '/users', { username: username.trim(), password, groups });
+      setUsername('');
+      setPassword('');
+      setGroups([]);
+      props.onCreated();
+    } catch (caught) {
+      setErrors(errorsFrom(caught));
+    }
+  };
+  return (
+    <form class="card form" onSubmit={submit} noValidate>
+      <FormError errors={errors} />
+      <div class="row">
+        <Field id="user-username" label="Username" error={errors.username}>
+          <input id="user-username" autoComplete="off" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+        </Field>
+        <Field id="user-password" label="Password" error={errors.password}>
+          <input id="user-password" type="password" autoComplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        </Field>
+      </div>
+      <Field id="user-groups" label="Groups" error={errors.groups}>
+        <Checkboxes id="user-groups" options={props.groups} selected={groups} onChange={setGroups} />
+      </Field>
+      <div class="actions">
+        <button type="submit">Create user</button>
+        <button type="button" class="secondary" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function GroupsSection(props: { groups: Group[]; reload: () => void }) {
+  const [name, setName] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const create = async (event: Event) => {
+    event.preventDefault();
+    if (name.trim() === '') return setErrors({ name: 'name is required' });
+    try {
+      await api('POST', '/groups', { name: name.trim() });
+      setName('');
+      setErrors({});
+      props.reload();
+    } catch (caught) {
+      setErrors(errorsFrom(caught));
+    }
+  };
+  return (
+    <section>
+      <h2>Groups</h2>
+      <form class="card form inline" onSubmit={create} noValidate>
+        <FormError errors={errors} />
+        <Field id="group-name" label="New group" error={errors.name}>
+          <input id="group-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Create group</button>
+      </form>
+      <DataTable
+        id="groups-table"
+        rows={props.groups}
+        rowKey={(group) => group.name}
+        filterText={(group) => group.name}
+        columns={[
+          { label: 'Name', render: (group) => group.name },
+          { label: 'Members', render: (group) => group.members },
+          {
+            label: '',
+            render: (group) =>
+              group.built_in ? (
+                <span class="muted">built in</span>
+              ) : (
+                <ConfirmButton
+                  label="Delete"
+                  title={`Delete group ${group.name}?`}
+                  message="Its members leave the group; ACLs naming it no longer match anyone."
+                  onConfirm={async () => {
+                    await api('DELETE', `/groups/${enc(group.name)}`);
+                    props.reload();
+                  }}
+                />
+              ),
+          },
+        ]}
+      />
+    </section>
+  );
+}
+
+export function UsersPage() {
+  const users = useLoad(() => api<User[]>('GET', '/users'));
+  const groups = useLoad(() => api<Group[]>('GET', '/groups'));
+  const [creating, setCreating] = useState(false);
+  const reload = () => (users.reload(), groups.reload());
+  return (
+    <>
+      <section>
+        <header class="page-header">
+          <h2>Users</h2>
+          {!creating && (
+            <button type="button" onClick={() => setCreating(true)}>
+              New user
+            </button>
+          )}
+        </header>
+        {creating && groups.data && (
+          <>
+            <h3>New user</h3>
+            <UserCreateForm
+              groups={groups.data.map((group) => group.name)}
+              onCreated={() => (setCreating(false), reload())}
+              onCancel={() => setCreating(false)}
+            />
+          </>
+        )}
+        <DataTable
+          id="users-table"
+          rows={users.data ?? []}
+          rowKey={(user) => user.username}
+          filterText={(user) => `${user.username} ${user.groups.join(' ')}`}
+          columns={[
+            { label: 'Username', render: (user) => <a href={`#/users/${enc(user.username)}`}>{user.username}</a> },
+            { label: 'Groups', render: (user) => user.groups.join(', ') },
+            { label: 'Status', render: (user) => <span class={`badge ${user.enabled ? 'ok' : 'off'}`}>{user.enabled ? 'enabled' : 'disabled'}</span> },
+            { label: 'Created', render: (user) => formatTime(user.created_at) },
+          ]}
+        />
+      </section>
+      <GroupsSection groups={groups.data ?? []} reload={reload} />
+    </>
+  );
+}
+
+export function UserDetailPage(props: { username: string; navigate: (hash: string) => void }) {
+  const user = useLoad(() => api<User>('GET', `/users/${enc(props.username)}`), [props.username]);
+  const groups = useLoad(() => api<Group[]>('GET', '/groups'));
+  const [selected, setSelected] = useState<string[]>();
+  const [password, setPassword] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [notice, setNotice] = useState<string>();
+  if (user.error) return <p class="form-error">{user.error}</p>;
+  if (!user.data || !groups.data) return <p class="muted">Loading…</p>;
+  const current = user.data;
+  const path = `/users/${enc(current.username)}`;
+  const attempt = async (work: () => Promise<void>, done: string) => {
+    try {
+      await work();
+      setErrors({});
+      setNotice(done);
+      user.reload();
+    } catch (caught) {
+      setErrors(errorsFrom(caught));
+    }
+  };
+  return (
+    <section>
+      <header class="page-header">
+        <h2>User {current.username}</h2>
+        <a href="#/users">All users</a>
+      </header>
+      <p>
+        <span class={`badge ${current.enabled ? 'ok' : 'off'}`}>{current.enabled ? 'enabled' : 'disabled'}</span> · created{' '}
+        {formatTime(current.created_at)}
+      </p>
+      {notice && <Notice kind="success">{notice}</Notice>}
+      <FormError errors={errors} />
+      <div class="card form">
+        <Field id="detail-groups" label="Groups" error={errors.groups}>
+          <Checkboxes id="detail-groups" options={groups.data.map((group) => group.name)} selected={selected ?? current.groups} onChange={setSelected} />
+        </Field>
+        <div class="actions">
+          <button type="button" onClick={() => attempt(() => api('PATCH', path, { groups: selected ?? current.groups }), 'Groups saved.')}>
+            Save groups
+          </button>
+        </div>
+      </div>
+      <form
+        class="card form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (password === '') return setErrors({ password: 'enter the new password' });
+          void attempt(async () => {
+            await api('PUT', `${path}/password`, { password });
+            setPassword('');
+          }, 'Password changed; the user\'s tokens have ended.');
+        }}
+      >
+        <Field id="detail-password" label="New password" error={errors.password} hint="setting it ends every token of this user">
+          <input id="detail-password" type="password" autoComplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        </Field>
+        <div class="actions">
+          <button type="submit">Set password</button>
+        </div>
+      </form>
+      <div class="actions danger-zone">
+        {current.enabled ? (
+          <ConfirmButton
+            label="Disable"
+            title={`Disable ${current.username}?`}
+            message="Every token of this user ends, and they cannot sign in until enabled again."
+            onConfirm={() => attempt(() => api('PATCH', path, { enabled: false }), 'User disabled.')}
+          />
+        ) : (
+          <button type="button" onClick={() => attempt(() => api('PATCH', path, { enabled: true }), 'User enabled.')}>
+            Enable
+          </button>
+        )}
+        <ConfirmButton
+          label="Delete user"
+          title={`Delete ${current.username}?`}
+          message="The user and every token they hold are deleted. This cannot be undone."
+          confirmLabel="Delete"
+          onConfirm={async () => {
+            await api('DELETE', path);
+            props.navigate('#/users');
+          }}
+        />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,20 @@
+import { UserError } from '../core/errors.ts';
+import type { Settings } from '../core/model.ts';
+import type { Store } from '../store/store.ts';
+
+/** What the CLI and APIs show of the global OAuth settings. */
+export function describeSettings(settings: Settings): Record<string, unknown> {
+  return { access_token_ttl: settings.accessTokenTtl, require_https: settings.requireHttps };
+}
+
+/**
+ * Changes global OAuth settings. Running instances pick the change up within their settings cache's
+ * maximum age (SPEC §5: instances are stateless and share the store).
+ */
+export async function updateSettings(store: Store, patch: Partial<Settings>): Promise<Settings> {
+  const ttl = patch.accessTokenTtl;
+  if (ttl !== undefined && ttl !== 'never' && !(Number.isInteger(ttl) && ttl > 0)) {
+    throw new UserError('access_token_ttl must be never or a positive number of seconds', 400, 'access_token_ttl');
+  }
+  return store.updateSettings(patch);
+}

@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { ADMIN_PASSWORD } from '../helpers/admin.ts';
+import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const SCREENSHOTS = join('test-output', 'screenshots');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * The console, driven in headless Chromium (Debian's /usr/bin/chromium) against a real server.
+ * The steps share one browser and run in order, as an operator would click through.
+ */
+describe('admin console in a browser', () => {
+  let server: TestServer;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const client: { id?: string; secret?: string } = {};
+  let accessToken: string;
+
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const goTo = async (hash: string, heading: string) => {
+    await page.goto(`${server.url}/admin/${hash}`);
+    await page.locator('h2', { hasText: heading }).first().waitFor();
+  };
+
+  before(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    server = await startTestServer();
+    profile = mkdtempSync(join(tmpdir(), 'portcullis-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: 1280, height: 860 },
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  after(async () => {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+    assert.deepEqual(findLeaks(server.logs, server.secrets), [], 'no credential in the logs');
+    await server.close();
+  });
+
+  test('a wrong administrator password is refused', async () => {
+    await page.goto(`${server.url}/admin/`);
+    await page.fill('#login-username', 'Administrator');
+    await page.fill('#login-password', 'not-the-password');
+    await page.click('button[type=submit]');
+    await page.locator('.form-error', { hasText: 'wrong username or password' }).waitFor();
+    await shot('login-refused');
+    assert.equal(await page.locator('nav').count(), 0, 'still on the sign-in page');
+  });
+
+  test('an administrator signs in', async () => {
+    await page.fill('#login-username', 'Administrator');
+    await page.fill('#login-password', ADMIN_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.locator('nav').waitFor();
+    const cookies = await context.cookies(`${server.url}/admin/`);
+    const session = cookies.find((cookie) => cookie.name === 'portcullis_admin')!;
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    server.secrets.add(session.value);
+    assert.equal(await page.evaluate(() => document.cookie), '', 'the session cookie is invisible to scripts');
+  });
+
+  test('forms say what is wrong next to the field', async () => {
+    await goTo('#/scopes', 'Scopes');
+    await page.click('text=New scope');
+    await page.fill('#scope-name', 'bad name');
+    await page.click('text=Create scope');
+    const error = page.locator('#scope-name-error');
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /scope names/);
+    await shot('scope-field-error');
+  });
+
+  test('a scope is created; its text is shown as text, never as markup', async () => {
+    const markup = '<img src=x onerror="window.injected=1"> orders';
+    await page.fill('#scope-name', 'orders');
+    await page.fill('#scope-description', markup);
+    await page.fill('#scope-resources', 'orders\nGET /rest/orders/{id}');
+    await page.click('text=Create scope');
+    await page.locator('#scopes-table td a', { hasText: 'orders' }).waitFor();
+    assert.equal(await page.locator('#scopes-table td', { hasText: 'onerror' }).textContent(), markup);
+    assert.equal(await page.locator('#scopes-table img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { injected?: number }).injected), undefined);
+    await goTo('#/scopes/orders', 'Scope orders');
+    await page.fill('#scope-description', 'Read and place orders');
+    await page.click('button:has-text("Save")');
+    await page.locator('.notice-success').waitFor();
+    await goTo('#/scopes', 'Scopes');
+    await shot('scopes');
+  });
+
+  test('a confidential client with the password grant is registered; its secret is shown once', async () => {
+    await goTo('#/clients', 'Clients');
+    await page.click('text=Register client');
+    await page.fill('#client-name', 'Shop app');
+    await page.fill('#client-version', '1.0');
+    await page.selectOption('#client-type', 'confidential');
+    const warning = page.locator('.notice-warning', { hasText: 'least secure grant' });
+    await page.uncheck('#client-grants input[value="password"]');
+    assert.equal(await warning.count(), 0);
+    await page.check('#client-grants input[value="password"]');
+    await warning.waitFor();
+    assert.match((await warning.textContent()) ?? '', /password/);
+    await page.check('#client-scopes input[value="orders"]');
+    await shot('client-register');
+    await page.click('button:has-text("Register")');
+
+    const secretBox = page.locator('#client-secret');
+    await secretBox.waitFor();
+    client.secret = await secretBox.inputValue();
+    client.id = (await page.locator('.secret-panel code').textContent()) ?? undefined;
+    server.secrets.add(client.secret);
+    assert.match(client.secret, /^[A-Za-z0-9_-]{43}$/);
+    await page.click('.secret-panel button:has-text("Copy")');
+    await page.locator('.secret-panel button', { hasText: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), client.secret);
+    await shot('client-secret-once');
+
+    await page.click('text=I have stored it');
+    await page.reload();
+    await page.locator('#clients-table td a', { hasText: 'Shop app' }).waitFor();
+    assert.ok(!(await page.content()).includes(client.secret), 'the secret is not shown again');
+    await shot('clients');
+  });
+
+  test('the client page shows the password-grant warning', async () => {
+    await page.click('#clients-table td a:has-text("Shop app")');
+    await page.locator('h2', { hasText: 'Client Shop app' }).waitFor();
+    await page.locator('.notice-warning', { hasText: 'least secure grant' }).waitFor();
+    await shot('client-detail');
+  });
+
+  test('a user is created in a group', async () => {
+    await goTo('#/users', 'Users');
+    await page.fill('#group-name', 'shoppers');
+    await page.click('text=Create group');
+    await page.locator('#groups-table td', { hasText: 'shoppers' }).waitFor();
+    await page.click('text=New user');
+    await page.fill('#user-username', 'erin');
+    server.secrets.add('erin-password-1');
+    await page.fill('#user-password', 'erin-password-1');
+    await page.check('#user-groups input[value="shoppers"]');
+    await page.click('button:has-text("Create user")');
+    await page.locator('#users-table tr', { hasText: 'erin' }).filter({ hasText: 'shoppers' }).waitFor();
+    await shot('users');
+  });
+
+  test('tables filter and page', async () => {
+    for (let index = 0; index < 11; index++) await server.scope(`extra-${String(index).padStart(2, '0')}`);
+    await goTo('#/scopes', 'Scopes');
+    await page.locator('.pager', { hasText: 'Page 1 of 2' }).waitFor();
+    await page.click('.pager button:has-text("Next")');
+    await page.locator('.pager', { hasText: 'Page 2 of 2' }).waitFor();
+    assert.equal(await page.locator('#scopes-table tbody tr').count(), 2);
+    await page.fill('#scopes-table-filter', 'extra-1');
+    assert.equal(await page.locator('#scopes-table tbody tr').count(), 1);
+    assert.equal(await page.locator('.pager').count(), 0);
+    await page.fill('#scopes-table-filter', 'nothing-like-this');
+    await page.locator('#scopes-table td', { hasText: 'Nothing matches the filter.' }).waitFor();
+  });
+
+  test('outside the browser, the client gets a token for the user', async () => {
+    const response = await postForm(
+      `${server.url}/oauth/token`,
+      { grant_type: 'password', username: 'erin', password: 'erin-password-1', scope: 'orders' },
+      { basic: [client.id!, client.secret!], secrets: server.secrets },
+    );
+    assert.equal(response.status, 200, response.text);
+    accessToken = response.body.access_token as string;
+  });
+
+  test('the token is listed on the tokens page and deleted there', async () => {
+    await goTo('#/tokens', 'Tokens');
+    const row = page.locator('#tokens-table tr', { hasText: 'erin' }).filter({ hasText: 'access' });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /Shop app/);
+    await shot('tokens');
+    await row.locator('button', { hasText: 'Delete' }).click();
+    await page.locator('.modal', { hasText: 'Delete this token?' }).waitFor();
+    await shot('token-delete-confirm');
+    await page.click('.modal button:has-text("Delete token")');
+    await page.locator('#tokens-table td', { hasText: 'No tokens match.' }).waitFor();
+  });
+
+  test('the deleted token is inactive at /oauth/introspect', async () => {
+    const response = await postForm(
+      `${server.url}/oauth/introspect`,
+      { token: accessToken },
+      { basic: [client.id!, client.secret!] },
+    );
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body, { active: false });
+  });
+
+  test('the scope page shows and changes its clients (scope side of the association)', async () => {
+    await goTo('#/scopes/orders', 'Scope orders');
+    const box = page.locator('#scope-clients input[value="Shop app 1.0"]');
+    assert.equal(await box.isChecked(), true);
+    await shot('scope-detail');
+    await box.uncheck();
+    await page.click('text=Save associations');
+    await page.locator('.notice-success', { hasText: 'associations saved' }).waitFor();
+    assert.deepEqual((await server.app.store.findClient(client.id!))!.scopes, []);
+    await box.check();
+    await page.click('text=Save associations');
+    await page.locator('.notice-success', { hasText: 'associations saved' }).waitFor();
+    assert.deepEqual((await server.app.store.findClient(client.id!))!.scopes, ['orders']);
+  });
+
+  test('the user page manages groups, password and status', async () => {
+    await goTo('#/users/erin', 'User erin');
+    await page.fill('#detail-password', 'erin-password-2');
+    server.secrets.add('erin-password-2');
+    await page.click('button:has-text("Set password")');
+    await page.locator('.notice-success', { hasText: 'Password changed' }).waitFor();
+    await shot('user-detail');
+  });
+
+  test('a state-changing request without the CSRF token is refused', async () => {
+    const status = await page.evaluate(async () => {
+      const response = await fetch('/admin/api/groups', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'csrf-probe' }),
+      });
+      return response.status;
+    });
+    assert.equal(status, 403);
+    const groups = (await page.evaluate(() => fetch('/admin/api/groups').then((response) => response.json()))) as { name: string }[];
+    assert.ok(!groups.some((group) => group.name === 'csrf-probe'));
+  });
+
+  test('the settings page saves the global settings', async () => {
+    await goTo('#/settings', 'OAuth settings');
+    await page.fill('#settings-ttl', '0');
+    await page.click('text=Save settings');
+    await page.locator('#settings-ttl-error').waitFor();
+    await page.fill('#settings-ttl', '900');
+    await page.click('text=Save settings');
+    await page.locator('.notice-success').waitFor();
+    assert.equal((await server.app.store.getSettings()).accessTokenTtl, 900);
+    await shot('settings');
+  });
+
+  test('signing out returns to the sign-in page', async () => {
+    await page.click('text=Sign out');
+    await page.locator('#login-username').waitFor();
+    await page.reload();
+    await page.locator('#login-username').waitFor();
+  });
+});
