@@ -1,5 +1,18 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { AuditEvent } from '../core/audit.ts';
 import type { Store } from '../store/store.ts';
+
+/** A key for this process's lifetime; fingerprints correlate within it and cannot be reversed by dictionary. */
+const FINGERPRINT_KEY = randomBytes(32);
+
+/**
+ * Stands in for a name that matched no account (a username or client id). People type their
+ * password into the username field; so an unmatched name is never stored, only a keyed
+ * fingerprint that lets repeated attempts be correlated.
+ */
+export function unmatchedName(value: string): string {
+  return `unmatched:${createHmac('sha256', FINGERPRINT_KEY).update(value, 'utf8').digest('base64url').slice(0, 16)}`;
+}
 
 /**
  * Buffers audit events and writes them in batches, so that the token endpoint pays for an array

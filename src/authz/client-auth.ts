@@ -3,6 +3,7 @@ import { InvalidClient, InvalidRequest } from '../core/errors.ts';
 import type { Client } from '../core/model.ts';
 import { hashSecret, secretMatches } from '../core/secrets.ts';
 import type { Store } from '../store/store.ts';
+import { unmatchedName } from './audit-log.ts';
 import type { AuthzContext } from './context.ts';
 import type { OAuthRequest } from './oauth-request.ts';
 import { Throttled } from './throttle.ts';
@@ -101,7 +102,7 @@ export async function authenticateClient(store: Store, credentials: ClientCreden
           at: guard.ctx.clock.nowSeconds(),
           type: 'client_auth.throttled',
           ip: guard.ip,
-          clientId: credentials.clientId.slice(0, 200),
+          clientId: (await store.findClient(credentials.clientId))?.id ?? unmatchedName(credentials.clientId),
           reason: error.reason,
         });
       }
@@ -119,7 +120,7 @@ export async function authenticateClient(store: Store, credentials: ClientCreden
         at: guard.ctx.clock.nowSeconds(),
         type: 'client_auth.failed',
         ip: guard.ip,
-        clientId: credentials.clientId.slice(0, 200),
+        clientId: client?.id ?? unmatchedName(credentials.clientId),
         reason: reason ?? 'unknown_client',
       });
     }

@@ -1,6 +1,7 @@
 import type { LoginFailure } from '../core/audit.ts';
 import { InvalidGrant } from '../core/errors.ts';
 import type { User } from '../core/model.ts';
+import { unmatchedName } from './audit-log.ts';
 import type { AuthzContext } from './context.ts';
 
 /**
@@ -32,7 +33,7 @@ export async function verifyResourceOwner(
       type: 'login.failed',
       ip: origin.ip,
       clientId: origin.clientId,
-      username: username.slice(0, 200),
+      username: user ? user.username : unmatchedName(username),
       reason: failure ?? 'unknown_user',
     });
     throw new InvalidGrant('invalid resource owner credentials');

@@ -28,7 +28,7 @@ export async function createUser(store: Store, hasher: PasswordHasher, clock: Cl
   let passwordHash = input.passwordHash;
   if (passwordHash !== undefined && !isAcceptedPasswordHash(passwordHash)) {
     // The message never echoes the value: it may be a plain password pasted by mistake.
-    throw new UserError('passwordHash must be argon2 (PHC), bcrypt ($2a$/$2b$/$2y$), $pbkdf2-sha256$, $pbkdf2-sha512$ or $scrypt$; see docs/security.md');
+    throw new UserError('the password hash must be argon2 (PHC), bcrypt ($2a$/$2b$/$2y$), $pbkdf2-sha256$, $pbkdf2-sha512$ or $scrypt$; see docs/security.md');
   }
   if (passwordHash === undefined) {
     if (input.password === undefined) throw new UserError('a password is required');

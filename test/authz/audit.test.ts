@@ -39,6 +39,8 @@ describe('audit log (SPEC §4)', () => {
     assert.equal(issued.status, 200);
     await token({ grant_type: 'password', username: 'audited', password: 'wrong guess 1' });
     await token({ grant_type: 'password', username: 'ghost', password: 'wrong guess 2' });
+    // The classic slip: the password typed into the username field.
+    await token({ grant_type: 'password', username: 'password in the username field', password: 'audited' });
     await token({ grant_type: 'password', username: 'audited', password }, '203.0.113.5', [client.id, 'not the secret']);
     for (let i = 0; i < 10; i++) await token({ grant_type: 'password', username: 'target', password: `spray ${i}` }, '198.51.100.99');
     assert.equal((await token({ grant_type: 'password', username: 'target', password: 'spray x' }, '198.51.100.99')).status, 429);
@@ -55,7 +57,11 @@ describe('audit log (SPEC §4)', () => {
     assert.equal(grant.clientId, client.id);
     assert.equal(grant.detail?.grant_type, 'password');
     assert.equal(find('login.failed', (record) => record.username === 'audited')?.reason, 'wrong_password');
-    assert.equal(find('login.failed', (record) => record.username === 'ghost')?.reason, 'unknown_user');
+    const unknown = log.filter((record) => record.type === 'login.failed' && record.reason === 'unknown_user' && record.ip === '203.0.113.5');
+    assert.equal(unknown.length, 2);
+    // A name that is no account is kept only as a keyed fingerprint.
+    for (const record of unknown) assert.match(String(record.username), /^unmatched:[A-Za-z0-9_-]{16}$/);
+    assert.notEqual(unknown[0]!.username, unknown[1]!.username);
     assert.equal(find('client_auth.failed')?.reason, 'wrong_secret');
     const throttled = find('login.throttled');
     assert.equal(throttled?.reason, 'user_ip');
@@ -63,7 +69,7 @@ describe('audit log (SPEC §4)', () => {
     assert.equal(find('token.revoked')?.detail?.via, 'revocation_endpoint');
 
     const text = JSON.stringify(log);
-    for (const secret of [...server.secrets, 'wrong guess 1', 'wrong guess 2', 'not the secret', 'spray 1']) {
+    for (const secret of [...server.secrets, 'wrong guess 1', 'wrong guess 2', 'not the secret', 'spray 1', 'password in the username field', 'ghost']) {
       assert.ok(!text.includes(secret), 'an audit record carries a credential');
     }
     assert.doesNotMatch(text, /\$argon2/);

@@ -37,12 +37,15 @@ describe('brute-force defence over HTTP (SPEC §4, RFC 6749 §4.3.2)', () => {
     await server.close();
   });
 
-  const login = (username: string, pw: string, ip: string) =>
-    postForm(`${server.url}/oauth/token`, { grant_type: 'password', username, password: pw }, {
+  const login = (username: string, pw: string, ip: string) => {
+    // Every guess is a credential too: none may reach the log.
+    server.secrets.add(pw);
+    return postForm(`${server.url}/oauth/token`, { grant_type: 'password', username, password: pw }, {
       basic: [client.id, client.secret!],
       secrets: server.secrets,
       ...from(ip),
     });
+  };
 
   test('10 wrong passwords from one address → 429 with Retry-After; the right password from another address still works', async () => {
     for (let i = 0; i < DEFAULT_THROTTLE.userIp.failures; i++) {
@@ -111,6 +114,7 @@ describe('brute-force defence over HTTP (SPEC §4, RFC 6749 §4.3.2)', () => {
 
   test('client-secret guessing is throttled per client and address', async () => {
     const guess = (secret: string, ip: string) =>
+      server.secrets.add(secret) &&
       postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: 'dave', password }, { basic: [client.id, secret], ...from(ip) });
     for (let i = 0; i < DEFAULT_THROTTLE.clientIp.failures; i++) {
       const response = await guess(`wrong-secret-${i}`, '203.0.113.77');

@@ -80,7 +80,7 @@ describe('imported password hashes (SPEC §4)', () => {
     }
     assert.equal(created.length, 4);
     await assert.rejects(createUser(store, hasher, clock, { username: 'bad', passwordHash: 'hunter2-not-a-hash' }), (error: Error) => {
-      assert.match(error.message, /passwordHash must be/);
+      assert.match(error.message, /password hash must be/);
       assert.doesNotMatch(error.message, /hunter2/);
       return true;
     });

@@ -1,3 +1,4 @@
+import { unmatchedName } from '../audit-log.ts';
 import type { AuthzContext } from '../context.ts';
 import { issueNewGrant, issuesRefreshToken } from '../issue-tokens.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
@@ -15,12 +16,15 @@ export async function checkThrottle(ctx: AuthzContext, request: OAuthRequest, cl
     await ctx.throttle.beforePassword(request.params.username!, request.ip);
   } catch (error) {
     if (error instanceof Throttled) {
+      // Only a name that is an account is recorded as such: it may be a password typed in the wrong field.
+      const username = request.params.username!;
+      const known = await ctx.store.findUser(username);
       ctx.audit.record({
         at: ctx.clock.nowSeconds(),
         type: 'login.throttled',
         ip: request.ip,
         clientId,
-        username: request.params.username!.slice(0, 200),
+        username: known ? known.username : unmatchedName(username),
         reason: error.reason,
       });
     }
