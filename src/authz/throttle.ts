@@ -81,6 +81,10 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * Brute-force defence for the password grant and client authentication (RFC 6749 §4.3.2, SPEC §4).
  * Only failures count; a refused attempt is not a failure (it never reached a hash).
  * Does NOT decide which address is the client's: that is the HTTP layer's job (trusted proxies).
+ *
+ * A password attempt is counted as a failure *before* its hash runs and refunded if it succeeds,
+ * so that a burst of parallel guesses cannot all pass the check before the first failure lands:
+ * every `beforePassword` must be followed by `passwordFailed` or `passwordSucceeded`.
  */
 export class LoginThrottle {
   private readonly userIp: RateLimiterAbstract;
@@ -109,8 +113,14 @@ export class LoginThrottle {
   async beforePassword(username: string, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
     const name = userKey(username);
-    await this.refuseIfBlocked('user_ip', this.userIp, this.settings.userIp, key(name, ip));
-    await this.refuseIfBlocked('ip', this.ip, this.settings.ip, key(ip));
+    const pairKey = key(name, ip);
+    await this.reserve('user_ip', this.userIp, this.settings.userIp, pairKey);
+    try {
+      await this.reserve('ip', this.ip, this.settings.ip, key(ip));
+    } catch (error) {
+      await this.userIp.reward(pairKey);
+      throw error;
+    }
     const delay = this.userDelayMs((await this.user.get(key(name)))?.consumedPoints ?? 0);
     if (delay > 0) await this.sleep(delay);
   }
@@ -122,20 +132,24 @@ export class LoginThrottle {
     return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(30, failures - freeFailures));
   }
 
+  /** The attempt was counted when it began; a failure only starts a block if it spent the budget. */
   async passwordFailed(username: string, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
     const name = userKey(username);
     await Promise.all([
-      this.countFailure(this.userIp, this.settings.userIp, key(name, ip)),
-      this.countFailure(this.ip, this.settings.ip, key(ip)),
+      this.blockIfSpent(this.userIp, this.settings.userIp, key(name, ip)),
+      this.blockIfSpent(this.ip, this.settings.ip, key(ip)),
       this.user.penalty(key(name)),
     ]);
   }
 
-  /** A success clears the (username, address) counter only: the others keep watching. */
+  /**
+   * A success clears the (username, address) counter and refunds the address's reservation;
+   * the address and username counters otherwise keep watching.
+   */
   async passwordSucceeded(username: string, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
-    await this.userIp.delete(key(userKey(username), ip));
+    await Promise.all([this.userIp.delete(key(userKey(username), ip)), this.ip.reward(key(ip))]);
   }
 
   /** Before a client secret is compared. */
@@ -147,6 +161,20 @@ export class LoginThrottle {
   async clientFailed(clientId: string, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
     await this.countFailure(this.clientIp, this.settings.clientIp, key(clientId, ip));
+  }
+
+  /** Counts an attempt up front; one over the budget is refused, and its count taken back. */
+  private async reserve(name: CounterName, limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+    const state = await limiter.penalty(k);
+    if (state.consumedPoints > policy.failures) {
+      await limiter.reward(k);
+      throw new Throttled(name, Math.ceil(state.msBeforeNext / 1000));
+    }
+  }
+
+  private async blockIfSpent(limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+    const state = await limiter.get(k);
+    if (state && state.consumedPoints >= policy.failures) await limiter.block(k, policy.blockSeconds);
   }
 
   private async refuseIfBlocked(name: CounterName, limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {

@@ -67,6 +67,15 @@ describe('brute-force defence over HTTP (SPEC §4, RFC 6749 §4.3.2)', () => {
     assert.equal(typeof elsewhere.body.access_token, 'string');
   });
 
+  test('a parallel burst of guesses runs at most the budget of hashes', async () => {
+    const before = server.hasher.verifies + server.hasher.dummyVerifies;
+    const responses = await Promise.all(Array.from({ length: 25 }, (_, i) => login('dave', `burst-${i}`, '203.0.113.200')));
+    const statuses = responses.map((response) => response.status);
+    assert.equal(statuses.filter((status) => status === 400).length, DEFAULT_THROTTLE.userIp.failures);
+    assert.equal(statuses.filter((status) => status === 429).length, 25 - DEFAULT_THROTTLE.userIp.failures);
+    assert.equal(server.hasher.verifies + server.hasher.dummyVerifies - before, DEFAULT_THROTTLE.userIp.failures);
+  });
+
   test('a nonexistent username is throttled exactly like a real one, and case does not escape the counter', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < DEFAULT_THROTTLE.userIp.failures + 1; i++) {
@@ -155,7 +164,10 @@ describe('LoginThrottle (unit)', () => {
 
   test('a blocked pair throws Throttled with the counter that refused it', async () => {
     const throttle = new LoginThrottle(settings, undefined, async () => {});
-    for (let i = 0; i < 3; i++) await throttle.passwordFailed('someone', '10.9.9.9');
+    for (let i = 0; i < 3; i++) {
+      await throttle.beforePassword('someone', '10.9.9.9');
+      await throttle.passwordFailed('someone', '10.9.9.9');
+    }
     await assert.rejects(throttle.beforePassword('SOMEONE', '10.9.9.9'), (error: unknown) => {
       assert.ok(error instanceof Throttled);
       assert.equal(error.reason, 'user_ip');
@@ -166,9 +178,27 @@ describe('LoginThrottle (unit)', () => {
     await throttle.beforePassword('someone', '10.9.9.10');
   });
 
+  test('a parallel burst cannot slip past the budget: attempts are counted before the hash runs', async () => {
+    const throttle = new LoginThrottle(settings, undefined, async () => {});
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => throttle.beforePassword('burst', '10.7.7.7')));
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, settings.userIp.failures);
+    assert.ok(outcomes.every((outcome) => outcome.status === 'fulfilled' || outcome.reason instanceof Throttled));
+  });
+
+  test('a success refunds its reservation: successes alone never spend a budget', async () => {
+    const throttle = new LoginThrottle({ ...settings, ip: { failures: 3, windowSeconds: 60, blockSeconds: 60 } }, undefined, async () => {});
+    for (let i = 0; i < 10; i++) {
+      await throttle.beforePassword(i % 2 ? 'regular' : 'another', '10.8.8.8');
+      await throttle.passwordSucceeded(i % 2 ? 'regular' : 'another', '10.8.8.8');
+    }
+  });
+
   test('switched off explicitly, nothing is counted', async () => {
     const throttle = new LoginThrottle({ ...settings, enabled: false });
-    for (let i = 0; i < 10; i++) await throttle.passwordFailed('x', '10.1.1.1');
+    for (let i = 0; i < 10; i++) {
+      await throttle.beforePassword('x', '10.1.1.1');
+      await throttle.passwordFailed('x', '10.1.1.1');
+    }
     await throttle.beforePassword('x', '10.1.1.1');
   });
 });
