@@ -10,6 +10,7 @@ import { findLeaks, postForm, startTestServer, type TestServer } from '../helper
 /** The client address the server saw, read back from the audit record of a failed login. */
 async function seenAddress(server: TestServer, client: { id: string; secret: string | undefined }, headers: Record<string, string>): Promise<string | null | undefined> {
   const username = `probe-${Math.random().toString(36).slice(2)}`;
+  await server.user(username, 'the probe user password');
   await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username, password: 'probe password' }, { basic: [client.id, client.secret!], headers });
   await server.app.ctx.audit.flush();
   return (await server.app.store.listAudit({ limit: 50 })).find((record) => record.username === username)?.ip;
