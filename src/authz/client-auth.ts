@@ -89,41 +89,37 @@ function failureReason(client: Client | undefined, credentials: ClientCredential
  * Authenticates a client: it must exist, be enabled, and prove its secret if confidential (compared
  * in constant time; an unknown client costs the same comparison). A public client proves nothing
  * but must not present a secret. Every failure is the same `401 invalid_client`, with
- * `WWW-Authenticate: Basic` when Basic was used (RFC 6749 §5.2). With a guard, failures are
- * counted per (client, address) and a blocked pair is refused with `429` before any comparison.
+ * `WWW-Authenticate: Basic` when Basic was used (RFC 6749 §5.2). Failures are counted per
+ * (client, address) and audited; a blocked pair is refused with `429` before any comparison.
  */
-export async function authenticateClient(store: Store, credentials: ClientCredentials, guard?: ClientAuthGuard): Promise<Client> {
-  if (guard) {
-    try {
-      await guard.ctx.throttle.beforeClientSecret(credentials.clientId, guard.ip);
-    } catch (error) {
-      if (error instanceof Throttled) {
-        guard.ctx.audit.record({
-          at: guard.ctx.clock.nowSeconds(),
-          type: 'client_auth.throttled',
-          ip: guard.ip,
-          clientId: (await store.findClient(credentials.clientId))?.id ?? unmatchedName(credentials.clientId),
-          reason: error.reason,
-        });
-      }
-      throw error;
+export async function authenticateClient(store: Store, credentials: ClientCredentials, guard: ClientAuthGuard): Promise<Client> {
+  try {
+    await guard.ctx.throttle.beforeClientSecret(credentials.clientId, guard.ip);
+  } catch (error) {
+    if (error instanceof Throttled) {
+      guard.ctx.audit.record({
+        at: guard.ctx.clock.nowSeconds(),
+        type: 'client_auth.throttled',
+        ip: guard.ip,
+        clientId: (await store.findClient(credentials.clientId))?.id ?? unmatchedName(credentials.clientId),
+        reason: error.reason,
+      });
     }
+    throw error;
   }
   const client = await store.findClient(credentials.clientId);
   const presented = credentials.secret ?? '';
   const secretOk = secretMatches(presented, client?.secretHash ?? UNMATCHABLE);
   const reason = failureReason(client, credentials, secretOk);
   if (reason !== undefined || client === undefined) {
-    if (guard) {
-      await guard.ctx.throttle.clientFailed(credentials.clientId, guard.ip);
-      guard.ctx.audit.record({
-        at: guard.ctx.clock.nowSeconds(),
-        type: 'client_auth.failed',
-        ip: guard.ip,
-        clientId: client?.id ?? unmatchedName(credentials.clientId),
-        reason: reason ?? 'unknown_client',
-      });
-    }
+    await guard.ctx.throttle.clientFailed(credentials.clientId, guard.ip);
+    guard.ctx.audit.record({
+      at: guard.ctx.clock.nowSeconds(),
+      type: 'client_auth.failed',
+      ip: guard.ip,
+      clientId: client?.id ?? unmatchedName(credentials.clientId),
+      reason: reason ?? 'unknown_client',
+    });
     const headers: Record<string, string> =
       credentials.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="portcullis"' } : {};
     throw new InvalidClient('client authentication failed', headers);
