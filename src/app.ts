@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { AuthzContext } from './authz/context.ts';
+import { AuditLog } from './authz/audit-log.ts';
 import { SettingsCache } from './authz/settings-cache.ts';
+import { LoginThrottle } from './authz/throttle.ts';
 import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { Argon2Hasher, type PasswordHasher } from './core/password-hash.ts';
@@ -43,6 +45,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
       settings: new SettingsCache(store, clock, config.settingsMaxAge),
       issuer: config.issuer,
+      throttle: new LoginThrottle(config.throttle),
+      audit: new AuditLog(store, (error) => logger.error({ err: error }, 'audit write failed')),
+      refreshReuseLeeway: config.refreshReuseLeeway,
     };
     const server = await buildServer({
       ctx,
@@ -58,6 +63,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       bootstrap: setup,
       async close() {
         await server.close();
+        await ctx.audit.flush();
         await store.close();
       },
     };

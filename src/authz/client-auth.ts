@@ -1,8 +1,12 @@
+import type { ClientAuthFailure } from '../core/audit.ts';
 import { InvalidClient, InvalidRequest } from '../core/errors.ts';
 import type { Client } from '../core/model.ts';
 import { hashSecret, secretMatches } from '../core/secrets.ts';
 import type { Store } from '../store/store.ts';
+import { unmatchedName } from './audit-log.ts';
+import type { AuthzContext } from './context.ts';
 import type { OAuthRequest } from './oauth-request.ts';
+import { Throttled } from './throttle.ts';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -60,21 +64,62 @@ export function readClientCredentials(request: OAuthRequest): ClientCredentials 
   return { method: 'none', clientId: body.client_id, secret: undefined };
 }
 
+/** What client authentication needs besides the store: throttling and the audit log, per request. */
+export interface ClientAuthGuard {
+  ctx: Pick<AuthzContext, 'throttle' | 'audit' | 'clock'>;
+  ip: string;
+}
+
+/** The guard of one request, for the endpoints. */
+export function clientGuard(ctx: AuthzContext, request: OAuthRequest): ClientAuthGuard {
+  return { ctx, ip: request.ip };
+}
+
+function failureReason(client: Client | undefined, credentials: ClientCredentials, secretOk: boolean): ClientAuthFailure | undefined {
+  if (client === undefined) return 'unknown_client';
+  if (!client.enabled) return 'disabled_client';
+  if (client.type === 'confidential') {
+    if (credentials.secret === undefined) return 'missing_secret';
+    return secretOk ? undefined : 'wrong_secret';
+  }
+  return (credentials.secret ?? '') === '' ? undefined : 'unexpected_secret';
+}
+
 /**
  * Authenticates a client: it must exist, be enabled, and prove its secret if confidential (compared
  * in constant time; an unknown client costs the same comparison). A public client proves nothing
  * but must not present a secret. Every failure is the same `401 invalid_client`, with
- * `WWW-Authenticate: Basic` when Basic was used (RFC 6749 §5.2).
+ * `WWW-Authenticate: Basic` when Basic was used (RFC 6749 §5.2). Failures are counted per
+ * (client, address) and audited; a blocked pair is refused with `429` before any comparison.
  */
-export async function authenticateClient(store: Store, credentials: ClientCredentials): Promise<Client> {
+export async function authenticateClient(store: Store, credentials: ClientCredentials, guard: ClientAuthGuard): Promise<Client> {
+  try {
+    await guard.ctx.throttle.beforeClientSecret(credentials.clientId, guard.ip);
+  } catch (error) {
+    if (error instanceof Throttled) {
+      guard.ctx.audit.record({
+        at: guard.ctx.clock.nowSeconds(),
+        type: 'client_auth.throttled',
+        ip: guard.ip,
+        clientId: (await store.findClient(credentials.clientId))?.id ?? unmatchedName(credentials.clientId),
+        reason: error.reason,
+      });
+    }
+    throw error;
+  }
   const client = await store.findClient(credentials.clientId);
   const presented = credentials.secret ?? '';
   const secretOk = secretMatches(presented, client?.secretHash ?? UNMATCHABLE);
-  const ok =
-    client !== undefined &&
-    client.enabled &&
-    (client.type === 'confidential' ? credentials.secret !== undefined && secretOk : presented === '');
-  if (!ok) {
+  const reason = failureReason(client, credentials, secretOk);
+  if (reason !== undefined || client === undefined) {
+    await guard.ctx.throttle.clientFailed(credentials.clientId, guard.ip);
+    guard.ctx.audit.record({
+      at: guard.ctx.clock.nowSeconds(),
+      type: 'client_auth.failed',
+      ip: guard.ip,
+      clientId: client?.id ?? unmatchedName(credentials.clientId),
+      reason: reason ?? 'unknown_client',
+    });
     const headers: Record<string, string> =
       credentials.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="portcullis"' } : {};
     throw new InvalidClient('client authentication failed', headers);

@@ -1,7 +1,9 @@
 import type { Clock } from '../core/clock.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
 import type { Store } from '../store/store.ts';
+import type { AuditLog } from './audit-log.ts';
 import type { SettingsCache } from './settings-cache.ts';
+import type { LoginThrottle } from './throttle.ts';
 
 /** Everything the authorization server's protocol logic depends on; injected, never global. */
 export interface AuthzContext {
@@ -11,4 +13,10 @@ export interface AuthzContext {
   settings: SettingsCache;
   /** RFC 8414 issuer identifier; the base of the endpoint URLs in metadata. */
   issuer: string;
+  /** Brute-force defence for passwords and client secrets (SPEC §4). */
+  throttle: LoginThrottle;
+  /** Security events (SPEC §4). */
+  audit: AuditLog;
+  /** Seconds within which the immediately previous refresh token may be presented again; 0 (default) is strict. */
+  refreshReuseLeeway?: number;
 }

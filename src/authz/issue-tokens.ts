@@ -82,6 +82,7 @@ export async function issueNewGrant(
   ctx: AuthzContext,
   client: Client,
   grant: { username: string | null; scope: string[]; withRefresh: boolean },
+  ip: string | null = null,
 ): Promise<TokenResponse> {
   const now = ctx.clock.nowSeconds();
   const familyId = randomUUID();
@@ -90,5 +91,13 @@ export async function issueNewGrant(
     { id: familyId, clientId: client.id, username: grant.username, scope: grant.scope, refreshCount: 0, createdAt: now, revokedAt: null },
     minted.records,
   );
+  ctx.audit.record({
+    at: now,
+    type: 'token.issued',
+    ip,
+    clientId: client.id,
+    username: grant.username,
+    detail: { grant_type: grant.username === null ? 'client_credentials' : 'password', family: familyId },
+  });
   return minted.response;
 }

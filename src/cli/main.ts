@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../core/errors.ts';
 import { applyCommand } from './commands/apply.ts';
+import { auditCommand } from './commands/audit.ts';
 import { clientCommand } from './commands/client.ts';
 import { groupCommand } from './commands/group.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   groupCommand(program);
   scopeCommand(program);
   tokenCommand(program);
+  auditCommand(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { type Argon2Params, MIN_ARGON2 } from '../core/password-hash.ts';
+import { DEFAULT_THROTTLE, type ThrottleSettings } from '../authz/throttle.ts';
 
 /** The process-level configuration: how this instance runs. OAuth settings live in the database. */
 export interface Config {
@@ -21,6 +22,10 @@ export interface Config {
   /** Seconds a changed global setting may take to reach a running instance. */
   settingsMaxAge: number;
   adminPassword: string | undefined;
+  /** Brute-force defence (docs/security.md). */
+  throttle: ThrottleSettings;
+  /** Seconds the immediately previous refresh token stays acceptable; 0 is strict (the default). */
+  refreshReuseLeeway: number;
 }
 
 /** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
@@ -38,6 +43,21 @@ const SETTINGS = {
   argon2TimeCost: { yaml: 'argon2.time_cost', env: 'PORTCULLIS_ARGON2_TIME_COST' },
   argon2Parallelism: { yaml: 'argon2.parallelism', env: 'PORTCULLIS_ARGON2_PARALLELISM' },
   settingsMaxAge: { yaml: 'settings_max_age', env: 'PORTCULLIS_SETTINGS_MAX_AGE' },
+  refreshReuseLeeway: { yaml: 'refresh_reuse_leeway', env: 'PORTCULLIS_REFRESH_REUSE_LEEWAY' },
+  throttleEnabled: { yaml: 'throttle.enabled', env: 'PORTCULLIS_THROTTLE_ENABLED' },
+  throttleUserIpFailures: { yaml: 'throttle.user_ip.failures', env: 'PORTCULLIS_THROTTLE_USER_IP_FAILURES' },
+  throttleUserIpWindow: { yaml: 'throttle.user_ip.window', env: 'PORTCULLIS_THROTTLE_USER_IP_WINDOW' },
+  throttleUserIpBlock: { yaml: 'throttle.user_ip.block', env: 'PORTCULLIS_THROTTLE_USER_IP_BLOCK' },
+  throttleIpFailures: { yaml: 'throttle.ip.failures', env: 'PORTCULLIS_THROTTLE_IP_FAILURES' },
+  throttleIpWindow: { yaml: 'throttle.ip.window', env: 'PORTCULLIS_THROTTLE_IP_WINDOW' },
+  throttleIpBlock: { yaml: 'throttle.ip.block', env: 'PORTCULLIS_THROTTLE_IP_BLOCK' },
+  throttleUserFreeFailures: { yaml: 'throttle.user.free_failures', env: 'PORTCULLIS_THROTTLE_USER_FREE_FAILURES' },
+  throttleUserWindow: { yaml: 'throttle.user.window', env: 'PORTCULLIS_THROTTLE_USER_WINDOW' },
+  throttleUserBaseDelayMs: { yaml: 'throttle.user.base_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_BASE_DELAY_MS' },
+  throttleUserMaxDelayMs: { yaml: 'throttle.user.max_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_MAX_DELAY_MS' },
+  throttleClientIpFailures: { yaml: 'throttle.client_ip.failures', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_FAILURES' },
+  throttleClientIpWindow: { yaml: 'throttle.client_ip.window', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_WINDOW' },
+  throttleClientIpBlock: { yaml: 'throttle.client_ip.block', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_BLOCK' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -95,6 +115,13 @@ function list(name: string, value: RawValue): string[] {
   if (value === undefined) return [];
   const items = Array.isArray(value) ? value : text(name, value).split(',');
   return items.map((item) => String(item).trim()).filter((item) => item !== '');
+}
+
+function boolean(name: string, value: RawValue): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${name} must be true or false`);
 }
 
 function checkProxy(name: string, entry: string): void {
@@ -182,6 +209,34 @@ export function loadConfig(
   };
   const settingsMaxAge = value('settingsMaxAge', 5, (label, raw) => integer(label, raw, 0, 3600));
   const db = value('db', './data/portcullis.db', text);
+  const refreshReuseLeeway = value('refreshReuseLeeway', 0, (label, raw) => integer(label, raw, 0, 300));
+  const count = (name: SettingName, fallback: number, min: number, max: number) => value(name, fallback, (label, raw) => integer(label, raw, min, max));
+  const day = 86_400;
+  const defaults = DEFAULT_THROTTLE;
+  const throttle: ThrottleSettings = {
+    enabled: value('throttleEnabled', defaults.enabled, boolean),
+    userIp: {
+      failures: count('throttleUserIpFailures', defaults.userIp.failures, 1, 10_000),
+      windowSeconds: count('throttleUserIpWindow', defaults.userIp.windowSeconds, 1, day),
+      blockSeconds: count('throttleUserIpBlock', defaults.userIp.blockSeconds, 1, day),
+    },
+    ip: {
+      failures: count('throttleIpFailures', defaults.ip.failures, 1, 1_000_000),
+      windowSeconds: count('throttleIpWindow', defaults.ip.windowSeconds, 1, day),
+      blockSeconds: count('throttleIpBlock', defaults.ip.blockSeconds, 1, day),
+    },
+    user: {
+      freeFailures: count('throttleUserFreeFailures', defaults.user.freeFailures, 0, 1_000_000),
+      windowSeconds: count('throttleUserWindow', defaults.user.windowSeconds, 1, day),
+      baseDelayMs: count('throttleUserBaseDelayMs', defaults.user.baseDelayMs, 0, 60_000),
+      maxDelayMs: count('throttleUserMaxDelayMs', defaults.user.maxDelayMs, 0, 60_000),
+    },
+    clientIp: {
+      failures: count('throttleClientIpFailures', defaults.clientIp.failures, 1, 1_000_000),
+      windowSeconds: count('throttleClientIpWindow', defaults.clientIp.windowSeconds, 1, day),
+      blockSeconds: count('throttleClientIpBlock', defaults.clientIp.blockSeconds, 1, day),
+    },
+  };
 
   return {
     port,
@@ -196,5 +251,7 @@ export function loadConfig(
     argon2,
     settingsMaxAge,
     adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
+    throttle,
+    refreshReuseLeeway,
   };
 }

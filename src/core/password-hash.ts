@@ -1,4 +1,5 @@
-import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
+import { legacyFormat, verifyLegacy } from './legacy-hashes.ts';
 import { generateSecret } from './secrets.ts';
 
 /** argon2id cost parameters; SPEC §4 sets the floor. */
@@ -22,6 +23,29 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(storedHash: string, password: string): Promise<boolean>;
   verifyDummy(password: string): Promise<void>;
+  /**
+   * True when a stored hash that just verified should be replaced by a fresh argon2id hash:
+   * an imported format (bcrypt, PBKDF2, scrypt), another argon2 variant, or weaker parameters.
+   */
+  needsRehash?(storedHash: string): boolean;
+}
+
+/** The argon2 parameters of a stored argon2 hash, or `undefined` when it is not one. */
+function argon2Options(stored: string): ReturnType<typeof parseOptions> | undefined {
+  if (!stored.startsWith('$argon2')) return undefined;
+  try {
+    return parseOptions(stored);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a hash can be stored for a user (imported through `apply` or `user create`): argon2
+ * (id, i or d) in PHC format, or one of the imported formats of `legacy-hashes.ts`.
+ */
+export function isAcceptedPasswordHash(stored: string): boolean {
+  return argon2Options(stored) !== undefined || legacyFormat(stored) !== undefined;
 }
 
 export function checkArgon2Params(params: Argon2Params): void {
@@ -45,11 +69,22 @@ export class Argon2Hasher implements PasswordHasher {
 
   async verify(storedHash: string, password: string): Promise<boolean> {
     try {
+      if (!storedHash.startsWith('$argon2')) return await verifyLegacy(storedHash, password);
       return await verify(storedHash, password);
     } catch {
       // A malformed stored hash is a failed login, not a server error.
       return false;
     }
+  }
+
+  needsRehash(storedHash: string): boolean {
+    const options = argon2Options(storedHash);
+    if (!options || options.algorithm !== ARGON2ID) return true;
+    return (
+      options.memoryCost < this.params.memoryCost ||
+      options.timeCost < this.params.timeCost ||
+      options.parallelism < this.params.parallelism
+    );
   }
 
   async verifyDummy(password: string): Promise<void> {

@@ -31,6 +31,15 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
+/** Compares two byte strings in time that depends only on their lengths. */
+export function constantTimeEqualBytes(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) {
+    timingSafeEqual(left, left);
+    return false;
+  }
+  return timingSafeEqual(left, right);
+}
+
 /**
  * Checks a presented secret against a stored hash. Hashing first makes both sides the same
  * length, so the comparison is constant-time whatever was presented.

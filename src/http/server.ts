@@ -4,6 +4,7 @@ import { type AdminOptions, adminRoutes } from '../admin/admin-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { oauthRoutes } from './oauth-routes.ts';
+import { addSecurityHeaders } from './security-headers.ts';
 
 export interface ServerOptions {
   ctx: AuthzContext;
@@ -15,6 +16,19 @@ export interface ServerOptions {
   admin?: AdminOptions;
 }
 
+/**
+ * Limits against slow or oversized requests. The OAuth routes cap their forms far lower (16 KiB);
+ * this is the ceiling for every other route.
+ */
+export const HTTP_LIMITS = {
+  bodyLimit: 512 * 1024,
+  /** Whole request, headers and body (Node's `requestTimeout`). */
+  requestTimeoutMs: 30_000,
+  /** Request headers must arrive within this (slowloris). */
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 10_000,
+};
+
 /** Builds the HTTP server: the only place that wires Fastify to the protocol logic. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -22,7 +36,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     https: options.https ?? null,
     return503OnClosing: true,
+    bodyLimit: HTTP_LIMITS.bodyLimit,
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
   }) as unknown as FastifyInstance;
+  app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
+  addSecurityHeaders(app);
 
   app.setErrorHandler(errorBoundary);
   app.setNotFoundHandler((_request, reply) => {

@@ -8,8 +8,9 @@ import {
   type GrantType,
 } from '../core/model.ts';
 import { generateClientId, generateSecret, hashSecret } from '../core/secrets.ts';
-import type { Clock } from '../core/clock.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { ClientPatch, Store } from '../store/store.ts';
+import { auditChange } from './audit.ts';
 import { translateStoreErrors } from './translate.ts';
 
 /** Integration Server's rule for client names and versions: none of & ( ) \ ; , / " : ' < >. */
@@ -112,6 +113,7 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
     createdAt: clock.nowSeconds(),
   };
   await translateStoreErrors(store.createClient(client));
+  await auditChange(store, clock, { type: 'client.created', clientId: client.id, detail: { name: client.name, type: client.type } });
   return { client, secret: input.type === 'confidential' && input.secret === undefined ? secret : undefined };
 }
 
@@ -122,7 +124,7 @@ export async function requireClient(store: Store, id: string): Promise<Client> {
 }
 
 /** Changes a client's settings. Disabling makes its tokens inactive until it is enabled again. */
-export async function updateClient(store: Store, id: string, patch: ClientPatch): Promise<Client> {
+export async function updateClient(store: Store, id: string, patch: ClientPatch, clock: Clock = systemClock): Promise<Client> {
   const current = await requireClient(store, id);
   if (patch.name !== undefined) checkName('name', patch.name, true);
   if (patch.version !== undefined) checkName('version', patch.version, false);
@@ -131,21 +133,28 @@ export async function updateClient(store: Store, id: string, patch: ClientPatch)
     throw new UserError(`service user ${patch.serviceUser} does not exist`, 400, 'service_user');
   }
   await translateStoreErrors(store.updateClient(id, patch));
+  const fields = Object.keys(patch).filter((field) => field !== 'enabled' && field !== 'secretHash');
+  if (patch.enabled !== undefined && patch.enabled !== current.enabled) {
+    await auditChange(store, clock, { type: patch.enabled ? 'client.enabled' : 'client.disabled', clientId: id });
+  }
+  if (fields.length > 0) await auditChange(store, clock, { type: 'client.updated', clientId: id, detail: { fields: fields.sort().join(' ') } });
   return requireClient(store, id);
 }
 
 /** Issues a new secret for a confidential client; the old one stops working at once. */
-export async function rotateClientSecret(store: Store, id: string): Promise<string> {
+export async function rotateClientSecret(store: Store, id: string, clock: Clock = systemClock): Promise<string> {
   const client = await requireClient(store, id);
   if (client.type !== 'confidential') throw new UserError('a public client has no secret');
   const secret = generateSecret();
   await store.updateClient(id, { secretHash: hashSecret(secret) });
+  await auditChange(store, clock, { type: 'client.secret_rotated', clientId: id });
   return secret;
 }
 
 /** Deletes a client and every token it holds. */
-export async function deleteClient(store: Store, id: string): Promise<void> {
+export async function deleteClient(store: Store, id: string, clock: Clock = systemClock): Promise<void> {
   if (!(await store.deleteClient(id))) throw new UserError(`no client ${id}`, 404);
+  await auditChange(store, clock, { type: 'client.deleted', clientId: id });
 }
 
 /** What the CLI and APIs show of a client: never the secret hash. */

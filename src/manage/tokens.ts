@@ -5,6 +5,7 @@ import { formatScope } from '../core/scope.ts';
 import { hashSecret } from '../core/secrets.ts';
 import { isTokenLive, tokenState } from '../core/token-state.ts';
 import type { Store, TokenFilter } from '../store/store.ts';
+import { auditChange } from './audit.ts';
 
 export const TOKEN_STATES: readonly TokenState[] = ['active', 'expired', 'revoked', 'rotated'];
 
@@ -47,11 +48,22 @@ export async function revokeTokens(
   target: { id: string } | { token: string } | { username: string } | { clientId: string },
 ): Promise<number> {
   const now = clock.nowSeconds();
-  if ('username' in target || 'clientId' in target) return store.revokeFamiliesOf(target, now);
+  if ('username' in target || 'clientId' in target) {
+    const revoked = await store.revokeFamiliesOf(target, now);
+    await auditChange(store, clock, { type: 'token.revoked', ...target, detail: { via: 'operator', revoked_grants: revoked } });
+    return revoked;
+  }
   const hash = 'id' in target ? target.id : hashSecret(target.token);
   const token = await store.findToken(hash);
   if (!token) throw new UserError('no such token', 404);
-  return (await store.revokeFamily(token.familyId, now)) ? 1 : 0;
+  const revoked = (await store.revokeFamily(token.familyId, now)) ? 1 : 0;
+  await auditChange(store, clock, {
+    type: 'token.revoked',
+    clientId: token.clientId,
+    username: token.username,
+    detail: { via: 'operator', family: token.familyId, revoked_grants: revoked },
+  });
+  return revoked;
 }
 
 /** Deletes expired and revoked tokens in bounded batches until none is left; returns the count. */

@@ -1,12 +1,12 @@
-import type { Clock } from '../core/clock.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { User } from '../core/model.ts';
-import type { PasswordHasher } from '../core/password-hash.ts';
+import { isAcceptedPasswordHash, type PasswordHasher } from '../core/password-hash.ts';
 import type { Store } from '../store/store.ts';
+import { auditChange } from './audit.ts';
 import { translateStoreErrors } from './translate.ts';
 
 const USERNAME = /^[^\s\x00-\x1f\x7f]{1,200}$/;
-const HASH_SHAPE = /^\$[A-Za-z0-9-]+\$\S+$/;
 
 export interface UserInput {
   username: string;
@@ -28,10 +28,9 @@ export async function createUser(store: Store, hasher: PasswordHasher, clock: Cl
     throw new UserError('username must be 1 to 200 characters without spaces or control characters', 400, 'username');
   }
   let passwordHash = input.passwordHash;
-  // A plain password put where a hash belongs would be stored in the clear: accept only the
-  // modular crypt / PHC shape that every supported hash has ($argon2id$…, $2b$…, $scrypt$…).
-  if (passwordHash !== undefined && !HASH_SHAPE.test(passwordHash)) {
-    throw new UserError('password_hash must be a password hash such as $argon2id$…, not a password');
+  if (passwordHash !== undefined && !isAcceptedPasswordHash(passwordHash)) {
+    // The message never echoes the value: it may be a plain password pasted by mistake.
+    throw new UserError('the password hash must be argon2 (PHC), bcrypt ($2a$/$2b$/$2y$), $pbkdf2-sha256$, $pbkdf2-sha512$ or $scrypt$; see docs/security.md');
   }
   if (passwordHash === undefined) {
     if (input.password === undefined) throw new UserError('a password is required');
@@ -46,6 +45,7 @@ export async function createUser(store: Store, hasher: PasswordHasher, clock: Cl
     createdAt: clock.nowSeconds(),
   };
   await translateStoreErrors(store.createUser(user));
+  await auditChange(store, clock, { type: 'user.created', username: user.username, detail: { imported_hash: input.passwordHash !== undefined } });
   return user;
 }
 
@@ -60,30 +60,32 @@ export async function setPassword(store: Store, hasher: PasswordHasher, clock: C
   checkPassword(password);
   await requireUser(store, username);
   await store.updateUser(username, { passwordHash: await hasher.hash(password) });
-  await store.revokeFamiliesOf({ username }, clock.nowSeconds());
+  const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
   await store.deleteAdminSessionsOf(username);
+  await auditChange(store, clock, { type: 'user.password_changed', username, detail: { revoked_grants: revoked } });
 }
 
 /** Enables or disables a user; disabling ends every token family and admin console session of the user. */
 export async function setUserEnabled(store: Store, clock: Clock, username: string, enabled: boolean): Promise<void> {
   await requireUser(store, username);
   await store.updateUser(username, { enabled });
-  if (!enabled) {
-    await store.revokeFamiliesOf({ username }, clock.nowSeconds());
-    await store.deleteAdminSessionsOf(username);
-  }
+  const revoked = enabled ? 0 : await store.revokeFamiliesOf({ username }, clock.nowSeconds());
+  if (!enabled) await store.deleteAdminSessionsOf(username);
+  await auditChange(store, clock, { type: enabled ? 'user.enabled' : 'user.disabled', username, detail: { revoked_grants: revoked } });
 }
 
-export async function setUserGroups(store: Store, username: string, groups: string[]): Promise<void> {
+export async function setUserGroups(store: Store, username: string, groups: string[], clock: Clock = systemClock): Promise<void> {
   await requireUser(store, username);
   await translateStoreErrors(store.updateUser(username, { groups: [...new Set(groups)] }));
+  await auditChange(store, clock, { type: 'user.groups_changed', username, detail: { groups: [...new Set(groups)].sort().join(' ') } });
 }
 
 /** Deletes a user, ending their token families first. */
 export async function deleteUser(store: Store, clock: Clock, username: string): Promise<void> {
   await requireUser(store, username);
-  await store.revokeFamiliesOf({ username }, clock.nowSeconds());
+  const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
   await store.deleteUser(username);
+  await auditChange(store, clock, { type: 'user.deleted', username, detail: { revoked_grants: revoked } });
 }
 
 /** What the CLI and APIs show of a user: never the hash. */

@@ -11,6 +11,7 @@ import type {
   TokenView,
   User,
 } from '../core/model.ts';
+import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 
 export interface ClientPatch {
   name?: string;
@@ -47,6 +48,18 @@ export interface RotateRequest {
   refreshLimit: number | null;
   /** The narrowed scope the new tokens carry. */
   newTokens: TokenRecord[];
+  /**
+   * Refresh-reuse leeway in seconds (0 or absent: strict). When the presented token was already
+   * rotated within this many seconds, and the token that replaced it is still unused, that
+   * replacement is rotated instead (single winner, as always). Never reaches further back.
+   */
+  reuseLeewaySeconds?: number;
+}
+
+export interface AuditQuery {
+  limit: number;
+  /** Only records with an id below this one (paging backwards). */
+  beforeId?: number;
 }
 
 /**
@@ -130,4 +143,15 @@ export interface Store {
   deleteAdminSessionsOf(username: string): Promise<number>;
   /** Deletes sessions past their absolute expiry or idle since before `idleBefore`; returns how many. */
   purgeAdminSessions(now: number, idleBefore: number): Promise<number>;
+
+  /**
+   * Replaces a user's password hash only if it is still `expected` (an upgrade on login must not
+   * overwrite a password changed meanwhile). Returns whether it did.
+   */
+  replacePasswordHash(username: string, expected: string, next: string): Promise<boolean>;
+
+  /** Appends security events, in one transaction. */
+  appendAudit(events: AuditEvent[]): Promise<void>;
+  /** The newest audit records first. */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]>;
 }

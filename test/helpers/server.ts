@@ -29,6 +29,9 @@ export class CountingHasher implements PasswordHasher {
     this.dummyVerifies++;
     return this.inner.verifyDummy(password);
   }
+  needsRehash(stored: string) {
+    return this.inner.needsRehash(stored);
+  }
 }
 
 export interface TestServer {

@@ -34,7 +34,7 @@ describe('apply: errors name the path', () => {
     ['unknown service user', 'clients:\n  - name: E\n    type: confidential\n    grants: [client_credentials]\n    service_user: ghost\n', /^clients\[0\] \(E\): service user ghost does not exist$/],
     ['user without a password', 'users:\n  - username: zed\n', /^users\[0\] \(zed\): a new user needs exactly one of password_env or password_hash$/],
     ['user with both', 'users:\n  - username: zed\n    password_env: SOME_SECRET\n    password_hash: "$argon2id$x"\n', /^users\[0\] \(zed\): a new user needs exactly one/],
-    ['plain password as password_hash', 'users:\n  - username: zed\n    password_hash: hunter2-plain\n', /^users\[0\] \(zed\): password_hash must be a password hash/],
+    ['plain password as password_hash', 'users:\n  - username: zed\n    password_hash: hunter2-plain\n', /^users\[0\] \(zed\): the password hash must be argon2/],
     ['user with an unknown group', 'users:\n  - username: zed\n    password_env: SOME_SECRET\n    groups: [ghosts]\n', /^users\[0\] \(zed\): .*ghosts/],
     ['user groups not a list', 'users:\n  - username: zed\n    password_env: SOME_SECRET\n    groups: sales\n', /^users\[0\]\.groups must be a list of strings$/],
     ['bad scope name', 'scopes:\n  - name: ok\n  - name: not ok\n', /^scopes\[1\] \(not ok\): scope names are/],

@@ -1,7 +1,7 @@
 import { formatScope } from '../../core/scope.ts';
 import { hashSecret } from '../../core/secrets.ts';
 import { isTokenLive } from '../../core/token-state.ts';
-import { authenticateClient, readClientCredentials, requireConfidential } from '../client-auth.ts';
+import { authenticateClient, clientGuard, readClientCredentials, requireConfidential } from '../client-auth.ts';
 import type { AuthzContext } from '../context.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
@@ -32,7 +32,7 @@ export async function introspectionEndpoint(ctx: AuthzContext, request: OAuthReq
   await checkHttps(ctx, request);
   checkRequired(request, ['token']);
   const credentials = readClientCredentials(request);
-  const caller = await authenticateClient(ctx.store, credentials);
+  const caller = await authenticateClient(ctx.store, credentials, clientGuard(ctx, request));
   requireConfidential(caller, credentials);
 
   const now = ctx.clock.nowSeconds();

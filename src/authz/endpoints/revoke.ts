@@ -1,6 +1,6 @@
 import { InvalidRequest } from '../../core/errors.ts';
 import { hashSecret } from '../../core/secrets.ts';
-import { authenticateClient, readClientCredentials } from '../client-auth.ts';
+import { authenticateClient, clientGuard, readClientCredentials } from '../client-auth.ts';
 import type { AuthzContext } from '../context.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
@@ -16,10 +16,20 @@ export async function revocationEndpoint(ctx: AuthzContext, request: OAuthReques
   checkForm(request);
   await checkHttps(ctx, request);
   checkRequired(request, ['token']);
-  const client = await authenticateClient(ctx.store, readClientCredentials(request));
+  const client = await authenticateClient(ctx.store, readClientCredentials(request), clientGuard(ctx, request));
 
   const token = await ctx.store.findToken(hashSecret(request.params.token!));
   if (!token) return;
   if (token.clientId !== client.id) throw new InvalidRequest('the token was not issued to this client');
-  await ctx.store.revokeFamily(token.familyId, ctx.clock.nowSeconds());
+  const now = ctx.clock.nowSeconds();
+  if (await ctx.store.revokeFamily(token.familyId, now)) {
+    ctx.audit.record({
+      at: now,
+      type: 'token.revoked',
+      ip: request.ip,
+      clientId: client.id,
+      username: token.username,
+      detail: { family: token.familyId, via: 'revocation_endpoint', kind: token.kind },
+    });
+  }
 }

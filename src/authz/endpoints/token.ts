@@ -1,6 +1,6 @@
 import { UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
 import type { Client } from '../../core/model.ts';
-import { authenticateClient, readClientCredentials } from '../client-auth.ts';
+import { authenticateClient, clientGuard, readClientCredentials } from '../client-auth.ts';
 import type { AuthzContext } from '../context.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
 import type { Grant } from '../grants/grant.ts';
@@ -39,7 +39,7 @@ export async function tokenEndpoint(ctx: AuthzContext, request: OAuthRequest): P
   await checkHttps(ctx, request);
   const grant = findGrant(request);
   checkRequired(request, grant.parameters);
-  const client = await authenticateClient(ctx.store, readClientCredentials(request));
+  const client = await authenticateClient(ctx.store, readClientCredentials(request), clientGuard(ctx, request));
   checkGrantAllowed(client, grant);
   return grant.handler(ctx, request, client);
 }

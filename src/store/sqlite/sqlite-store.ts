@@ -15,7 +15,9 @@ import {
   type TokenView,
   type User,
 } from '../../core/model.ts';
+import type { AuditEvent, AuditRecord } from '../../core/audit.ts';
 import {
+  type AuditQuery,
   type ClientPatch,
   ConflictError,
   MissingReferenceError,
@@ -450,13 +452,28 @@ export class SqliteStore implements Store {
   }
 
   async rotateRefreshToken(request: RotateRequest): Promise<RotateOutcome> {
+    const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash ?? null;
     const rotate = this.db.transaction((): RotateOutcome => {
-      const claimed = this.sql(
-        `UPDATE tokens SET rotated_at = @now
+      const params = { now: request.now, hash: request.presentedHash, replacement };
+      let claimed = this.sql(
+        `UPDATE tokens SET rotated_at = @now, replaced_by = @replacement
          WHERE hash = @hash AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
            AND (expires_at IS NULL OR expires_at > @now)
          RETURNING family_id`,
-      ).get({ now: request.now, hash: request.presentedHash }) as Row | undefined;
+      ).get(params) as Row | undefined;
+      if (!claimed && request.reuseLeewaySeconds) {
+        // Within the leeway, the presented token may stand in for its direct replacement, and only
+        // while that replacement is itself unused: one step back, never more.
+        claimed = this.sql(
+          `UPDATE tokens SET rotated_at = @now, replaced_by = @replacement
+           WHERE hash = (SELECT replaced_by FROM tokens
+                         WHERE hash = @hash AND kind = 'refresh' AND revoked_at IS NULL
+                           AND rotated_at IS NOT NULL AND rotated_at >= @now - @leeway)
+             AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
+             AND (expires_at IS NULL OR expires_at > @now)
+           RETURNING family_id`,
+        ).get({ ...params, leeway: request.reuseLeewaySeconds }) as Row | undefined;
+      }
       if (!claimed) {
         const row = this.sql('SELECT rotated_at FROM tokens WHERE hash = ?').get(request.presentedHash) as Row | undefined;
         return row && row.rotated_at !== null ? 'already_rotated' : 'not_live';
@@ -551,6 +568,44 @@ export class SqliteStore implements Store {
 
   async purgeAdminSessions(now: number, idleBefore: number): Promise<number> {
     return this.sql('DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at < ?').run(now, idleBefore).changes;
+  }
+
+  async replacePasswordHash(username: string, expected: string, next: string): Promise<boolean> {
+    return this.sql('UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?').run(next, username, expected).changes > 0;
+  }
+
+  async appendAudit(events: AuditEvent[]): Promise<void> {
+    const insert = this.sql(
+      `INSERT INTO audit_log (at, type, ip, client_id, username, reason, detail)
+       VALUES (@at, @type, @ip, @clientId, @username, @reason, @detail)`,
+    );
+    this.db.transaction(() => {
+      for (const event of events) {
+        insert.run({
+          at: event.at,
+          type: event.type,
+          ip: event.ip ?? null,
+          clientId: event.clientId ?? null,
+          username: event.username ?? null,
+          reason: event.reason ?? null,
+          detail: event.detail === undefined ? null : JSON.stringify(event.detail),
+        });
+      }
+    })();
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const rows = this.sql(
+      'SELECT * FROM audit_log WHERE (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit',
+    ).all({ before: query.beforeId ?? null, limit: query.limit }) as Row[];
+    return rows.map((row) => {
+      const record: AuditRecord = { id: row.id as number, at: row.at as number, type: row.type as AuditRecord['type'] };
+      for (const [field, column] of [['ip', 'ip'], ['clientId', 'client_id'], ['username', 'username'], ['reason', 'reason']] as const) {
+        if (row[column] !== null) record[field] = row[column] as string;
+      }
+      if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
+      return record;
+    });
   }
 }
 

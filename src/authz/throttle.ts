@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { TooManyAttempts } from '../core/errors.ts';
+
+/** A failure counter: so many failures within a window, then a block. */
+export interface CounterPolicy {
+  failures: number;
+  windowSeconds: number;
+  blockSeconds: number;
+}
+
+/** Brute-force defence settings (SPEC §4); every number has a default in `DEFAULT_THROTTLE`. */
+export interface ThrottleSettings {
+  /** Off only when explicitly switched off. */
+  enabled: boolean;
+  /** One username from one address: a short block. */
+  userIp: CounterPolicy;
+  /** One address across usernames (credential stuffing): a budget of failures per window. */
+  ip: CounterPolicy;
+  /** One username across addresses: a growing delay, never a block, so nobody can lock a user out. */
+  user: { freeFailures: number; windowSeconds: number; baseDelayMs: number; maxDelayMs: number };
+  /** Client-secret guessing, per client and address. */
+  clientIp: CounterPolicy;
+}
+
+export const DEFAULT_THROTTLE: ThrottleSettings = {
+  enabled: true,
+  userIp: { failures: 10, windowSeconds: 900, blockSeconds: 300 },
+  ip: { failures: 100, windowSeconds: 900, blockSeconds: 900 },
+  user: { freeFailures: 10, windowSeconds: 3600, baseDelayMs: 250, maxDelayMs: 5000 },
+  clientIp: { failures: 10, windowSeconds: 900, blockSeconds: 300 },
+};
+
+export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip';
+
+/**
+ * Where the counters live. Every backend is a rate-limiter-flexible limiter, so a cluster plugs in
+ * `RateLimiterPostgres` or `RateLimiterRedis` (shared by every instance, SPEC §5) with the same options.
+ */
+export interface ThrottleBackend {
+  counter(name: CounterName, options: { points: number; durationSeconds: number }): RateLimiterAbstract;
+}
+
+/**
+ * The embedded backend: counters in this process's memory. Right for the SQLite deployment, which
+ * is one process; counters start from zero after a restart.
+ */
+export const memoryThrottleBackend: ThrottleBackend = {
+  counter: (name, options) =>
+    new RateLimiterMemory({ keyPrefix: `portcullis:${name}`, points: options.points, duration: options.durationSeconds }),
+};
+
+/** Why an attempt was refused; goes into the audit record. */
+export type ThrottleReason = CounterName;
+
+export class Throttled extends TooManyAttempts {
+  constructor(
+    readonly reason: ThrottleReason,
+    retryAfterSeconds: number,
+  ) {
+    super('too many failed attempts; try again later', { 'Retry-After': String(Math.max(1, retryAfterSeconds)) });
+  }
+}
+
+/**
+ * Keys are hashed: they are short whatever was sent, and the counter store holds no usernames.
+ * Usernames are lower-cased, so `Alice` and `alice` share counters, and a username that does not
+ * exist is counted exactly like one that does.
+ */
+function key(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url').slice(0, 32);
+}
+
+function userKey(username: string): string {
+  return username.normalize('NFC').toLowerCase();
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Brute-force defence for the password grant and client authentication (RFC 6749 §4.3.2, SPEC §4).
+ * Only failures count; a refused attempt is not a failure (it never reached a hash).
+ * Does NOT decide which address is the client's: that is the HTTP layer's job (trusted proxies).
+ *
+ * A password attempt is counted as a failure *before* its hash runs and refunded if it succeeds,
+ * so that a burst of parallel guesses cannot all pass the check before the first failure lands:
+ * every `beforePassword` must be followed by `passwordFailed` or `passwordSucceeded`.
+ */
+export class LoginThrottle {
+  private readonly userIp: RateLimiterAbstract;
+  private readonly ip: RateLimiterAbstract;
+  private readonly user: RateLimiterAbstract;
+  private readonly clientIp: RateLimiterAbstract;
+
+  constructor(
+    readonly settings: ThrottleSettings = DEFAULT_THROTTLE,
+    backend: ThrottleBackend = memoryThrottleBackend,
+    private readonly sleep: (ms: number) => Promise<void> = realSleep,
+  ) {
+    const counter = (name: CounterName, policy: { failures: number; windowSeconds: number }) =>
+      backend.counter(name, { points: policy.failures, durationSeconds: policy.windowSeconds });
+    this.userIp = counter('user_ip', settings.userIp);
+    this.ip = counter('ip', settings.ip);
+    // Never blocks: the points only bound how far the delay can grow.
+    this.user = backend.counter('user', { points: 1_000_000, durationSeconds: settings.user.windowSeconds });
+    this.clientIp = counter('client_ip', settings.clientIp);
+  }
+
+  /**
+   * Before a password is verified: refuses a blocked (username, address) or address with
+   * `Throttled`, and slows down a username under attack from many addresses.
+   */
+  async beforePassword(username: string, ip: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    const name = userKey(username);
+    const pairKey = key(name, ip);
+    await this.reserve('user_ip', this.userIp, this.settings.userIp, pairKey);
+    try {
+      await this.reserve('ip', this.ip, this.settings.ip, key(ip));
+    } catch (error) {
+      await this.userIp.reward(pairKey);
+      throw error;
+    }
+    const delay = this.userDelayMs((await this.user.get(key(name)))?.consumedPoints ?? 0);
+    if (delay > 0) await this.sleep(delay);
+  }
+
+  /** The slowdown for a username with this many recent failures: doubling, capped. */
+  userDelayMs(failures: number): number {
+    const { freeFailures, baseDelayMs, maxDelayMs } = this.settings.user;
+    if (failures < freeFailures) return 0;
+    return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(30, failures - freeFailures));
+  }
+
+  /** The attempt was counted when it began; a failure only starts a block if it spent the budget. */
+  async passwordFailed(username: string, ip: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    const name = userKey(username);
+    await Promise.all([
+      this.blockIfSpent(this.userIp, this.settings.userIp, key(name, ip)),
+      this.blockIfSpent(this.ip, this.settings.ip, key(ip)),
+      this.user.penalty(key(name)),
+    ]);
+  }
+
+  /**
+   * A success clears the (username, address) counter and refunds the address's reservation;
+   * the address and username counters otherwise keep watching.
+   */
+  async passwordSucceeded(username: string, ip: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await Promise.all([this.userIp.delete(key(userKey(username), ip)), this.ip.reward(key(ip))]);
+  }
+
+  /** Before a client secret is compared. */
+  async beforeClientSecret(clientId: string, ip: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.refuseIfBlocked('client_ip', this.clientIp, this.settings.clientIp, key(clientId, ip));
+  }
+
+  async clientFailed(clientId: string, ip: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.countFailure(this.clientIp, this.settings.clientIp, key(clientId, ip));
+  }
+
+  /** Counts an attempt up front; one over the budget is refused, and its count taken back. */
+  private async reserve(name: CounterName, limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+    const state = await limiter.penalty(k);
+    if (state.consumedPoints > policy.failures) {
+      await limiter.reward(k);
+      throw new Throttled(name, Math.ceil(state.msBeforeNext / 1000));
+    }
+  }
+
+  private async blockIfSpent(limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+    const state = await limiter.get(k);
+    if (state && state.consumedPoints >= policy.failures) await limiter.block(k, policy.blockSeconds);
+  }
+
+  private async refuseIfBlocked(name: CounterName, limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+    const state = await limiter.get(k);
+    if (state && state.consumedPoints >= policy.failures) {
+      throw new Throttled(name, Math.ceil(state.msBeforeNext / 1000));
+    }
+  }
+
+  /** Counts one failure; the one that spends the budget starts the block. */
+  private async countFailure(limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+    const state = await limiter.penalty(k);
+    if (state.consumedPoints >= policy.failures) await limiter.block(k, policy.blockSeconds);
+  }
+}

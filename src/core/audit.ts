@@ -1,0 +1,49 @@
+/**
+ * Security events (SPEC §4): what happened, to whom, from where — never a password, secret or
+ * token. Family ids and client ids are identifiers, not credentials, and may appear.
+ */
+export type AuditEventType =
+  | 'token.issued'
+  | 'token.revoked'
+  | 'login.failed'
+  | 'login.throttled'
+  | 'client_auth.failed'
+  | 'client_auth.throttled'
+  | 'refresh.reuse_detected'
+  | 'password.upgraded'
+  | 'user.created'
+  | 'user.password_changed'
+  | 'user.enabled'
+  | 'user.disabled'
+  | 'user.groups_changed'
+  | 'user.deleted'
+  | 'client.created'
+  | 'client.updated'
+  | 'client.enabled'
+  | 'client.disabled'
+  | 'client.secret_rotated'
+  | 'client.deleted';
+
+export interface AuditEvent {
+  /** Seconds since the epoch. */
+  at: number;
+  type: AuditEventType;
+  /** Client address, when the event came from a request. */
+  ip?: string | null;
+  clientId?: string | null;
+  username?: string | null;
+  /** A fixed reason code, e.g. `wrong_password`, `unknown_user`, `user_ip`. */
+  reason?: string | null;
+  /** Small, non-secret facts: grant type, family id, changed fields. */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditRecord extends AuditEvent {
+  id: number;
+}
+
+/** Reason codes of a failed password login; recorded in the audit log, never shown to the client. */
+export type LoginFailure = 'unknown_user' | 'disabled_user' | 'wrong_password';
+
+/** Reason codes of a failed client authentication. */
+export type ClientAuthFailure = 'unknown_client' | 'disabled_client' | 'wrong_secret' | 'missing_secret' | 'unexpected_secret';

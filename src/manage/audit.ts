@@ -1,0 +1,29 @@
+import type { AuditEvent, AuditRecord } from '../core/audit.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Store } from '../store/store.ts';
+
+/**
+ * Records an operator change (SPEC §4 "admin change"). Operator changes are rare, so they are
+ * written at once rather than buffered like the token endpoint's events.
+ */
+export async function auditChange(store: Store, clock: Clock, event: Omit<AuditEvent, 'at'>): Promise<void> {
+  await store.appendAudit([{ at: clock.nowSeconds(), ...event }]);
+}
+
+/** The newest audit records, as the CLI and APIs show them. */
+export async function tailAudit(store: Store, limit: number): Promise<Record<string, unknown>[]> {
+  return (await store.listAudit({ limit })).reverse().map(describeAudit);
+}
+
+export function describeAudit(record: AuditRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    at: new Date(record.at * 1000).toISOString(),
+    type: record.type,
+    ip: record.ip ?? null,
+    client_id: record.clientId ?? null,
+    username: record.username ?? null,
+    reason: record.reason ?? null,
+    detail: record.detail ?? null,
+  };
+}
