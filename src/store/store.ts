@@ -1,8 +1,10 @@
 import type {
+  Acl,
   Client,
   GrantType,
   AccessTokenTtl,
   Scope,
+  Service,
   Settings,
   TokenFamily,
   TokenRecord,
@@ -119,4 +121,15 @@ export interface Store {
   listTokens(filter: TokenFilter, now: number): Promise<TokenView[]>;
   /** Deletes up to `batchSize` families whose tokens are all expired or revoked; returns how many tokens went. */
   purgeExpired(now: number, batchSize: number): Promise<number>;
+
+  /** Creates or replaces a service. */
+  saveService(service: Service): Promise<void>;
+  findService(name: string): Promise<Service | undefined>;
+  listServices(): Promise<Service[]>;
+  deleteService(name: string): Promise<boolean>;
+
+  /** Creates or replaces the ACL of a folder or service. */
+  setAcl(acl: Acl): Promise<void>;
+  listAcls(): Promise<Acl[]>;
+  deleteAcl(resource: string): Promise<boolean>;
 }

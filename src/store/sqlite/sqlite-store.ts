@@ -4,10 +4,12 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
   type AccessTokenTtl,
+  type Acl,
   type Client,
   DEFAULT_SETTINGS,
   type GrantType,
   type Scope,
+  type Service,
   type Settings,
   type TokenFamily,
   type TokenRecord,
@@ -74,6 +76,20 @@ function toScope(row: Row): Scope {
     description: row.description as string,
     resources: JSON.parse(row.resources as string) as string[],
   };
+}
+
+function toService(row: Row): Service {
+  return {
+    name: row.name as string,
+    upstream: row.upstream as string,
+    methods: splitList(row.methods),
+    templates: JSON.parse(row.templates as string) as string[],
+    createdAt: row.created_at as number,
+  };
+}
+
+function toAcl(row: Row): Acl {
+  return { resource: row.resource as string, allow: splitList(row.allow), deny: splitList(row.deny) };
 }
 
 function toFamily(row: Row): TokenFamily {
@@ -509,6 +525,41 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM token_families WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)').run();
       return deleted;
     })();
+  }
+
+  async saveService(service: Service): Promise<void> {
+    this.sql(
+      `INSERT INTO services (name, upstream, methods, templates, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, methods = excluded.methods, templates = excluded.templates`,
+    ).run(service.name, service.upstream, service.methods.join(' '), JSON.stringify(service.templates), service.createdAt);
+  }
+
+  async findService(name: string): Promise<Service | undefined> {
+    const row = this.sql('SELECT * FROM services WHERE name = ?').get(name) as Row | undefined;
+    return row && toService(row);
+  }
+
+  async listServices(): Promise<Service[]> {
+    return (this.sql('SELECT * FROM services ORDER BY name').all() as Row[]).map(toService);
+  }
+
+  async deleteService(name: string): Promise<boolean> {
+    return this.sql('DELETE FROM services WHERE name = ?').run(name).changes > 0;
+  }
+
+  async setAcl(acl: Acl): Promise<void> {
+    this.sql(
+      `INSERT INTO acls (resource, allow, deny) VALUES (?, ?, ?)
+       ON CONFLICT (resource) DO UPDATE SET allow = excluded.allow, deny = excluded.deny`,
+    ).run(acl.resource, acl.allow.join(' '), acl.deny.join(' '));
+  }
+
+  async listAcls(): Promise<Acl[]> {
+    return (this.sql('SELECT * FROM acls ORDER BY resource').all() as Row[]).map(toAcl);
+  }
+
+  async deleteAcl(resource: string): Promise<boolean> {
+    return this.sql('DELETE FROM acls WHERE resource = ?').run(resource).changes > 0;
   }
 }
 
