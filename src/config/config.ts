@@ -21,6 +21,17 @@ export interface Config {
   /** Seconds a changed global setting may take to reach a running instance. */
   settingsMaxAge: number;
   adminPassword: string | undefined;
+  resourceServer: ResourceServerConfig;
+}
+
+/** How this instance verifies tokens and calls upstreams as a resource server. */
+export interface ResourceServerConfig {
+  /** Remote RFC 7662 verification; when absent, tokens are verified in the local store. */
+  introspection: { url: string; clientId: string; clientSecret: string } | undefined;
+  /** Seconds an introspection answer is reused: the worst-case revocation delay. */
+  cacheMaxAge: number;
+  /** Milliseconds to wait for an upstream's response headers before answering 504. */
+  upstreamTimeoutMs: number;
 }
 
 /** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
@@ -38,6 +49,11 @@ const SETTINGS = {
   argon2TimeCost: { yaml: 'argon2.time_cost', env: 'PORTCULLIS_ARGON2_TIME_COST' },
   argon2Parallelism: { yaml: 'argon2.parallelism', env: 'PORTCULLIS_ARGON2_PARALLELISM' },
   settingsMaxAge: { yaml: 'settings_max_age', env: 'PORTCULLIS_SETTINGS_MAX_AGE' },
+  introspectionUrl: { yaml: 'resource_server.introspection_url', env: 'PORTCULLIS_INTROSPECTION_URL' },
+  introspectionClientId: { yaml: 'resource_server.client_id', env: 'PORTCULLIS_INTROSPECTION_CLIENT_ID' },
+  introspectionClientSecret: { yaml: 'resource_server.client_secret', env: 'PORTCULLIS_INTROSPECTION_CLIENT_SECRET' },
+  introspectionCacheMaxAge: { yaml: 'resource_server.cache_max_age', env: 'PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE' },
+  upstreamTimeoutMs: { yaml: 'resource_server.upstream_timeout_ms', env: 'PORTCULLIS_UPSTREAM_TIMEOUT_MS' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -181,6 +197,7 @@ export function loadConfig(
   };
   const settingsMaxAge = value('settingsMaxAge', 5, (label, raw) => integer(label, raw, 0, 3600));
   const db = value('db', './data/portcullis.db', text);
+  const resourceServer = loadResourceServer(value);
 
   return {
     port,
@@ -195,5 +212,35 @@ export function loadConfig(
     argon2,
     settingsMaxAge,
     adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
+    resourceServer,
+  };
+}
+
+type ValueReader = <T>(name: SettingName, fallback: T, convert: (label: string, raw: RawValue) => T) => T;
+
+function loadResourceServer(value: ValueReader): ResourceServerConfig {
+  const url = value<string | undefined>('introspectionUrl', undefined, (label, raw) => {
+    const url = text(label, raw);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`${label} must be an absolute http(s) URL`);
+    }
+    if (!['https:', 'http:'].includes(parsed.protocol)) throw new ConfigError(`${label} must be an absolute http(s) URL`);
+    return url;
+  });
+  const clientId = value<string | undefined>('introspectionClientId', undefined, text);
+  const clientSecret = value<string | undefined>('introspectionClientSecret', undefined, text);
+  if (url !== undefined && (clientId === undefined || clientSecret === undefined)) {
+    throw new ConfigError('resource_server.introspection_url needs resource_server.client_id and resource_server.client_secret');
+  }
+  if (url === undefined && (clientId !== undefined || clientSecret !== undefined)) {
+    throw new ConfigError('resource_server.client_id and client_secret need resource_server.introspection_url');
+  }
+  return {
+    introspection: url !== undefined ? { url, clientId: clientId!, clientSecret: clientSecret! } : undefined,
+    cacheMaxAge: value('introspectionCacheMaxAge', 30, (label, raw) => integer(label, raw, 0, 3600)),
+    upstreamTimeoutMs: value('upstreamTimeoutMs', 30_000, (label, raw) => integer(label, raw, 1, 600_000)),
   };
 }

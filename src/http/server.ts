@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuthzContext } from '../authz/context.ts';
+import type { Gateway } from '../resource/gateway.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { oauthRoutes } from './oauth-routes.ts';
+import { resourceRoutes } from './resource-routes.ts';
 
 export interface ServerOptions {
   ctx: AuthzContext;
@@ -10,6 +12,8 @@ export interface ServerOptions {
   /** Addresses or CIDRs of reverse proxies whose `X-Forwarded-*` headers are believed. */
   trustedProxies?: string[];
   https?: { cert: Buffer; key: Buffer };
+  /** The resource server's gateway for `/invoke/…` and `/rest/…`. */
+  gateway?: Gateway;
 }
 
 /** Builds the HTTP server: the only place that wires Fastify to the protocol logic. */
@@ -38,5 +42,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   await app.register(oauthRoutes, { ctx: options.ctx });
+  if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });
   return app;
 }

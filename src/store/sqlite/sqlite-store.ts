@@ -89,7 +89,8 @@ function toService(row: Row): Service {
 }
 
 function toAcl(row: Row): Acl {
-  return { resource: row.resource as string, allow: splitList(row.allow), deny: splitList(row.deny) };
+  // JSON, not space-separated: group names may contain spaces.
+  return { resource: row.resource as string, allow: JSON.parse(row.allow as string) as string[], deny: JSON.parse(row.deny as string) as string[] };
 }
 
 function toFamily(row: Row): TokenFamily {
@@ -551,7 +552,7 @@ export class SqliteStore implements Store {
     this.sql(
       `INSERT INTO acls (resource, allow, deny) VALUES (?, ?, ?)
        ON CONFLICT (resource) DO UPDATE SET allow = excluded.allow, deny = excluded.deny`,
-    ).run(acl.resource, acl.allow.join(' '), acl.deny.join(' '));
+    ).run(acl.resource, JSON.stringify(acl.allow), JSON.stringify(acl.deny));
   }
 
   async listAcls(): Promise<Acl[]> {

@@ -8,6 +8,6 @@ CREATE TABLE services (
 
 CREATE TABLE acls (
   resource TEXT PRIMARY KEY,
-  allow    TEXT NOT NULL DEFAULT '',
-  deny     TEXT NOT NULL DEFAULT ''
+  allow    TEXT NOT NULL DEFAULT '[]',
+  deny     TEXT NOT NULL DEFAULT '[]'
 );
