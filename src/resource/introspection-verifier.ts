@@ -15,6 +15,12 @@ export interface IntrospectionOptions {
   cacheMaxAge: number;
   /** Milliseconds to wait for the introspection endpoint. */
   timeoutMs?: number;
+  /**
+   * Accept active answers without `token_type` (default false). Portcullis says `Bearer` for
+   * access tokens only, so an answer without it is a refresh token; servers that never send
+   * `token_type` need this set, and then cannot tell the two apart.
+   */
+  acceptMissingTokenType?: boolean;
   /** Cached answers kept at most; the oldest go first. */
   maxEntries?: number;
   clock?: Clock;
@@ -122,18 +128,18 @@ export class IntrospectionVerifier implements TokenVerifier {
     } catch {
       throw new VerifierUnavailableError('introspection endpoint answered with malformed JSON');
     }
-    return toVerified(answer, this.clock.nowSeconds());
+    return toVerified(answer, this.clock.nowSeconds(), this.options.acceptMissingTokenType === true);
   }
 }
 
 /**
  * Reads an RFC 7662 answer. Anything but `active: true` with a `client_id` is inactive; a
- * `token_type` other than Bearer (a refresh token at servers that say so) is refused; an `exp` in
- * the past is refused even when the server says active.
+ * `token_type` other than Bearer is refused, and so is a missing one unless allowed (a refresh
+ * token must not open a resource); an `exp` in the past is refused even when the server says active.
  */
-export function toVerified(answer: IntrospectionAnswer, now: number): VerifiedToken | undefined {
+export function toVerified(answer: IntrospectionAnswer, now: number, acceptMissingTokenType = false): VerifiedToken | undefined {
   if (answer.active !== true || typeof answer.client_id !== 'string') return undefined;
-  if (typeof answer.token_type === 'string' && answer.token_type.toLowerCase() !== 'bearer') return undefined;
+  if (answer.token_type === undefined ? !acceptMissingTokenType : String(answer.token_type).toLowerCase() !== 'bearer') return undefined;
   const expiresAt = typeof answer.exp === 'number' ? answer.exp : null;
   if (expiresAt !== null && expiresAt <= now) return undefined;
   return {
