@@ -37,6 +37,13 @@ function headerSafe(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }
 
+/** RFC 9112 §6.3: a request has a body only with Transfer-Encoding or a non-zero Content-Length. */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  const length = req.headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
 export interface ProxyOptions {
   /** Milliseconds to wait for the upstream's response headers (then 504), and idle time on the socket. */
   timeoutMs: number;
@@ -139,7 +146,13 @@ export class UpstreamProxy {
         clearTimeout(timer);
         done();
       });
-      req.pipe(upstream);
+      if (hasBody(req)) {
+        req.pipe(upstream);
+      } else {
+        // Piping an empty body delays the upstream request by a tick or more; end it at once.
+        req.resume();
+        upstream.end();
+      }
     });
   }
 
