@@ -1,5 +1,6 @@
 /**
- * Gateway overhead: the same tiny upstream called directly and through the Portcullis gateway
+ * Gateway overhead: the same tiny upstream called directly, through a bare ten-line node:http
+ * proxy (the floor for any proxy hop in Node), and through the Portcullis gateway
  * (`/invoke/bench/echo`, local token verification, scope and ACL checks, streaming proxy), with
  * autocannon, same connections and duration, alternating runs. Reports p50/p99 of each and the
  * latency the gateway adds. SPEC §6 bar: added p99 under 1 ms.
@@ -7,7 +8,7 @@
  *   npm run bench:gateway            # defaults: 1 connection, 5 s per run, 2 rounds
  *   BENCH_CONNECTIONS=32 BENCH_DURATION=10 npm run bench:gateway
  *
- * Three processes (upstream, gateway, load generator), so the gateway does not share an event
+ * Separate processes (upstream, bare proxy, gateway, load generator), so the gateway does not share an event
  * loop with either end. On a shared machine absolute numbers move; compare the ratios.
  */
 import { randomUUID } from 'node:crypto';
@@ -34,11 +35,17 @@ export interface GatewayBenchResult {
   connections: number;
   durationSeconds: number;
   direct: LatencyFigures;
+  /** A ten-line node:http reverse proxy with no checks: the floor for any Node proxy hop. */
+  bareProxy: LatencyFigures;
   gateway: LatencyFigures;
   /** Gateway minus direct, milliseconds. */
   added: { p50: number; p99: number };
+  /** Gateway minus the bare proxy, milliseconds: what Portcullis' checks and wiring cost. */
+  addedOverBareProxy: { p50: number; p99: number };
   /** Gateway over direct. */
   ratio: { p50: number; p99: number; throughput: number };
+  /** Gateway over the bare proxy. */
+  ratioOverBareProxy: { p50: number; p99: number; throughput: number };
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -72,6 +79,18 @@ require('node:http').createServer((req, res) => {
 }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
 
+const BARE_PROXY_SOURCE = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const [port, upstreamPort] = process.argv.slice(1).map(Number);
+http.createServer((req, res) => {
+  const upstream = http.request({ host: '127.0.0.1', port: upstreamPort, path: '/echo', method: req.method,
+    headers: { host: '127.0.0.1:' + upstreamPort }, agent }, (answer) => { res.writeHead(answer.statusCode, answer.headers); answer.pipe(res); });
+  req.resume();
+  upstream.end();
+}).listen(port, '127.0.0.1');
+`;
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -93,6 +112,11 @@ function run(url: string, connections: number, duration: number, headers: Record
     });
     instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
   });
+}
+
+function ratios(a: LatencyFigures, b: LatencyFigures): { p50: number; p99: number; throughput: number } {
+  const r = (x: number, y: number) => Math.round((x / y) * 100) / 100;
+  return { p50: r(a.p50, b.p50), p99: r(a.p99, b.p99), throughput: r(a.requestsPerSecond, b.requestsPerSecond) };
 }
 
 function best(runs: LatencyFigures[]): LatencyFigures {
@@ -141,21 +165,30 @@ export async function runGatewayBench(options: { connections?: number; durationS
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(gateway);
+    const barePort = await freePort();
+    const bare = spawn(process.execPath, ['-e', BARE_PROXY_SOURCE, String(barePort), String(upstreamPort)], { stdio: 'inherit' });
+    children.push(bare);
+    const bareUrl = `http://127.0.0.1:${barePort}/echo`;
     const directUrl = `http://127.0.0.1:${upstreamPort}/echo`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/invoke/bench/echo`;
     await waitFor(directUrl, upstream);
+    await waitFor(bareUrl, bare);
     await waitFor(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
 
     const auth = { authorization: `Bearer ${token}` };
     await run(directUrl, connections, 1, auth);
+    await run(bareUrl, connections, 1, auth);
     await run(gatewayUrl, connections, 1, auth);
     const directRuns: LatencyFigures[] = [];
+    const bareRuns: LatencyFigures[] = [];
     const gatewayRuns: LatencyFigures[] = [];
     for (let round = 0; round < rounds; round++) {
       directRuns.push(await run(directUrl, connections, duration, auth));
+      bareRuns.push(await run(bareUrl, connections, duration, auth));
       gatewayRuns.push(await run(gatewayUrl, connections, duration, auth));
     }
     const direct = best(directRuns);
+    const bareProxy = best(bareRuns);
     const through = best(gatewayRuns);
     const round2 = (n: number) => Math.round(n * 1000) / 1000;
     return {
@@ -163,13 +196,12 @@ export async function runGatewayBench(options: { connections?: number; durationS
       connections,
       durationSeconds: duration,
       direct,
+      bareProxy,
       gateway: through,
       added: { p50: round2(through.p50 - direct.p50), p99: round2(through.p99 - direct.p99) },
-      ratio: {
-        p50: Math.round((through.p50 / direct.p50) * 100) / 100,
-        p99: Math.round((through.p99 / direct.p99) * 100) / 100,
-        throughput: Math.round((through.requestsPerSecond / direct.requestsPerSecond) * 100) / 100,
-      },
+      addedOverBareProxy: { p50: round2(through.p50 - bareProxy.p50), p99: round2(through.p99 - bareProxy.p99) },
+      ratio: ratios(through, direct),
+      ratioOverBareProxy: ratios(through, bareProxy),
     };
   } finally {
     for (const child of children) child.kill('SIGTERM');
@@ -184,8 +216,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     `${label.padEnd(9)} p50 ${f.p50.toFixed(3)} ms  p99 ${f.p99.toFixed(3)} ms  ${Math.round(f.requestsPerSecond)} req/s`;
   console.log(`gateway overhead, ${result.connections} connections, ${result.durationSeconds} s per run (best of rounds)`);
   console.log(line('direct', result.direct));
+  console.log(line('bare', result.bareProxy));
   console.log(line('gateway', result.gateway));
-  console.log(`added     p50 ${result.added.p50} ms  p99 ${result.added.p99} ms  (SPEC bar: p99 < 1 ms)`);
-  console.log(`ratio     p50 ×${result.ratio.p50}  p99 ×${result.ratio.p99}  throughput ×${result.ratio.throughput}`);
+  console.log(`added     p50 ${result.added.p50} ms  p99 ${result.added.p99} ms  over direct (SPEC bar: p99 < 1 ms)`);
+  console.log(`          p50 ${result.addedOverBareProxy.p50} ms  p99 ${result.addedOverBareProxy.p99} ms  over a bare node:http proxy`);
+  console.log(`ratio     p50 ×${result.ratio.p50}  p99 ×${result.ratio.p99}  throughput ×${result.ratio.throughput}  over direct`);
+  const bare = result.ratioOverBareProxy;
+  console.log(`          p50 ×${bare.p50}  p99 ×${bare.p99}  throughput ×${bare.throughput}  over a bare node:http proxy`);
   console.log(JSON.stringify(result));
 }
