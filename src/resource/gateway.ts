@@ -94,6 +94,12 @@ export class Gateway {
     let resolved: Resolved;
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
+    if (rawUrl.startsWith(`/invoke/${RESERVED_FOLDER}/`)) {
+      // The authorization server's aliases answer their own methods; anything else there is not a service.
+      req.resume();
+      writeJson(res, 404, notFound().body);
+      return;
+    }
     try {
       const token = await authenticate(this.deps.verifier, req.headers.authorization);
       const catalog = await this.deps.catalog.snapshot();
@@ -122,6 +128,12 @@ export class Gateway {
       writeJson(res, 200, builtin(access), { 'cache-control': 'no-store' });
       return;
     }
-    await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access);
+    try {
+      await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access);
+    } catch (error) {
+      this.deps.logger?.error({ err: error }, 'gateway failure');
+      if (res.headersSent) res.destroy();
+      else writeJson(res, 500, { error: 'server_error' });
+    }
   }
 }

@@ -223,6 +223,7 @@ describe('gateway (SPEC §2 "Resource server", RFC 6750)', () => {
       const access = await token('alice', ['orders']);
       const other = await call('/invoke/pub.oauth/whatever', { headers: bearer(access) });
       assert.equal(other.status, 404);
+      assert.equal((await call('/invoke/pub.oauth/getToken', { method: 'OPTIONS' })).status, 404, 'not a Bearer challenge');
       const alias = await postForm(`${server.url}/invoke/pub.oauth/getToken`, { grant_type: 'nope' });
       assert.equal(alias.status, 400);
       assert.equal(alias.body.error, 'unsupported_grant_type');
