@@ -11,7 +11,8 @@ export async function resourceRoutes(app: FastifyInstance, options: { gateway: G
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.hijack();
-    await options.gateway.handle(request.raw, reply.raw);
+    // request.ip applies the configured trusted proxies (SPEC §4), so the upstream sees the real client.
+    await options.gateway.handle(request.raw, reply.raw, request.ip);
   };
   for (const url of ['/invoke/*', '/rest', '/rest/*']) app.all(url, handler);
 }

@@ -89,7 +89,8 @@ export function upstreamUrl(service: Service, rawUrl: string, appendPath: boolea
 export class Gateway {
   constructor(private readonly deps: GatewayDeps) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `clientIp` is the caller's address as the server determined it (trusted proxies applied); default the socket's. */
+  async handle(req: IncomingMessage, res: ServerResponse, clientIp?: string): Promise<void> {
     let access: Access;
     let resolved: Resolved;
     const method = req.method ?? 'GET';
@@ -129,7 +130,7 @@ export class Gateway {
       return;
     }
     try {
-      await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access);
+      await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access, clientIp);
     } catch (error) {
       this.deps.logger?.error({ err: error }, 'gateway failure');
       if (res.headersSent) res.destroy();

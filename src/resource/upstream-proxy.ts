@@ -73,7 +73,7 @@ export class UpstreamProxy {
 
   constructor(private readonly options: ProxyOptions) {}
 
-  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access): Promise<void> {
+  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access, clientIp?: string): Promise<void> {
     const skip = connectionListed(req.headers);
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -82,8 +82,8 @@ export class UpstreamProxy {
     }
     if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
     headers.host = target.host;
-    // Only the socket address is ours to vouch for; the client's own X-Forwarded-For is dropped.
-    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+    // Only the address we determined is ours to vouch for; a client-sent X-Forwarded-For is dropped.
+    headers['x-forwarded-for'] = clientIp ?? req.socket.remoteAddress ?? '';
     headers['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
     if (access.user !== null) headers['x-portcullis-user'] = headerSafe(access.user);

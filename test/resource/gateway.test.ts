@@ -66,7 +66,14 @@ describe('gateway (SPEC §2 "Resource server", RFC 6750)', () => {
     it('reaches the upstream with identity headers, without the token or spoofed identity', async () => {
       const access = await token('alice', ['orders']);
       const response = await rawRequest(`${server.url}/invoke/orders.v1/getOrder?id=42&x=a%20b`, {
-        headers: { ...bearer(access), 'x-portcullis-user': 'root', 'x-custom': 'kept', connection: 'keep-alive, x-drop', 'x-drop': '1' },
+        headers: {
+          ...bearer(access),
+          'x-portcullis-user': 'root',
+          'x-forwarded-for': '10.9.9.9',
+          'x-custom': 'kept',
+          connection: 'keep-alive, x-drop',
+          'x-drop': '1',
+        },
       });
       assert.equal(response.status, 200);
       assert.equal(response.headers['x-upstream'], 'yes');
@@ -80,6 +87,7 @@ describe('gateway (SPEC §2 "Resource server", RFC 6750)', () => {
       assert.equal(seen.headers['x-custom'], 'kept');
       assert.equal(seen.headers['x-drop'], undefined, 'hop-by-hop headers named in Connection are dropped');
       assert.equal(seen.headers.host, new URL(upstream.url).host);
+      assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1', 'the untrusted client cannot claim another address');
     });
 
     it('passes path parameters, query, request and response bodies and status codes through unchanged', async () => {
