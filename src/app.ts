@@ -11,6 +11,7 @@ import { Argon2Hasher, type PasswordHasher } from './core/password-hash.ts';
 import { createLogger } from './http/logger.ts';
 import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
+import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -20,6 +21,7 @@ export interface App {
   ctx: AuthzContext;
   logger: Logger;
   bootstrap: BootstrapResult;
+  resource: ResourceServer;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -49,10 +51,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       audit: new AuditLog(store, (error) => logger.error({ err: error }, 'audit write failed')),
       refreshReuseLeeway: config.refreshReuseLeeway,
     };
+    const resource = createResourceServer({
+      config: config.resourceServer,
+      store,
+      clock,
+      catalogMaxAge: config.settingsMaxAge,
+      logger,
+    });
     const server = await buildServer({
       ctx,
       logger,
       trustedProxies: config.trustedProxies,
+      gateway: resource.gateway,
       https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
     });
     return {
@@ -61,9 +71,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ctx,
       logger,
       bootstrap: setup,
+      resource,
       async close() {
         await server.close();
         await ctx.audit.flush();
+        resource.close();
         await store.close();
       },
     };

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UserError } from '../core/errors.ts';
+import { aclCommand } from './commands/acl.ts';
 import { applyCommand } from './commands/apply.ts';
 import { auditCommand } from './commands/audit.ts';
 import { clientCommand } from './commands/client.ts';
@@ -7,6 +8,7 @@ import { groupCommand } from './commands/group.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { scopeCommand } from './commands/scope.ts';
 import { serveCommand } from './commands/serve.ts';
+import { serviceCommand } from './commands/service.ts';
 import { tokenCommand } from './commands/token.ts';
 import { userCommand } from './commands/user.ts';
 
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   scopeCommand(program);
   tokenCommand(program);
   auditCommand(program);
+  serviceCommand(program);
+  aclCommand(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -26,6 +26,17 @@ export interface Config {
   throttle: ThrottleSettings;
   /** Seconds the immediately previous refresh token stays acceptable; 0 is strict (the default). */
   refreshReuseLeeway: number;
+  resourceServer: ResourceServerConfig;
+}
+
+/** How this instance verifies tokens and calls upstreams as a resource server. */
+export interface ResourceServerConfig {
+  /** Remote RFC 7662 verification; when absent, tokens are verified in the local store. */
+  introspection: { url: string; clientId: string; clientSecret: string } | undefined;
+  /** Seconds an introspection answer is reused: the worst-case revocation delay. */
+  cacheMaxAge: number;
+  /** Milliseconds to wait for an upstream's response headers before answering 504. */
+  upstreamTimeoutMs: number;
 }
 
 /** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
@@ -58,6 +69,11 @@ const SETTINGS = {
   throttleClientIpFailures: { yaml: 'throttle.client_ip.failures', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_FAILURES' },
   throttleClientIpWindow: { yaml: 'throttle.client_ip.window', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_WINDOW' },
   throttleClientIpBlock: { yaml: 'throttle.client_ip.block', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_BLOCK' },
+  introspectionUrl: { yaml: 'resource_server.introspection_url', env: 'PORTCULLIS_INTROSPECTION_URL' },
+  introspectionClientId: { yaml: 'resource_server.client_id', env: 'PORTCULLIS_INTROSPECTION_CLIENT_ID' },
+  introspectionClientSecret: { yaml: 'resource_server.client_secret', env: 'PORTCULLIS_INTROSPECTION_CLIENT_SECRET' },
+  introspectionCacheMaxAge: { yaml: 'resource_server.cache_max_age', env: 'PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE' },
+  upstreamTimeoutMs: { yaml: 'resource_server.upstream_timeout_ms', env: 'PORTCULLIS_UPSTREAM_TIMEOUT_MS' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -237,6 +253,7 @@ export function loadConfig(
       blockSeconds: count('throttleClientIpBlock', defaults.clientIp.blockSeconds, 1, day),
     },
   };
+  const resourceServer = loadResourceServer(value);
 
   return {
     port,
@@ -253,5 +270,35 @@ export function loadConfig(
     adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
     throttle,
     refreshReuseLeeway,
+    resourceServer,
+  };
+}
+
+type ValueReader = <T>(name: SettingName, fallback: T, convert: (label: string, raw: RawValue) => T) => T;
+
+function loadResourceServer(value: ValueReader): ResourceServerConfig {
+  const url = value<string | undefined>('introspectionUrl', undefined, (label, raw) => {
+    const url = text(label, raw);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`${label} must be an absolute http(s) URL`);
+    }
+    if (!['https:', 'http:'].includes(parsed.protocol)) throw new ConfigError(`${label} must be an absolute http(s) URL`);
+    return url;
+  });
+  const clientId = value<string | undefined>('introspectionClientId', undefined, text);
+  const clientSecret = value<string | undefined>('introspectionClientSecret', undefined, text);
+  if (url !== undefined && (clientId === undefined || clientSecret === undefined)) {
+    throw new ConfigError('resource_server.introspection_url needs resource_server.client_id and resource_server.client_secret');
+  }
+  if (url === undefined && (clientId !== undefined || clientSecret !== undefined)) {
+    throw new ConfigError('resource_server.client_id and client_secret need resource_server.introspection_url');
+  }
+  return {
+    introspection: url !== undefined ? { url, clientId: clientId!, clientSecret: clientSecret! } : undefined,
+    cacheMaxAge: value('introspectionCacheMaxAge', 30, (label, raw) => integer(label, raw, 0, 3600)),
+    upstreamTimeoutMs: value('upstreamTimeoutMs', 30_000, (label, raw) => integer(label, raw, 1, 600_000)),
   };
 }

@@ -111,3 +111,25 @@ export interface AdminSession {
   lastSeenAt: number;
   expiresAt: number;
 }
+
+/**
+ * A protected resource `folder.sub:name` (SPEC §1), served by an upstream HTTP target.
+ * Reachable at `/invoke/folder.sub/name` and at each of its URL templates.
+ */
+export interface Service {
+  name: string;
+  /** Absolute http(s) URL the gateway proxies to. */
+  upstream: string;
+  /** HTTP methods accepted at `/invoke/…`; empty means any. */
+  methods: string[];
+  /** URL templates mapped to this service, such as `GET /rest/orders/{id}`. */
+  templates: string[];
+  createdAt: number;
+}
+
+/** Allowed and denied groups (deny wins) on a folder (`orders.v1`) or a service (`orders.v1:get`). */
+export interface Acl {
+  resource: string;
+  allow: string[];
+  deny: string[];
+}

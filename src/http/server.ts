@@ -2,9 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminOptions, adminRoutes } from '../admin/admin-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
+import type { Gateway } from '../resource/gateway.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { addSecurityHeaders } from './security-headers.ts';
+import { resourceRoutes } from './resource-routes.ts';
 
 export interface ServerOptions {
   ctx: AuthzContext;
@@ -14,6 +16,8 @@ export interface ServerOptions {
   https?: { cert: Buffer; key: Buffer };
   /** The admin API and console (/admin). */
   admin?: AdminOptions;
+  /** The resource server's gateway for `/invoke/…` and `/rest/…`. */
+  gateway?: Gateway;
 }
 
 /**
@@ -61,5 +65,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   await app.register(oauthRoutes, { ctx: options.ctx });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
+  if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });
   return app;
 }

@@ -7,8 +7,10 @@ import { hashSecret } from '../core/secrets.ts';
 import type { ClientPatch, Store } from '../store/store.ts';
 import { parseAccessTtl, parseCount, parseGrants, registerClient, updateClient } from './clients.ts';
 import { createGroup } from './groups.ts';
+import { setAcl } from './acls.ts';
 import { saveScope } from './scopes.ts';
 import { updateSettings } from './settings.ts';
+import { saveService } from './services.ts';
 import { createUser, setUserEnabled, setUserGroups } from './users.ts';
 
 /**
@@ -115,11 +117,11 @@ export function parseSetup(text: string): Doc {
     throw new UserError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError('the setup file must be a mapping');
-  new Reader(doc as Doc, 'setup', ['settings', 'groups', 'scopes', 'users', 'clients']);
+  new Reader(doc as Doc, 'setup', ['settings', 'groups', 'scopes', 'users', 'clients', 'services', 'acls']);
   return doc as Doc;
 }
 
-/** Applies a setup document in dependency order: settings, groups, scopes, users, clients. */
+/** Applies a setup document in dependency order: settings, groups, scopes, users, clients, services, ACLs. */
 export async function applySetup(
   store: Store,
   hasher: PasswordHasher,
@@ -265,6 +267,29 @@ export async function applySetup(
     if (registered.secret !== undefined) {
       result.secrets.push({ name, version, client_id: registered.client.id, client_secret: registered.secret });
     }
+  }
+
+  for (const [index, item] of items(doc, 'services').entries()) {
+    const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates']);
+    const name = service.string('name', true)!;
+    await labelled(`services[${index}] (${name})`, () =>
+      saveService(store, clock, {
+        name,
+        upstream: service.string('upstream', true)!,
+        methods: service.strings('methods'),
+        templates: service.strings('templates'),
+      }),
+    );
+    result.changes.push(`service ${name} saved`);
+  }
+
+  for (const [index, item] of items(doc, 'acls').entries()) {
+    const acl = new Reader(item, `acls[${index}]`, ['resource', 'allow', 'deny']);
+    const resource = acl.string('resource', true)!;
+    await labelled(`acls[${index}] (${resource})`, () =>
+      setAcl(store, { resource, allow: acl.strings('allow') ?? [], deny: acl.strings('deny') ?? [] }),
+    );
+    result.changes.push(`acl ${resource} set`);
   }
   return result;
 }

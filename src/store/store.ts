@@ -1,9 +1,11 @@
 import type {
   AdminSession,
+  Acl,
   Client,
   GrantType,
   AccessTokenTtl,
   Scope,
+  Service,
   Settings,
   TokenFamily,
   TokenRecord,
@@ -154,4 +156,14 @@ export interface Store {
   appendAudit(events: AuditEvent[]): Promise<void>;
   /** The newest audit records first. */
   listAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Creates or replaces a service. */
+  saveService(service: Service): Promise<void>;
+  findService(name: string): Promise<Service | undefined>;
+  listServices(): Promise<Service[]>;
+  deleteService(name: string): Promise<boolean>;
+
+  /** Creates or replaces the ACL of a folder or service. */
+  setAcl(acl: Acl): Promise<void>;
+  listAcls(): Promise<Acl[]>;
+  deleteAcl(resource: string): Promise<boolean>;
 }

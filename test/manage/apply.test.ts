@@ -21,7 +21,7 @@ describe('apply: errors name the path', () => {
   });
 
   const cases: [string, string, RegExp][] = [
-    ['unknown top-level key', 'scopes: []\nservices: []\n', /^setup: unknown key services$/],
+    ['unknown top-level key', 'scopes: []\nwidgets: []\n', /^setup: unknown key widgets$/],
     ['unknown client key', 'clients:\n  - name: A\n    type: public\n    grants: [password]\n    colour: red\n', /^clients\[0\]: unknown key colour$/],
     ['client without a name', 'clients:\n  - type: public\n', /^clients\[0\]\.name is required$/],
     ['new client without a type', 'clients:\n  - name: A\n    grants: [password]\n', /^clients\[0\]\.type is required$/],

@@ -8,7 +8,7 @@ export function applyCommand(program: Command): void {
   withDataOptions(
     program
       .command('apply')
-      .description('create or update settings, groups, scopes, users and clients from a YAML file')
+      .description('create or update settings, groups, scopes, users, clients, services and ACLs from a YAML file')
       .requiredOption('-f, --file <setup.yaml>', 'the setup file'),
   ).action(async (options) => {
     let text: string;

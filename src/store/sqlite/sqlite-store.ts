@@ -5,10 +5,12 @@ import Database from 'better-sqlite3';
 import {
   type AccessTokenTtl,
   type AdminSession,
+  type Acl,
   type Client,
   DEFAULT_SETTINGS,
   type GrantType,
   type Scope,
+  type Service,
   type Settings,
   type TokenFamily,
   type TokenRecord,
@@ -77,6 +79,21 @@ function toScope(row: Row): Scope {
     description: row.description as string,
     resources: JSON.parse(row.resources as string) as string[],
   };
+}
+
+function toService(row: Row): Service {
+  return {
+    name: row.name as string,
+    upstream: row.upstream as string,
+    methods: splitList(row.methods),
+    templates: JSON.parse(row.templates as string) as string[],
+    createdAt: row.created_at as number,
+  };
+}
+
+function toAcl(row: Row): Acl {
+  // JSON, not space-separated: group names may contain spaces.
+  return { resource: row.resource as string, allow: JSON.parse(row.allow as string) as string[], deny: JSON.parse(row.deny as string) as string[] };
 }
 
 function toFamily(row: Row): TokenFamily {
@@ -606,6 +623,41 @@ export class SqliteStore implements Store {
       if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
       return record;
     });
+  }
+
+  async saveService(service: Service): Promise<void> {
+    this.sql(
+      `INSERT INTO services (name, upstream, methods, templates, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, methods = excluded.methods, templates = excluded.templates`,
+    ).run(service.name, service.upstream, service.methods.join(' '), JSON.stringify(service.templates), service.createdAt);
+  }
+
+  async findService(name: string): Promise<Service | undefined> {
+    const row = this.sql('SELECT * FROM services WHERE name = ?').get(name) as Row | undefined;
+    return row && toService(row);
+  }
+
+  async listServices(): Promise<Service[]> {
+    return (this.sql('SELECT * FROM services ORDER BY name').all() as Row[]).map(toService);
+  }
+
+  async deleteService(name: string): Promise<boolean> {
+    return this.sql('DELETE FROM services WHERE name = ?').run(name).changes > 0;
+  }
+
+  async setAcl(acl: Acl): Promise<void> {
+    this.sql(
+      `INSERT INTO acls (resource, allow, deny) VALUES (?, ?, ?)
+       ON CONFLICT (resource) DO UPDATE SET allow = excluded.allow, deny = excluded.deny`,
+    ).run(acl.resource, JSON.stringify(acl.allow), JSON.stringify(acl.deny));
+  }
+
+  async listAcls(): Promise<Acl[]> {
+    return (this.sql('SELECT * FROM acls ORDER BY resource').all() as Row[]).map(toAcl);
+  }
+
+  async deleteAcl(resource: string): Promise<boolean> {
+    return this.sql('DELETE FROM acls WHERE resource = ?').run(resource).changes > 0;
   }
 }
 

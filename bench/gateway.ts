@@ -1,0 +1,227 @@
+/**
+ * Gateway overhead: the same tiny upstream called directly, through a bare ten-line node:http
+ * proxy (the floor for any proxy hop in Node), and through the Portcullis gateway
+ * (`/invoke/bench/echo`, local token verification, scope and ACL checks, streaming proxy), with
+ * autocannon, same connections and duration, alternating runs. Reports p50/p99 of each and the
+ * latency the gateway adds. SPEC §6 bar: added p99 under 1 ms.
+ *
+ *   npm run bench:gateway            # defaults: 1 connection, 5 s per run, 2 rounds
+ *   BENCH_CONNECTIONS=32 BENCH_DURATION=10 npm run bench:gateway
+ *
+ * Separate processes (upstream, bare proxy, gateway, load generator), so the gateway does not share an event
+ * loop with either end. On a shared machine absolute numbers move; compare the ratios.
+ */
+import { randomUUID } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error autocannon ships no types
+import autocannon from 'autocannon';
+import { generateSecret, hashSecret } from '../src/core/secrets.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+
+export interface LatencyFigures {
+  p50: number;
+  p99: number;
+  requestsPerSecond: number;
+}
+
+export interface GatewayBenchResult {
+  command: string;
+  connections: number;
+  durationSeconds: number;
+  direct: LatencyFigures;
+  /** A ten-line node:http reverse proxy with no checks: the floor for any Node proxy hop. */
+  bareProxy: LatencyFigures;
+  gateway: LatencyFigures;
+  /** Gateway minus direct, milliseconds. */
+  added: { p50: number; p99: number };
+  /** Gateway minus the bare proxy, milliseconds: what Portcullis' checks and wiring cost. */
+  addedOverBareProxy: { p50: number; p99: number };
+  /** Gateway over direct. */
+  ratio: { p50: number; p99: number; throughput: number };
+  /** Gateway over the bare proxy. */
+  ratioOverBareProxy: { p50: number; p99: number; throughput: number };
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+const UPSTREAM_SOURCE = `
+const body = JSON.stringify({ ok: true });
+require('node:http').createServer((req, res) => {
+  req.resume();
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); });
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
+const BARE_PROXY_SOURCE = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const [port, upstreamPort] = process.argv.slice(1).map(Number);
+http.createServer((req, res) => {
+  const upstream = http.request({ host: '127.0.0.1', port: upstreamPort, path: '/echo', method: req.method,
+    headers: { host: '127.0.0.1:' + upstreamPort }, agent }, (answer) => { res.writeHead(answer.statusCode, answer.headers); answer.pipe(res); });
+  req.resume();
+  upstream.end();
+}).listen(port, '127.0.0.1');
+`;
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * One autocannon run. autocannon's own histogram has whole-millisecond buckets, too coarse for a
+ * sub-millisecond bar, so every response time (float ms, from its `response` event) is kept and
+ * the percentiles computed here.
+ */
+function run(url: string, connections: number, duration: number, headers: Record<string, string>): Promise<LatencyFigures> {
+  const times: number[] = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ url, connections, duration, headers }, (error: Error | null, result: any) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+      const sorted = Float64Array.from(times).sort();
+      const round3 = (n: number) => Math.round(n * 1000) / 1000;
+      resolve({ p50: round3(percentile(sorted, 50)), p99: round3(percentile(sorted, 99)), requestsPerSecond: Math.round(result.requests.average) });
+    });
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
+  });
+}
+
+function ratios(a: LatencyFigures, b: LatencyFigures): { p50: number; p99: number; throughput: number } {
+  const r = (x: number, y: number) => Math.round((x / y) * 100) / 100;
+  return { p50: r(a.p50, b.p50), p99: r(a.p99, b.p99), throughput: r(a.requestsPerSecond, b.requestsPerSecond) };
+}
+
+function best(runs: LatencyFigures[]): LatencyFigures {
+  // The quietest run of each side: on a shared machine the noise only ever adds latency.
+  return runs.reduce((a, b) => (b.p99 < a.p99 ? b : a));
+}
+
+/** Runs the scenario and returns the figures (also used by the project's overall bench harness). */
+export async function runGatewayBench(options: { connections?: number; durationSeconds?: number; rounds?: number } = {}): Promise<GatewayBenchResult> {
+  const connections = options.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 1);
+  const duration = options.durationSeconds ?? Number(process.env.BENCH_DURATION ?? 5);
+  const rounds = options.rounds ?? Number(process.env.BENCH_ROUNDS ?? 2);
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-gw-'));
+  const db = join(dir, 'bench.db');
+  const children: ChildProcess[] = [];
+  try {
+    const upstreamPort = await freePort();
+    const upstream = spawn(process.execPath, ['-e', UPSTREAM_SOURCE, String(upstreamPort)], { stdio: 'inherit' });
+    children.push(upstream);
+
+    const store = new SqliteStore(db);
+    await store.migrate();
+    const now = Math.floor(Date.now() / 1000);
+    const clientId = randomUUID();
+    await store.saveScope({ name: 'bench', description: '', resources: ['bench'] });
+    await store.createGroup('benchers');
+    await store.createUser({ username: 'bencher', passwordHash: 'x', groups: ['benchers'], enabled: true, createdAt: now });
+    await store.createClient({
+      id: clientId, name: 'bench', version: '', description: '', type: 'public', secretHash: null, grants: ['password'],
+      scopes: ['bench'], accessTokenTtl: 'global', refreshLimit: null, refreshTokenTtl: 3600, enabled: true, introspect: false,
+      serviceUser: null, createdAt: now,
+    });
+    await store.saveService({ name: 'bench:echo', upstream: `http://127.0.0.1:${upstreamPort}/echo`, methods: [], templates: [], createdAt: now });
+    await store.setAcl({ resource: 'bench', allow: ['benchers'], deny: [] });
+    const token = generateSecret();
+    const familyId = randomUUID();
+    await store.saveFamily(
+      { id: familyId, clientId, username: 'bencher', scope: ['bench'], refreshCount: 0, createdAt: now, revokedAt: null },
+      [{ hash: hashSecret(token), kind: 'access', familyId, clientId, username: 'bencher', scope: ['bench'], issuedAt: now, expiresAt: now + 86_400, revokedAt: null, rotatedAt: null }],
+    );
+    await store.close();
+
+    const gatewayPort = await freePort();
+    const gateway = spawn(process.execPath, [join(ROOT, 'bin/portcullis.mjs'), 'serve', '--db', db, '--port', String(gatewayPort), '--log-level', 'warn'], {
+      env: { ...process.env, PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(gateway);
+    const barePort = await freePort();
+    const bare = spawn(process.execPath, ['-e', BARE_PROXY_SOURCE, String(barePort), String(upstreamPort)], { stdio: 'inherit' });
+    children.push(bare);
+    const bareUrl = `http://127.0.0.1:${barePort}/echo`;
+    const directUrl = `http://127.0.0.1:${upstreamPort}/echo`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}/invoke/bench/echo`;
+    await waitFor(directUrl, upstream);
+    await waitFor(bareUrl, bare);
+    await waitFor(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
+
+    const auth = { authorization: `Bearer ${token}` };
+    await run(directUrl, connections, 1, auth);
+    await run(bareUrl, connections, 1, auth);
+    await run(gatewayUrl, connections, 1, auth);
+    const directRuns: LatencyFigures[] = [];
+    const bareRuns: LatencyFigures[] = [];
+    const gatewayRuns: LatencyFigures[] = [];
+    for (let round = 0; round < rounds; round++) {
+      directRuns.push(await run(directUrl, connections, duration, auth));
+      bareRuns.push(await run(bareUrl, connections, duration, auth));
+      gatewayRuns.push(await run(gatewayUrl, connections, duration, auth));
+    }
+    const direct = best(directRuns);
+    const bareProxy = best(bareRuns);
+    const through = best(gatewayRuns);
+    const round2 = (n: number) => Math.round(n * 1000) / 1000;
+    return {
+      command: `BENCH_CONNECTIONS=${connections} BENCH_DURATION=${duration} BENCH_ROUNDS=${rounds} npm run bench:gateway`,
+      connections,
+      durationSeconds: duration,
+      direct,
+      bareProxy,
+      gateway: through,
+      added: { p50: round2(through.p50 - direct.p50), p99: round2(through.p99 - direct.p99) },
+      addedOverBareProxy: { p50: round2(through.p50 - bareProxy.p50), p99: round2(through.p99 - bareProxy.p99) },
+      ratio: ratios(through, direct),
+      ratioOverBareProxy: ratios(through, bareProxy),
+    };
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const result = await runGatewayBench();
+  const line = (label: string, f: LatencyFigures) =>
+    `${label.padEnd(9)} p50 ${f.p50.toFixed(3)} ms  p99 ${f.p99.toFixed(3)} ms  ${Math.round(f.requestsPerSecond)} req/s`;
+  console.log(`gateway overhead, ${result.connections} connections, ${result.durationSeconds} s per run (best of rounds)`);
+  console.log(line('direct', result.direct));
+  console.log(line('bare', result.bareProxy));
+  console.log(line('gateway', result.gateway));
+  console.log(`added     p50 ${result.added.p50} ms  p99 ${result.added.p99} ms  over direct (SPEC bar: p99 < 1 ms)`);
+  console.log(`          p50 ${result.addedOverBareProxy.p50} ms  p99 ${result.addedOverBareProxy.p99} ms  over a bare node:http proxy`);
+  console.log(`ratio     p50 ×${result.ratio.p50}  p99 ×${result.ratio.p99}  throughput ×${result.ratio.throughput}  over direct`);
+  const bare = result.ratioOverBareProxy;
+  console.log(`          p50 ×${bare.p50}  p99 ×${bare.p99}  throughput ×${bare.throughput}  over a bare node:http proxy`);
+  console.log(JSON.stringify(result));
+}

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { deleteAcl, setAcl } from '../../manage/acls.ts';
+import { splitCsv, table, withDataOptions, withStore } from '../context.ts';
+
+export function aclCommand(program: Command): void {
+  const acl = program.command('acl').description('manage ACLs on folders and services (deny wins; nearest up the folder chain applies)');
+
+  withDataOptions(
+    acl
+      .command('set')
+      .description('set (replace) the ACL of a folder or service')
+      .requiredOption('--resource <name>', 'folder (orders.v1) or service (orders.v1:getOrder)')
+      .option('--allow <groups>', 'allowed groups, comma-separated', '')
+      .option('--deny <groups>', 'denied groups, comma-separated', ''),
+  ).action(async (options) =>
+    withStore(options, async (cli) => {
+      const saved = await setAcl(cli.store, {
+        resource: options.resource,
+        allow: splitCsv(options.allow) ?? [],
+        deny: splitCsv(options.deny) ?? [],
+      });
+      cli.print(saved, `set ACL on ${saved.resource}: allow ${saved.allow.join(',') || '(none)'}; deny ${saved.deny.join(',') || '(none)'}`);
+    }),
+  );
+
+  withDataOptions(acl.command('list').description('list ACLs')).action(async (options) =>
+    withStore(options, async (cli) => {
+      const acls = await cli.store.listAcls();
+      cli.print(acls, table(acls as unknown as Record<string, unknown>[], ['resource', 'allow', 'deny']));
+    }),
+  );
+
+  withDataOptions(
+    acl.command('delete').description('delete the ACL of a folder or service').requiredOption('--resource <name>', 'folder or service'),
+  ).action(async (options) =>
+    withStore(options, async (cli) => {
+      await deleteAcl(cli.store, options.resource);
+      cli.print({ resource: options.resource, deleted: true }, `deleted ACL on ${options.resource}`);
+    }),
+  );
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Access } from '../resource/access-check.ts';
+import { ResourceDenial } from '../resource/denial.ts';
+import { type GuardOptions, ResourceGuard } from '../resource/resource-guard.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the Portcullis plugin when the request passed the check. */
+    portcullis: Access | null;
+  }
+}
+
+/**
+ * A Fastify plugin that protects every route of the context it is registered in (it is not
+ * encapsulated, like plugins wrapped with fastify-plugin): register it inside
+ * `app.register(async (scope) => { … })` to protect only some routes.
+ */
+const plugin: FastifyPluginAsync<GuardOptions> = async (app: FastifyInstance, options: GuardOptions) => {
+  const guard = new ResourceGuard(options);
+  app.decorateRequest('portcullis', null);
+  app.addHook('onRequest', async (request, reply) => {
+    try {
+      request.portcullis = await guard.check(request.raw);
+    } catch (error) {
+      if (!(error instanceof ResourceDenial)) throw error;
+      return reply.code(error.status).headers(error.headers).send(error.body);
+    }
+  });
+};
+(plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+(plugin as unknown as Record<symbol, string>)[Symbol.for('fastify.display-name')] = 'portcullis';
+
+export const portcullisFastify = plugin;

@@ -1,0 +1,66 @@
+import type { Clock } from '../core/clock.ts';
+import { UserError } from '../core/errors.ts';
+import type { Service } from '../core/model.ts';
+import { isValidServiceName } from '../core/resource-name.ts';
+import { compileTemplate } from '../core/scope-coverage.ts';
+import { BUILTIN_SERVICES } from '../resource/builtins.ts';
+import type { Store } from '../store/store.ts';
+
+export interface ServiceInput {
+  name: string;
+  upstream: string;
+  methods?: string[];
+  templates?: string[];
+}
+
+const METHOD = /^[A-Z]+$/;
+
+/**
+ * Creates or replaces a service after checking its name, upstream URL, methods and templates.
+ * Templates must live under `/rest/`: `/invoke/` is the services' own namespace and the rest of
+ * the server's paths belong to the authorization server.
+ */
+export async function saveService(store: Store, clock: Clock, input: ServiceInput): Promise<Service> {
+  if (!isValidServiceName(input.name)) throw new UserError('service names look like folder.sub:name (letters, digits, _ $ -)');
+  if (input.name.startsWith('pub.oauth:') || BUILTIN_SERVICES.has(input.name)) {
+    throw new UserError(`${input.name} is reserved by Portcullis`);
+  }
+  let upstream: URL;
+  try {
+    upstream = new URL(input.upstream);
+  } catch {
+    throw new UserError('upstream must be an absolute http(s) URL');
+  }
+  if (!['http:', 'https:'].includes(upstream.protocol) || upstream.username || upstream.password || upstream.hash) {
+    throw new UserError('upstream must be an http(s) URL without credentials or fragment');
+  }
+  const methods = [...new Set((input.methods ?? []).map((method) => method.trim().toUpperCase()).filter((m) => m !== ''))];
+  for (const method of methods) if (!METHOD.test(method)) throw new UserError(`"${method}" is not an HTTP method`);
+  const templates = [...new Set((input.templates ?? []).map((t) => t.trim()).filter((t) => t !== ''))];
+  for (const template of templates) {
+    let compiled;
+    try {
+      compiled = compileTemplate(template);
+    } catch (error) {
+      throw new UserError(`template ${(error as Error).message}`);
+    }
+    const first = compiled.segments[0];
+    if (!first || first.kind !== 'literal' || first.value !== 'rest') {
+      throw new UserError(`template "${template}" must start with /rest/`);
+    }
+  }
+  const existing = await store.findService(input.name);
+  const service: Service = {
+    name: input.name,
+    upstream: upstream.toString(),
+    methods,
+    templates,
+    createdAt: existing?.createdAt ?? clock.nowSeconds(),
+  };
+  await store.saveService(service);
+  return service;
+}
+
+export async function deleteService(store: Store, name: string): Promise<void> {
+  if (!(await store.deleteService(name))) throw new UserError(`no service ${name}`, 404);
+}

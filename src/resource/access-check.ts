@@ -1,0 +1,65 @@
+import { aclAllows, nearestAcl } from '../core/acl.ts';
+import { type CoverageTarget, scopesCover } from '../core/scope-coverage.ts';
+import type { CatalogSnapshot } from './catalog.ts';
+import { accessDenied, insufficientScope, invalidToken, missingToken, verifierUnavailable } from './denial.ts';
+import type { PrincipalDirectory } from './principals.ts';
+import { type TokenVerifier, type VerifiedToken, VerifierUnavailableError } from './token-verifier.ts';
+
+/** A request that passed: who the token speaks for, as sent upstream in `X-Portcullis-*`. */
+export interface Access {
+  token: VerifiedToken;
+  /** The resource owner, or the client's service-account user; `null` when there is neither. */
+  user: string | null;
+}
+
+/** RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space or more, then the b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * Reads and verifies the bearer token. Only the Authorization header is accepted: tokens in
+ * query strings end up in logs (RFC 6750 §2.3 discourages them), and form bodies are the
+ * upstream's. Does NOT check scope or ACL.
+ * @see RFC 6750 §2.1, §3.1
+ */
+export async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<VerifiedToken> {
+  if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) throw missingToken();
+  const match = BEARER.exec(authorization);
+  if (!match) throw invalidToken();
+  let token: VerifiedToken | undefined;
+  try {
+    token = await verifier.verify(match[1]!);
+  } catch (error) {
+    if (error instanceof VerifierUnavailableError) throw verifierUnavailable();
+    throw error;
+  }
+  if (!token) throw invalidToken();
+  return token;
+}
+
+/** The scopes that would cover the target, for the `scope` attribute of `insufficient_scope`. */
+export function coveringScopes(catalog: CatalogSnapshot, target: CoverageTarget): string[] {
+  return [...catalog.coverage].filter(([, coverage]) => coverage.covers(target)).map(([name]) => name);
+}
+
+/**
+ * Scope first, then ACL (SPEC §2): the token's scopes must cover the target, and the resource
+ * owner (or the client's service-account user) must pass the nearest ACL up the folder chain.
+ * Group memberships are looked up only when an ACL applies.
+ */
+export async function authorize(
+  catalog: CatalogSnapshot,
+  principals: PrincipalDirectory,
+  token: VerifiedToken,
+  target: CoverageTarget,
+): Promise<Access> {
+  if (!scopesCover(token.scope, catalog.coverage, target)) throw insufficientScope(coveringScopes(catalog, target));
+  const acl = target.service === '' ? undefined : nearestAcl(target.service, catalog.acls);
+  if (!acl) {
+    if (token.username !== null) return { token, user: token.username };
+    // No ACL to pass, but the client's service user is still who the call is made as.
+    return { token, user: (await principals.resolve(token)).user };
+  }
+  const principal = await principals.resolve(token);
+  if (!aclAllows(acl, principal.groups)) throw accessDenied();
+  return { token, user: principal.user };
+}

@@ -1,0 +1,58 @@
+import type { Clock } from '../core/clock.ts';
+import type { Store } from '../store/store.ts';
+import type { VerifiedToken } from './token-verifier.ts';
+
+/**
+ * The resource owner an ACL is checked against: the token's user, or for a `client_credentials`
+ * token the client's service-account user. `groups` is `undefined` when there is no such user
+ * (a client without a service user, or a user deleted since), which passes only where no ACL applies.
+ */
+export interface Principal {
+  user: string | null;
+  groups: string[] | undefined;
+}
+
+interface Entry {
+  principal: Principal;
+  loadedAt: number;
+}
+
+/**
+ * Looks up group memberships, cached per user or client for at most `maxAgeSeconds` (the same
+ * bound as the catalog), and only asked when an ACL applies to the request.
+ */
+export class PrincipalDirectory {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly maxAgeSeconds = 5,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async resolve(token: VerifiedToken): Promise<Principal> {
+    const key = token.username !== null ? `u:${token.username}` : `c:${token.clientId}`;
+    const now = this.clock.nowSeconds();
+    const cached = this.cache.get(key);
+    if (cached && now - cached.loadedAt < this.maxAgeSeconds) return cached.principal;
+
+    const principal = await this.load(token);
+    if (this.maxAgeSeconds > 0) {
+      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, { principal, loadedAt: now });
+    }
+    return principal;
+  }
+
+  private async load(token: VerifiedToken): Promise<Principal> {
+    let username = token.username;
+    if (username === null) {
+      const client = await this.store.findClient(token.clientId);
+      username = client?.serviceUser ?? null;
+      if (username === null) return { user: null, groups: undefined };
+    }
+    const user = await this.store.findUser(username);
+    return { user: username, groups: user && user.enabled ? user.groups : undefined };
+  }
+}

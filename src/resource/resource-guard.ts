@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import { parsePath } from '../core/scope-coverage.ts';
+import { type Access, authenticate, authorize } from './access-check.ts';
+import type { ResourceCatalog } from './catalog.ts';
+import { insufficientScope, ResourceDenial } from './denial.ts';
+import type { PrincipalDirectory } from './principals.ts';
+import type { TokenVerifier } from './token-verifier.ts';
+
+/** Scopes, ACLs and group memberships, from a Portcullis store (see `storeAuthorizer`). */
+export interface Authorizer {
+  catalog: ResourceCatalog;
+  principals: PrincipalDirectory;
+}
+
+export interface GuardOptions {
+  /** Where tokens are checked: `localVerifier(store)` or `introspectionVerifier({...})`. */
+  verifier: TokenVerifier;
+  /**
+   * With an authorizer the request gets the gateway's full check: the token's scopes must cover
+   * it (as `service`, or by a URL template matching its method and path), and the caller must pass
+   * the nearest ACL of `service`.
+   */
+  authorizer?: Authorizer;
+  /** The service `folder.sub:name` these routes are; needs `authorizer`. */
+  service?: string;
+  /** Without a store: the token must carry at least one of these scope names. */
+  scopes?: string[];
+}
+
+/**
+ * The resource server's check for your own routes, framework-free. Without `authorizer` and
+ * `scopes` it checks only that the token is a live access token: say what a route needs.
+ */
+export class ResourceGuard {
+  constructor(private readonly options: GuardOptions) {
+    if (options.service !== undefined && !options.authorizer) {
+      throw new Error('portcullis guard: `service` needs an `authorizer` (storeAuthorizer(store)) to know its scopes and ACLs');
+    }
+  }
+
+  /** Resolves to the caller's access, or rejects with a `ResourceDenial` to send as is. */
+  async check(request: Pick<IncomingMessage, 'headers' | 'method' | 'url'>): Promise<Access> {
+    const token = await authenticate(this.options.verifier, request.headers.authorization);
+    const { scopes, authorizer } = this.options;
+    if (scopes && !token.scope.some((name) => scopes.includes(name))) throw insufficientScope(scopes);
+    if (!authorizer) return { token, user: token.username };
+    const rawUrl = request.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    const segments = parsePath(queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt));
+    if (!segments) {
+      throw new ResourceDenial(400, { error: 'invalid_request', error_description: 'the path has an empty, dot or malformed segment' });
+    }
+    const catalog = await authorizer.catalog.snapshot();
+    return authorize(catalog, authorizer.principals, token, {
+      service: this.options.service ?? '',
+      method: request.method ?? 'GET',
+      segments,
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { ResourceServerConfig } from '../config/config.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Store } from '../store/store.ts';
+import { ResourceCatalog } from './catalog.ts';
+import { Gateway } from './gateway.ts';
+import { IntrospectionVerifier } from './introspection-verifier.ts';
+import { LocalTokenVerifier } from './local-verifier.ts';
+import { PrincipalDirectory } from './principals.ts';
+import type { TokenVerifier } from './token-verifier.ts';
+import { UpstreamProxy } from './upstream-proxy.ts';
+
+/** Remote introspection when configured, else the local store. */
+export function createTokenVerifier(config: ResourceServerConfig, store: Store, clock: Clock): TokenVerifier {
+  if (!config.introspection) return new LocalTokenVerifier(store, clock);
+  return new IntrospectionVerifier({
+    endpoint: config.introspection.url,
+    clientId: config.introspection.clientId,
+    clientSecret: config.introspection.clientSecret,
+    cacheMaxAge: config.cacheMaxAge,
+    clock,
+  });
+}
+
+export interface ResourceServer {
+  gateway: Gateway;
+  catalog: ResourceCatalog;
+  verifier: TokenVerifier;
+  close(): void;
+}
+
+/**
+ * Wires the gateway: token verification per the config, and the catalog and group lookups from
+ * the store, refreshed at most every `catalogMaxAge` seconds.
+ */
+export function createResourceServer(options: {
+  config: ResourceServerConfig;
+  store: Store;
+  clock: Clock;
+  catalogMaxAge: number;
+  logger?: Logger;
+}): ResourceServer {
+  const verifier = createTokenVerifier(options.config, options.store, options.clock);
+  const catalog = new ResourceCatalog(options.store, options.clock, options.catalogMaxAge);
+  const principals = new PrincipalDirectory(options.store, options.clock, options.catalogMaxAge);
+  const proxy = new UpstreamProxy({ timeoutMs: options.config.upstreamTimeoutMs, logger: options.logger });
+  const gateway = new Gateway({ verifier, catalog, principals, proxy, logger: options.logger });
+  return { gateway, catalog, verifier, close: () => proxy.close() };
+}

@@ -1,0 +1,13 @@
+CREATE TABLE services (
+  name       TEXT PRIMARY KEY,
+  upstream   TEXT NOT NULL,
+  methods    TEXT NOT NULL DEFAULT '',
+  templates  TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE acls (
+  resource TEXT PRIMARY KEY,
+  allow    TEXT NOT NULL DEFAULT '[]',
+  deny     TEXT NOT NULL DEFAULT '[]'
+);

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const dir = mkdtempSync(join(tmpdir(), 'portcullis-cli-'));
+const db = join(dir, 'cli.db');
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['bin/portcullis.mjs', ...args, '--db', db], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('portcullis service / acl / apply (SPEC §3)', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('applies services and ACLs from a setup file, and lists them', () => {
+    const file = join(dir, 'setup.yaml');
+    writeFileSync(
+      file,
+      [
+        'groups: [staff, contractors]',
+        'services:',
+        '  - name: orders.v1:getOrder',
+        '    upstream: http://127.0.0.1:8080/orders',
+        '    methods: [GET]',
+        '    templates: ["GET /rest/orders/{id}"]',
+        'acls:',
+        '  - resource: orders',
+        '    allow: [staff]',
+        '    deny: [contractors]',
+      ].join('\n'),
+    );
+    const applied = run('apply', '-f', file);
+    assert.equal(applied.status, 0, applied.stderr);
+    assert.match(applied.stdout, /service orders.v1:getOrder saved/);
+    assert.match(applied.stdout, /acl orders set/);
+    const services = JSON.parse(run('service', 'list', '--json').stdout);
+    assert.deepEqual(services.map((s: { name: string; templates: string[] }) => [s.name, s.templates]), [
+      ['orders.v1:getOrder', ['GET /rest/orders/{id}']],
+    ]);
+    assert.deepEqual(JSON.parse(run('acl', 'list', '--json').stdout), [{ resource: 'orders', allow: ['staff'], deny: ['contractors'] }]);
+  });
+
+  it('creates and deletes with the commands; exit 1 with one line on a mistake, 2 on usage', () => {
+    assert.equal(run('service', 'create', '--name', 'billing:list', '--upstream', 'http://127.0.0.1:1/', '--method', 'GET,POST').status, 0);
+    const bad = run('acl', 'set', '--resource', 'billing', '--allow', 'ghosts');
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr, 'portcullis: group ghosts does not exist\n');
+    assert.equal(run('service', 'delete', '--name', 'billing:list').status, 0);
+    assert.equal(run('service', 'create', '--upstream', 'http://h/').status, 2, 'usage error');
+  });
+});
