@@ -21,6 +21,10 @@ export interface Config {
   /** Seconds a changed global setting may take to reach a running instance. */
   settingsMaxAge: number;
   adminPassword: string | undefined;
+  /** PostgreSQL pool limits (used only with `databaseUrl`). */
+  postgres: { maxConnections: number; statementTimeoutMillis: number };
+  /** Background purge of expired and revoked tokens: every `intervalSeconds` (0 = off), `batchSize` tokens per transaction. */
+  purge: { intervalSeconds: number; batchSize: number };
 }
 
 /** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
@@ -38,6 +42,10 @@ const SETTINGS = {
   argon2TimeCost: { yaml: 'argon2.time_cost', env: 'PORTCULLIS_ARGON2_TIME_COST' },
   argon2Parallelism: { yaml: 'argon2.parallelism', env: 'PORTCULLIS_ARGON2_PARALLELISM' },
   settingsMaxAge: { yaml: 'settings_max_age', env: 'PORTCULLIS_SETTINGS_MAX_AGE' },
+  databasePoolMax: { yaml: 'database_pool_max', env: 'PORTCULLIS_DATABASE_POOL_MAX' },
+  databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
+  purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
+  purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -181,6 +189,14 @@ export function loadConfig(
   };
   const settingsMaxAge = value('settingsMaxAge', 5, (label, raw) => integer(label, raw, 0, 3600));
   const db = value('db', './data/portcullis.db', text);
+  const postgres = {
+    maxConnections: value('databasePoolMax', 10, (label, raw) => integer(label, raw, 1, 1000)),
+    statementTimeoutMillis: value('databaseStatementTimeout', 10_000, (label, raw) => integer(label, raw, 100, 3_600_000)),
+  };
+  const purge = {
+    intervalSeconds: value('purgeInterval', 60, (label, raw) => integer(label, raw, 0, 86_400)),
+    batchSize: value('purgeBatchSize', 1000, (label, raw) => integer(label, raw, 1, 100_000)),
+  };
 
   return {
     port,
@@ -195,5 +211,7 @@ export function loadConfig(
     argon2,
     settingsMaxAge,
     adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
+    postgres,
+    purge,
   };
 }
