@@ -7,9 +7,11 @@ import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { Argon2Hasher, type PasswordHasher } from './core/password-hash.ts';
 import { createLogger } from './http/logger.ts';
+import { Metrics, meteredHasher } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
 import { openStore } from './store/open-store.ts';
+import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
 import type { Store } from './store/store.ts';
 
 export interface App {
@@ -18,6 +20,9 @@ export interface App {
   ctx: AuthzContext;
   logger: Logger;
   bootstrap: BootstrapResult;
+  metrics: Metrics;
+  /** The background purge of expired and revoked tokens; `undefined` when purge_interval is 0. */
+  purge: PurgeJob | undefined;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -32,7 +37,8 @@ export interface AppOverrides {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = createLogger(config.logLevel, overrides.logDestination);
   const clock = overrides.clock ?? systemClock;
-  const hasher = overrides.hasher ?? new Argon2Hasher(config.argon2);
+  const metrics = new Metrics();
+  const hasher = meteredHasher(overrides.hasher ?? new Argon2Hasher(config.argon2), metrics);
   const store = await openStore(config);
   try {
     await store.migrate();
@@ -49,15 +55,31 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       trustedProxies: config.trustedProxies,
       https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+      metrics,
     });
+    const purge =
+      config.purge.intervalSeconds > 0
+        ? startPurgeJob({
+            store,
+            clock,
+            logger,
+            intervalMs: config.purge.intervalSeconds * 1000,
+            batchSize: config.purge.batchSize,
+            onPurged: (count) => metrics.tokensPurged.inc(count),
+          })
+        : undefined;
     return {
       server,
       store,
       ctx,
       logger,
       bootstrap: setup,
+      metrics,
+      purge,
       async close() {
+        // In-flight requests finish first; then the purge, which may be mid-batch; then the store.
         await server.close();
+        await purge?.stop();
         await store.close();
       },
     };
