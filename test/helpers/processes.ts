@@ -29,8 +29,8 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node bin/portcullis.mjs serve` as its own process and resolves once it logs that it is
- * ready. `env` carries the store (PORTCULLIS_DB or PORTCULLIS_DATABASE_URL).
+ * Starts `node bin/portcullis.mjs serve` as its own process and resolves once it answers
+ * `/healthz`. `env` carries the store (PORTCULLIS_DB or PORTCULLIS_DATABASE_URL).
  */
 export async function startServerProcess(env: Record<string, string>, port?: number): Promise<ServerProcess> {
   const listenPort = port ?? (await freePort());
@@ -38,7 +38,7 @@ export async function startServerProcess(env: Record<string, string>, port?: num
     env: {
       ...process.env,
       PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-tests',
-      PORTCULLIS_LOG_LEVEL: 'info',
+      PORTCULLIS_LOG_LEVEL: 'warn',
       PORTCULLIS_CONFIG: '/dev/null',
       ...env,
     },
@@ -46,18 +46,24 @@ export async function startServerProcess(env: Record<string, string>, port?: num
   });
   let text = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    // Keep only the tail: a busy server logs every request.
-    const keep = (chunk: Buffer) => {
-      text = (text + chunk.toString()).slice(-20_000);
-    };
-    child.stdout!.on('data', (chunk: Buffer) => {
-      keep(chunk);
-      if (text.includes('portcullis is ready')) resolve();
-    });
-    child.stderr!.on('data', keep);
-    void exited.then((code) => reject(new Error(`portcullis exited with ${code} before it was ready:\n${text}`)));
-  });
+  // Keep only the tail of what it writes, for the error message if it never gets ready.
+  const keep = (chunk: Buffer) => {
+    text = (text + chunk.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let gone = false;
+  void exited.then(() => (gone = true));
+  // Ready when it answers /healthz (it listens only after migrations and first-run setup).
+  for (;;) {
+    if (gone) throw new Error(`portcullis exited with ${child.exitCode} before it was ready:\n${text}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${listenPort}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   return {
     url: `http://127.0.0.1:${listenPort}`,
     port: listenPort,
