@@ -3,10 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import {
-  type AccessTokenTtl,
   type Client,
   DEFAULT_SETTINGS,
-  type GrantType,
   type Scope,
   type Settings,
   type TokenFamily,
@@ -24,14 +22,15 @@ import {
   type TokenFilter,
   type UserPatch,
 } from '../store.ts';
+import { FOREIGN_KEY_VIOLATION, isViolation, UNIQUE_VIOLATION } from './pg-errors.ts';
+import { type Row, toClient, toFamily, toScope, toTokenView, toUser } from './rows.ts';
 
-type Row = Record<string, unknown>;
 type Queryable = pg.Pool | pg.PoolClient;
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
-/** Key of the advisory lock that serialises migrations across instances ("portcull" in ASCII). */
-const MIGRATION_LOCK = 0x706f7274637531;
+/** Key of the advisory lock that serialises migrations across instances ("portcu" in ASCII; exact as a double). */
+const MIGRATION_LOCK = 0x706f72746375;
 
 /** Pool limits and timeouts; every one has a default fit for a small instance. */
 export interface PostgresOptions {
@@ -59,98 +58,6 @@ const types = {
     return pg.types.getTypeParser(oid, format);
   },
 };
-
-function splitList(value: unknown): string[] {
-  return typeof value === 'string' && value !== '' ? value.split(' ') : [];
-}
-
-function parseAccessTtl(value: string): AccessTokenTtl {
-  return value === 'global' || value === 'never' ? value : Number(value);
-}
-
-function toClient(row: Row): Client {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    version: row.version as string,
-    description: row.description as string,
-    type: row.type as Client['type'],
-    secretHash: (row.secret_hash as string | null) ?? null,
-    grants: splitList(row.grants) as GrantType[],
-    scopes: splitList(row.scopes).sort(),
-    accessTokenTtl: parseAccessTtl(row.access_ttl as string),
-    refreshLimit: (row.refresh_limit as number | null) ?? null,
-    refreshTokenTtl: row.refresh_ttl as number,
-    enabled: row.enabled as boolean,
-    introspect: row.introspect as boolean,
-    serviceUser: (row.service_user as string | null) ?? null,
-    createdAt: row.created_at as number,
-  };
-}
-
-function toUser(row: Row): User {
-  return {
-    username: row.username as string,
-    passwordHash: row.password_hash as string,
-    groups: splitList(row.groups).sort(),
-    enabled: row.enabled as boolean,
-    createdAt: row.created_at as number,
-  };
-}
-
-function toScope(row: Row): Scope {
-  return {
-    name: row.name as string,
-    description: row.description as string,
-    resources: JSON.parse(row.resources as string) as string[],
-  };
-}
-
-function toFamily(row: Row): TokenFamily {
-  return {
-    id: row.id as string,
-    clientId: row.client_id as string,
-    username: (row.username as string | null) ?? null,
-    scope: splitList(row.scope),
-    refreshCount: row.refresh_count as number,
-    createdAt: row.created_at as number,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-  };
-}
-
-function toTokenView(row: Row): TokenView {
-  return {
-    hash: row.hash as string,
-    kind: row.kind as TokenView['kind'],
-    familyId: row.family_id as string,
-    clientId: row.client_id as string,
-    username: (row.username as string | null) ?? null,
-    scope: splitList(row.scope),
-    issuedAt: row.issued_at as number,
-    expiresAt: (row.expires_at as number | null) ?? null,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-    rotatedAt: (row.rotated_at as number | null) ?? null,
-    familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
-    clientEnabled: row.client_enabled as boolean,
-    userEnabled: (row.user_enabled as boolean | null) ?? null,
-  };
-}
-
-/** SQLSTATE of a failed statement, and the constraint it broke. */
-function violation(error: unknown): { code: string; constraint: string | undefined } | undefined {
-  if (error instanceof Error && 'code' in error && typeof (error as { code: unknown }).code === 'string') {
-    return { code: (error as pg.DatabaseError).code!, constraint: (error as pg.DatabaseError).constraint };
-  }
-  return undefined;
-}
-
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
-
-function isViolation(error: unknown, code: string, constraint?: string): boolean {
-  const found = violation(error);
-  return found !== undefined && found.code === code && (constraint === undefined || found.constraint === constraint);
-}
 
 const CLIENT_SELECT = `
   SELECT c.*, (SELECT string_agg(scope_name, ' ') FROM client_scopes WHERE client_id = c.id) AS scopes
