@@ -485,11 +485,16 @@ export class PostgresStore implements Store {
       // SKIP LOCKED: instances purging at once take disjoint batches instead of queueing, and
       // never wait on a row that a live request holds.
       const deleted = await client.query<Row>(
-        `WITH doomed AS (
-           SELECT t.hash FROM tokens t JOIN token_families f ON f.id = t.family_id
-           WHERE t.expires_at <= $1 OR t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL
+        // The candidates come from three index-driven lookups (expiry, revoked token, revoked
+        // family), not from one scan of all tokens.
+        `WITH candidates AS (
+           (SELECT hash FROM tokens WHERE expires_at <= $1 LIMIT $2)
+           UNION (SELECT hash FROM tokens WHERE revoked_at IS NOT NULL LIMIT $2)
+           UNION (SELECT t.hash FROM token_families f JOIN tokens t ON t.family_id = f.id WHERE f.revoked_at IS NOT NULL LIMIT $2)
+         ), doomed AS (
+           SELECT hash FROM tokens WHERE hash IN (SELECT hash FROM candidates)
            LIMIT $2
-           FOR UPDATE OF t SKIP LOCKED)
+           FOR UPDATE SKIP LOCKED)
          DELETE FROM tokens WHERE hash IN (SELECT hash FROM doomed)
          RETURNING family_id`,
         [now, batchSize],

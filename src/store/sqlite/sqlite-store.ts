@@ -501,9 +501,12 @@ export class SqliteStore implements Store {
   async purgeExpired(now: number, batchSize: number): Promise<number> {
     return this.db.transaction(() => {
       const deleted = this.sql(
+        // Three index-driven lookups (expiry, revoked token, revoked family), not one scan of all tokens.
         `DELETE FROM tokens WHERE hash IN (
-           SELECT t.hash FROM tokens t JOIN token_families f ON f.id = t.family_id
-           WHERE t.expires_at <= @now OR t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL
+           SELECT DISTINCT hash FROM (
+             SELECT hash FROM tokens WHERE expires_at <= @now
+             UNION ALL SELECT hash FROM tokens WHERE revoked_at IS NOT NULL
+             UNION ALL SELECT t.hash FROM token_families f JOIN tokens t ON t.family_id = f.id WHERE f.revoked_at IS NOT NULL)
            LIMIT @batch)
          RETURNING family_id`,
       ).all({ now, batch: batchSize }) as Row[];
