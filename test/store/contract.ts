@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type Client, DEFAULT_SETTINGS, type TokenFamily, type TokenRecord, type User } from '../../src/core/model.ts';
-import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
+import { type Client, DEFAULT_SETTINGS } from '../../src/core/model.ts';
+import { hashSecret } from '../../src/core/secrets.ts';
 import { tokenState } from '../../src/core/token-state.ts';
 import { ConflictError, MissingReferenceError, type Store } from '../../src/store/store.ts';
+import { client, grant, NOW, saveGrant, successors, user } from './contract-fixtures.ts';
 
 /** A fresh, empty database for one test, and a way to open a second store on the same one. */
 export interface StoreFixture {
@@ -12,63 +12,6 @@ export interface StoreFixture {
   /** Another store (its own connections) on the same database, as a second instance would have. */
   twin(): Promise<Store>;
   cleanup(): Promise<void>;
-}
-
-const NOW = 1_700_000_000;
-
-function client(overrides: Partial<Client> = {}): Client {
-  return {
-    id: randomUUID(),
-    name: `app-${randomUUID().slice(0, 8)}`,
-    version: '1',
-    description: '',
-    type: 'confidential',
-    secretHash: hashSecret('secret'),
-    grants: ['password', 'refresh_token'],
-    scopes: [],
-    accessTokenTtl: 'global',
-    refreshLimit: null,
-    refreshTokenTtl: 3600,
-    enabled: true,
-    introspect: false,
-    serviceUser: null,
-    createdAt: NOW,
-    ...overrides,
-  };
-}
-
-function user(username: string, overrides: Partial<User> = {}): User {
-  return { username, passwordHash: '$argon2id$fake', groups: [], enabled: true, createdAt: NOW, ...overrides };
-}
-
-interface Grant {
-  family: TokenFamily;
-  access: TokenRecord;
-  refresh: TokenRecord;
-}
-
-/** An original grant: a family with one access and one refresh token. */
-function grant(clientId: string, username: string | null, options: { at?: number; accessTtl?: number | null; refreshTtl?: number } = {}): Grant {
-  const at = options.at ?? NOW;
-  const family: TokenFamily = { id: randomUUID(), clientId, username, scope: ['read', 'write'], refreshCount: 0, createdAt: at, revokedAt: null };
-  const base = { familyId: family.id, clientId, username, scope: ['read', 'write'], issuedAt: at, revokedAt: null, rotatedAt: null };
-  const accessTtl = options.accessTtl === undefined ? 60 : options.accessTtl;
-  return {
-    family,
-    access: { ...base, hash: hashSecret(generateSecret()), kind: 'access', expiresAt: accessTtl === null ? null : at + accessTtl },
-    refresh: { ...base, hash: hashSecret(generateSecret()), kind: 'refresh', expiresAt: at + (options.refreshTtl ?? 3600) },
-  };
-}
-
-/** The tokens a refresh would mint (the store sets their family). */
-function successors(of: Grant, at: number): TokenRecord[] {
-  const next = grant(of.family.clientId, of.family.username, { at });
-  return [next.access, next.refresh].map((token) => ({ ...token, familyId: of.family.id }));
-}
-
-async function saveGrant(store: Store, g: Grant): Promise<Grant> {
-  await store.saveFamily(g.family, [g.access, g.refresh]);
-  return g;
 }
 
 /**
