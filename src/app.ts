@@ -11,6 +11,7 @@ import { Metrics, meteredHasher } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
 import { openStore } from './store/open-store.ts';
+import { PostgresStore } from './store/postgres/postgres-store.ts';
 import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
 import type { Store } from './store/store.ts';
 
@@ -40,6 +41,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = new Metrics();
   const hasher = meteredHasher(overrides.hasher ?? new Argon2Hasher(config.argon2), metrics);
   const store = await openStore(config);
+  if (store instanceof PostgresStore) metrics.observePool(() => store.poolStats());
   try {
     await store.migrate();
     const setup = await bootstrap(store, hasher, clock, config.adminPassword);

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { supportedGrantTypes } from '../authz/endpoints/token.ts';
 import type { ParsedForm } from '../authz/oauth-request.ts';
 import { OAuthError } from '../core/errors.ts';
@@ -60,6 +60,22 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+  }
+
+  /** Reports a database connection pool at each scrape: connections open, idle, and requests waiting for one. */
+  observePool(stats: () => { total: number; idle: number; waiting: number }): void {
+    new Gauge({
+      name: 'portcullis_db_pool_connections',
+      help: 'Database pool connections by state; "waiting" counts requests queued for a connection',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = stats();
+        this.set({ state: 'total' }, now.total);
+        this.set({ state: 'idle' }, now.idle);
+        this.set({ state: 'waiting' }, now.waiting);
+      },
+    });
   }
 }
 

@@ -11,7 +11,7 @@ const withPostgres = await requirePostgres('readiness on PostgreSQL');
 describe('GET /readyz on PostgreSQL', () => {
   if (!withPostgres) return;
 
-  it('is 200 while the database answers and 503 once it is gone; /healthz stays 200', async () => {
+  it('is 200 while the database answers and 503 once it is gone; /healthz stays 200; /metrics shows the pool', async () => {
     const database = await createTestDatabase();
     const config = loadConfig(
       { databaseUrl: database.url, port: 0, config: '/dev/null' },
@@ -23,6 +23,9 @@ describe('GET /readyz on PostgreSQL', () => {
       const url = `http://127.0.0.1:${(app.server.server.address() as AddressInfo).port}`;
       assert.equal(app.store.kind, 'postgres');
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /^portcullis_db_pool_connections\{state="total"\} [1-9]\d*$/m, 'the pool gauge reports open connections');
+      assert.match(metrics, /^portcullis_db_pool_connections\{state="waiting"\} 0$/m);
 
       await database.drop();
       const ready = await fetch(`${url}/readyz`);

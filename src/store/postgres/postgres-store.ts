@@ -173,6 +173,11 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** The pool's connections right now: open, idle, and requests waiting for one (for metrics). */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   async ping(): Promise<void> {
     await this.query('SELECT 1');
   }
