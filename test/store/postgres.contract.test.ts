@@ -1,4 +1,5 @@
-import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { createTestDatabase, createTestSchema, requirePostgres, type TestDatabase } from '../helpers/postgres.ts';
 import { storeContract } from './contract.ts';
@@ -23,5 +24,17 @@ if (await requirePostgres('PostgreSQL store contract')) {
       twin: async () => new PostgresStore(url, { maxConnections: 8 }),
       cleanup: () => store.close(),
     };
+  });
+
+  describe('PostgreSQL store specifics', () => {
+    it('migrations are not cut short by the statement timeout meant for requests', async () => {
+      const url = await createTestSchema(database.url, 'slow_migration');
+      const store = new PostgresStore(url, { statementTimeoutMillis: 1 });
+      try {
+        assert.ok((await store.migrate()).length > 0);
+      } finally {
+        await store.close();
+      }
+    });
   });
 }

@@ -157,6 +157,9 @@ export class PostgresStore implements Store {
       .filter((name) => /^\d{4}-.*\.sql$/.test(name))
       .sort();
     return this.transaction(async (client) => {
+      // A migration on a large table (an index on every token) may run longer than the request
+      // statement timeout, and so may the wait of the instances queued behind it.
+      await client.query('SET LOCAL statement_timeout = 0');
       // Instances starting together queue here; each then sees what the one before applied.
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
