@@ -9,10 +9,13 @@ import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { Argon2Hasher, type PasswordHasher } from './core/password-hash.ts';
 import { createLogger } from './http/logger.ts';
+import { Metrics, meteredHasher } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openStore } from './store/open-store.ts';
+import { PostgresStore } from './store/postgres/postgres-store.ts';
+import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
 import type { Store } from './store/store.ts';
 
 export interface App {
@@ -22,6 +25,9 @@ export interface App {
   logger: Logger;
   bootstrap: BootstrapResult;
   resource: ResourceServer;
+  metrics: Metrics;
+  /** The background purge of expired and revoked tokens; `undefined` when purge_interval is 0. */
+  purge: PurgeJob | undefined;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -36,8 +42,10 @@ export interface AppOverrides {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = createLogger(config.logLevel, overrides.logDestination);
   const clock = overrides.clock ?? systemClock;
-  const hasher = overrides.hasher ?? new Argon2Hasher(config.argon2);
+  const metrics = new Metrics();
+  const hasher = meteredHasher(overrides.hasher ?? new Argon2Hasher(config.argon2), metrics);
   const store = await openStore(config);
+  if (store instanceof PostgresStore) metrics.observePool(() => store.poolStats());
   try {
     await store.migrate();
     const setup = await bootstrap(store, hasher, clock, config.adminPassword);
@@ -64,7 +72,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       trustedProxies: config.trustedProxies,
       gateway: resource.gateway,
       https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+      metrics,
     });
+    const purge =
+      config.purge.intervalSeconds > 0
+        ? startPurgeJob({
+            store,
+            clock,
+            logger,
+            intervalMs: config.purge.intervalSeconds * 1000,
+            batchSize: config.purge.batchSize,
+            onPurged: (count) => metrics.tokensPurged.inc(count),
+          })
+        : undefined;
     return {
       server,
       store,
@@ -72,10 +92,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       bootstrap: setup,
       resource,
+      metrics,
+      purge,
       async close() {
+        // In-flight requests finish first; then the purge, which may be mid-batch; then the store.
         await server.close();
         await ctx.audit.flush();
         resource.close();
+        await purge?.stop();
         await store.close();
       },
     };

@@ -22,6 +22,10 @@ export interface Config {
   /** Seconds a changed global setting may take to reach a running instance. */
   settingsMaxAge: number;
   adminPassword: string | undefined;
+  /** PostgreSQL pool limits (used only with `databaseUrl`). */
+  postgres: { maxConnections: number; statementTimeoutMillis: number };
+  /** Background purge of expired and revoked tokens: every `intervalSeconds` (0 = off), `batchSize` tokens per transaction. */
+  purge: { intervalSeconds: number; batchSize: number };
   /** Brute-force defence (docs/security.md). */
   throttle: ThrottleSettings;
   /** Seconds the immediately previous refresh token stays acceptable; 0 is strict (the default). */
@@ -74,6 +78,10 @@ const SETTINGS = {
   introspectionClientSecret: { yaml: 'resource_server.client_secret', env: 'PORTCULLIS_INTROSPECTION_CLIENT_SECRET' },
   introspectionCacheMaxAge: { yaml: 'resource_server.cache_max_age', env: 'PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE' },
   upstreamTimeoutMs: { yaml: 'resource_server.upstream_timeout_ms', env: 'PORTCULLIS_UPSTREAM_TIMEOUT_MS' },
+  databasePoolMax: { yaml: 'database_pool_max', env: 'PORTCULLIS_DATABASE_POOL_MAX' },
+  databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
+  purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
+  purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -254,6 +262,14 @@ export function loadConfig(
     },
   };
   const resourceServer = loadResourceServer(value);
+  const postgres = {
+    maxConnections: value('databasePoolMax', 10, (label, raw) => integer(label, raw, 1, 1000)),
+    statementTimeoutMillis: value('databaseStatementTimeout', 10_000, (label, raw) => integer(label, raw, 100, 3_600_000)),
+  };
+  const purge = {
+    intervalSeconds: value('purgeInterval', 60, (label, raw) => integer(label, raw, 0, 86_400)),
+    batchSize: value('purgeBatchSize', 1000, (label, raw) => integer(label, raw, 1, 100_000)),
+  };
 
   return {
     port,
@@ -271,6 +287,8 @@ export function loadConfig(
     throttle,
     refreshReuseLeeway,
     resourceServer,
+    postgres,
+    purge,
   };
 }
 

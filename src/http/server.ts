@@ -4,6 +4,7 @@ import { type AdminOptions, adminRoutes } from '../admin/admin-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import type { Gateway } from '../resource/gateway.ts';
 import { errorBoundary } from './error-boundary.ts';
+import { Metrics, registerMetrics } from './metrics.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { addSecurityHeaders } from './security-headers.ts';
 import { resourceRoutes } from './resource-routes.ts';
@@ -18,6 +19,8 @@ export interface ServerOptions {
   admin?: AdminOptions;
   /** The resource server's gateway for `/invoke/…` and `/rest/…`. */
   gateway?: Gateway;
+  /** Where the instance's metrics go; a fresh set when absent. */
+  metrics?: Metrics;
 }
 
 /**
@@ -63,6 +66,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
   });
 
+  // Graceful shutdown: a response sent while closing ends its keep-alive connection, so that
+  // close() finishes with the last in-flight request instead of waiting out the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('Connection', 'close');
+  });
+
+  registerMetrics(app, options.metrics ?? new Metrics());
   await app.register(oauthRoutes, { ctx: options.ctx });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
   if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { ADMIN_GROUP, ADMIN_USER } from '../core/model.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
 import { generateSecret } from '../core/secrets.ts';
-import type { Store } from '../store/store.ts';
+import { ConflictError, type Store } from '../store/store.ts';
 
 export interface BootstrapResult {
   /** Set when the administrator account was created now. */
@@ -22,19 +22,38 @@ export async function bootstrap(
   clock: Clock,
   adminPassword: string | undefined,
 ): Promise<BootstrapResult> {
-  if (!(await store.listGroups()).includes(ADMIN_GROUP)) await store.createGroup(ADMIN_GROUP);
+  // Instances of a cluster may start together on a new database: whoever creates a record first
+  // wins, and the others take that as done.
+  if (!(await store.listGroups()).includes(ADMIN_GROUP)) await ignoreConflict(store.createGroup(ADMIN_GROUP));
   if ((await store.countGroupMembers(ADMIN_GROUP)) > 0) return { createdAdmin: false };
   const password = adminPassword && adminPassword !== '' ? adminPassword : generateSecret();
   if (await store.findUser(ADMIN_USER)) {
+    // Another instance may have created the administrator (user and membership in one transaction)
+    // since the count above: then there is nothing to do, and its password must stay.
+    if ((await store.countGroupMembers(ADMIN_GROUP)) > 0) return { createdAdmin: false };
     await store.updateUser(ADMIN_USER, { passwordHash: await hasher.hash(password), groups: [ADMIN_GROUP], enabled: true });
     return adminPassword ? { createdAdmin: true } : { createdAdmin: true, generatedPassword: password };
   }
-  await store.createUser({
-    username: ADMIN_USER,
-    passwordHash: await hasher.hash(password),
-    groups: [ADMIN_GROUP],
-    enabled: true,
-    createdAt: clock.nowSeconds(),
-  });
+  const created = await ignoreConflict(
+    store.createUser({
+      username: ADMIN_USER,
+      passwordHash: await hasher.hash(password),
+      groups: [ADMIN_GROUP],
+      enabled: true,
+      createdAt: clock.nowSeconds(),
+    }),
+  );
+  if (!created) return { createdAdmin: false };
   return adminPassword ? { createdAdmin: true } : { createdAdmin: true, generatedPassword: password };
+}
+
+/** True when the record was created now, false when another instance created it first. */
+async function ignoreConflict(work: Promise<void>): Promise<boolean> {
+  try {
+    await work;
+    return true;
+  } catch (error) {
+    if (error instanceof ConflictError) return false;
+    throw error;
+  }
 }

@@ -133,7 +133,7 @@ export interface Store {
   /** Revokes every live family of a resource owner or client; returns how many. */
   revokeFamiliesOf(owner: { username: string } | { clientId: string }, now: number): Promise<number>;
   listTokens(filter: TokenFilter, now: number): Promise<TokenView[]>;
-  /** Deletes up to `batchSize` families whose tokens are all expired or revoked; returns how many tokens went. */
+  /** Deletes up to `batchSize` expired or revoked tokens, and the families left empty; returns how many tokens went. */
   purgeExpired(now: number, batchSize: number): Promise<number>;
 
   createAdminSession(session: AdminSession): Promise<void>;

@@ -546,13 +546,19 @@ export class SqliteStore implements Store {
   async purgeExpired(now: number, batchSize: number): Promise<number> {
     return this.db.transaction(() => {
       const deleted = this.sql(
+        // Three index-driven lookups (expiry, revoked token, revoked family), not one scan of all tokens.
         `DELETE FROM tokens WHERE hash IN (
-           SELECT t.hash FROM tokens t JOIN token_families f ON f.id = t.family_id
-           WHERE t.expires_at <= @now OR t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL
-           LIMIT @batch)`,
-      ).run({ now, batch: batchSize }).changes;
-      this.sql('DELETE FROM token_families WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)').run();
-      return deleted;
+           SELECT DISTINCT hash FROM (
+             SELECT hash FROM tokens WHERE expires_at <= @now
+             UNION ALL SELECT hash FROM tokens WHERE revoked_at IS NOT NULL
+             UNION ALL SELECT t.hash FROM token_families f JOIN tokens t ON t.family_id = f.id WHERE f.revoked_at IS NOT NULL)
+           LIMIT @batch)
+         RETURNING family_id`,
+      ).all({ now, batch: batchSize }) as Row[];
+      // Only the families this batch touched can have been emptied: no scan of all of them.
+      const dropEmpty = this.sql('DELETE FROM token_families WHERE id = ? AND NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = ?)');
+      for (const familyId of new Set(deleted.map((row) => row.family_id as string))) dropEmpty.run(familyId, familyId);
+      return deleted.length;
     })();
   }
 

@@ -1,0 +1,129 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { supportedGrantTypes } from '../authz/endpoints/token.ts';
+import type { ParsedForm } from '../authz/oauth-request.ts';
+import { OAuthError } from '../core/errors.ts';
+import type { PasswordHasher } from '../core/password-hash.ts';
+
+const TOKEN_PATHS = new Set(['/oauth/token', '/invoke/pub.oauth/getToken']);
+
+/**
+ * The instance's Prometheus metrics, in a registry of its own (several apps can live in one
+ * process, as in the tests). Label values come only from fixed sets (route templates, grant
+ * types, OAuth error codes), never from raw request input, so cardinality stays bounded.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly tokensIssued = new Counter({
+    name: 'portcullis_tokens_issued_total',
+    help: 'Successful token responses, per grant type',
+    labelNames: ['grant_type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly failures = new Counter({
+    name: 'portcullis_request_failures_total',
+    help: 'Failed requests, per route and OAuth error code',
+    labelNames: ['route', 'error'] as const,
+    registers: [this.registry],
+  });
+
+  readonly throttled = new Counter({
+    name: 'portcullis_throttled_requests_total',
+    help: 'Requests refused by brute-force throttling (429 too_many_attempts), per route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new Histogram({
+    name: 'portcullis_http_request_duration_seconds',
+    help: 'Time from request to response, per route',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly passwordHashDuration = new Histogram({
+    name: 'portcullis_password_hash_duration_seconds',
+    help: 'Time spent hashing or verifying a password (argon2id on the thread pool)',
+    labelNames: ['operation'] as const,
+    buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28],
+    registers: [this.registry],
+  });
+
+  readonly tokensPurged = new Counter({
+    name: 'portcullis_tokens_purged_total',
+    help: 'Expired and revoked tokens deleted by the background purge',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+  }
+
+  /** Reports a database connection pool at each scrape: connections open, idle, and requests waiting for one. */
+  observePool(stats: () => { total: number; idle: number; waiting: number }): void {
+    new Gauge({
+      name: 'portcullis_db_pool_connections',
+      help: 'Database pool connections by state; "waiting" counts requests queued for a connection',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = stats();
+        this.set({ state: 'total' }, now.total);
+        this.set({ state: 'idle' }, now.idle);
+        this.set({ state: 'waiting' }, now.waiting);
+      },
+    });
+  }
+}
+
+/** Wraps a password hasher so that every hash and verification is timed. */
+export function meteredHasher(inner: PasswordHasher, metrics: Metrics): PasswordHasher {
+  const timed = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
+    const end = metrics.passwordHashDuration.startTimer({ operation });
+    try {
+      return await work();
+    } finally {
+      end();
+    }
+  };
+  return {
+    hash: (password) => timed('hash', () => inner.hash(password)),
+    verify: (storedHash, password) => timed('verify', () => inner.verify(storedHash, password)),
+    verifyDummy: (password) => timed('verify_dummy', () => inner.verifyDummy(password)),
+  };
+}
+
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? 'unmatched';
+}
+
+/**
+ * Adds the counting hooks and `GET /metrics` (Prometheus text format). Register before the routes
+ * it should observe, so that their encapsulated contexts inherit the hooks.
+ */
+export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onError', async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | Error) => {
+    // The same mapping as the error boundary: framework 4xx are invalid_request, the rest server_error.
+    const status = (error as FastifyError).statusCode;
+    const code = error instanceof OAuthError ? error.error : status !== undefined && status >= 400 && status < 500 ? 'invalid_request' : 'server_error';
+    metrics.failures.inc({ route: routeOf(request), error: code });
+    if (code === 'too_many_attempts') metrics.throttled.inc({ route: routeOf(request) });
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = routeOf(request);
+    metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (reply.statusCode === 200 && request.method === 'POST' && TOKEN_PATHS.has(route)) {
+      const grantType = (request.body as ParsedForm | undefined)?.params?.grant_type;
+      if (grantType !== undefined && supportedGrantTypes.includes(grantType)) metrics.tokensIssued.inc({ grant_type: grantType });
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('Content-Type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

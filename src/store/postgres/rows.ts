@@ -1,0 +1,81 @@
+import type { AccessTokenTtl, Client, GrantType, Scope, TokenFamily, TokenView, User } from '../../core/model.ts';
+
+/** A result row as `pg` returns it: BIGINT columns already parsed to numbers by the store's type parser. */
+export type Row = Record<string, unknown>;
+
+function splitList(value: unknown): string[] {
+  return typeof value === 'string' && value !== '' ? value.split(' ') : [];
+}
+
+function parseAccessTtl(value: string): AccessTokenTtl {
+  return value === 'global' || value === 'never' ? value : Number(value);
+}
+
+export function toClient(row: Row): Client {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    version: row.version as string,
+    description: row.description as string,
+    type: row.type as Client['type'],
+    secretHash: (row.secret_hash as string | null) ?? null,
+    grants: splitList(row.grants) as GrantType[],
+    scopes: splitList(row.scopes).sort(),
+    accessTokenTtl: parseAccessTtl(row.access_ttl as string),
+    refreshLimit: (row.refresh_limit as number | null) ?? null,
+    refreshTokenTtl: row.refresh_ttl as number,
+    enabled: row.enabled as boolean,
+    introspect: row.introspect as boolean,
+    serviceUser: (row.service_user as string | null) ?? null,
+    createdAt: row.created_at as number,
+  };
+}
+
+export function toUser(row: Row): User {
+  return {
+    username: row.username as string,
+    passwordHash: row.password_hash as string,
+    groups: splitList(row.groups).sort(),
+    enabled: row.enabled as boolean,
+    createdAt: row.created_at as number,
+  };
+}
+
+export function toScope(row: Row): Scope {
+  return {
+    name: row.name as string,
+    description: row.description as string,
+    resources: JSON.parse(row.resources as string) as string[],
+  };
+}
+
+export function toFamily(row: Row): TokenFamily {
+  return {
+    id: row.id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: splitList(row.scope),
+    refreshCount: row.refresh_count as number,
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
+
+export function toTokenView(row: Row): TokenView {
+  return {
+    hash: row.hash as string,
+    kind: row.kind as TokenView['kind'],
+    familyId: row.family_id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: splitList(row.scope),
+    issuedAt: row.issued_at as number,
+    expiresAt: (row.expires_at as number | null) ?? null,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+    rotatedAt: (row.rotated_at as number | null) ?? null,
+    familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
+    clientEnabled: row.client_enabled as boolean,
+    userEnabled: (row.user_enabled as boolean | null) ?? null,
+  };
+}
+

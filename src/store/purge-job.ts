@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.ts';
+import type { Store } from './store.ts';
+
+export interface PurgeJobOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Milliseconds between runs. */
+  intervalMs: number;
+  /** Tokens deleted per transaction: bounds how long any one purge holds locks. */
+  batchSize: number;
+  /** Batches per run at most, so that one run after a long pause cannot hog the database. */
+  maxBatchesPerRun?: number;
+  /** Told how many tokens each batch deleted (for metrics). */
+  onPurged?: (count: number) => void;
+}
+
+export interface PurgeJob {
+  /** One run now: batches until a short one (nothing more to purge) or the per-run cap; returns the count. */
+  runOnce(): Promise<number>;
+  /** Stops scheduling runs and waits for one in progress to finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Continuous purge of expired and revoked tokens (SPEC §5), in bounded batches. Safe with many
+ * instances: the PostgreSQL store takes its batch with `FOR UPDATE SKIP LOCKED`, so instances that
+ * purge at the same moment share the work; SQLite has one writer at a time anyway. The first run
+ * is placed at random in the interval so that instances started together do not purge in step.
+ */
+export function startPurgeJob(options: PurgeJobOptions): PurgeJob {
+  const maxBatches = options.maxBatchesPerRun ?? 100;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = false;
+
+  const purge = async (): Promise<number> => {
+    let total = 0;
+    for (let batch = 0; batch < maxBatches && !stopped; batch++) {
+      const removed = await options.store.purgeExpired(options.clock.nowSeconds(), options.batchSize);
+      total += removed;
+      if (removed > 0) options.onPurged?.(removed);
+      if (removed < options.batchSize) break;
+      // Let requests in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
+  };
+
+  const runOnce = (): Promise<number> => {
+    running ??= purge().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    timer = setTimeout(async () => {
+      try {
+        const removed = await runOnce();
+        if (removed > 0) options.logger.info({ removed }, 'purged expired and revoked tokens');
+      } catch (error) {
+        // A failed run (database briefly away) is retried at the next interval.
+        options.logger.warn({ err: error }, 'token purge failed');
+      }
+      schedule(options.intervalMs);
+    }, delay);
+    // The job never keeps the process alive on its own.
+    timer.unref();
+  };
+  schedule(Math.floor(Math.random() * options.intervalMs));
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The server the tests use: the machine's own PostgreSQL, trust auth (override with PORTCULLIS_TEST_PG). */
+export const TEST_PG_URL = process.env.PORTCULLIS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Whether the test PostgreSQL answers; the reason when it does not. */
+export async function postgresReachable(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    await admin((client) => client.query('SELECT 1'));
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message || String(error) };
+  }
+}
+
+/**
+ * Decides whether the PostgreSQL tests run. Under CI an unreachable server is a failure (thrown at
+ * load, so the run goes red); on a developer's machine the caller prints that they were not run.
+ */
+export async function requirePostgres(suite: string): Promise<boolean> {
+  const reachable = await postgresReachable();
+  if (reachable.ok) return true;
+  const message = `PostgreSQL at ${TEST_PG_URL} is unreachable (${reachable.reason})`;
+  if (process.env.CI) throw new Error(`${suite}: ${message}; CI must run the PostgreSQL tests. Start it, e.g. pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
+  process.stdout.write(`\n*** ${suite}: NOT RUN: ${message}. Start PostgreSQL or set PORTCULLIS_TEST_PG to run them. ***\n\n`);
+  return false;
+}
+
+/** A new, empty database named portcullis_test_<random>, dropped (with its connections) afterwards. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `portcullis_test_${randomBytes(6).toString('hex')}`;
+  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+/** Creates a schema in the database and returns a URL whose connections use it. */
+export async function createTestSchema(databaseUrl: string, schema: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}

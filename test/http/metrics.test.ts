@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
+
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (wanted.every((pair) => line.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+describe('GET /metrics (Prometheus text format)', () => {
+  let server: TestServer;
+  let metrics: string;
+
+  before(async () => {
+    server = await startTestServer();
+    await server.user('alice', 'correct horse battery');
+    const app = await server.client({ grants: ['password', 'refresh_token', 'client_credentials'] });
+    const basic: [string, string] = [app.id, app.secret!];
+    const first = await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: 'alice', password: 'correct horse battery' }, { basic });
+    assert.equal(first.status, 200);
+    await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token as string }, { basic });
+    await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { basic });
+    assert.equal((await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: 'alice', password: 'wrong' }, { basic })).status, 400);
+    assert.equal((await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { basic: [app.id, 'bad'] })).status, 401);
+    await postForm(`${server.url}/oauth/token`, { grant_type: 'made_up' }, { basic });
+    const response = await fetch(`${server.url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    metrics = await response.text();
+  });
+  after(() => server.close());
+
+  it('counts tokens issued per grant type', () => {
+    assert.equal(sample(metrics, 'portcullis_tokens_issued_total', { grant_type: 'password' }), 1);
+    assert.equal(sample(metrics, 'portcullis_tokens_issued_total', { grant_type: 'refresh_token' }), 1);
+    assert.equal(sample(metrics, 'portcullis_tokens_issued_total', { grant_type: 'client_credentials' }), 1);
+  });
+
+  it('counts failures per route and error code, without echoing request input', () => {
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/oauth/token', error: 'invalid_grant' }), 1);
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/oauth/token', error: 'invalid_client' }), 1);
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/oauth/token', error: 'unsupported_grant_type' }), 1);
+    assert.ok(!metrics.includes('made_up'), 'an unknown grant type never becomes a label');
+  });
+
+  it('times requests per route and password hashing per operation', () => {
+    assert.equal(sample(metrics, 'portcullis_http_request_duration_seconds_count', { route: '/oauth/token', status_code: '200', method: 'POST' }), 3);
+    assert.ok((sample(metrics, 'portcullis_password_hash_duration_seconds_count', { operation: 'verify' }) ?? 0) >= 2);
+    assert.ok((sample(metrics, 'portcullis_password_hash_duration_seconds_count', { operation: 'hash' }) ?? 0) >= 1);
+  });
+
+  it('defines the throttled-request counter and process metrics', () => {
+    assert.match(metrics, /# TYPE portcullis_throttled_requests_total counter/);
+    assert.match(metrics, /# TYPE portcullis_process_resident_memory_bytes gauge/);
+  });
+
+  it('no credential reaches the metrics or the logs', () => {
+    for (const secret of server.secrets) assert.ok(!metrics.includes(secret));
+  });
+});

@@ -1,0 +1,500 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type Client, DEFAULT_SETTINGS } from '../../src/core/model.ts';
+import { hashSecret } from '../../src/core/secrets.ts';
+import { tokenState } from '../../src/core/token-state.ts';
+import { ConflictError, MissingReferenceError, type Store } from '../../src/store/store.ts';
+import { client, grant, NOW, saveGrant, successors, user } from './contract-fixtures.ts';
+
+/** A fresh, empty database for one test, and a way to open a second store on the same one. */
+export interface StoreFixture {
+  store: Store;
+  /** Another store (its own connections) on the same database, as a second instance would have. */
+  twin(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The storage contract: every Store implementation passes these same tests unchanged.
+ * `open` gives each test a fresh, migrated, empty database.
+ */
+export function storeContract(label: string, open: () => Promise<StoreFixture>): void {
+  describe(`Store contract: ${label}`, () => {
+    let fixture: StoreFixture;
+    let store: Store;
+
+    beforeEach(async () => {
+      fixture = await open();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    describe('schema and connection', () => {
+      it('migrates once: a second run applies nothing', async () => {
+        assert.deepEqual(await store.migrate(), []);
+        await store.ping();
+      });
+
+      it('migrates from several instances at once without error', async () => {
+        const others = await Promise.all([fixture.twin(), fixture.twin(), fixture.twin()]);
+        try {
+          const applied = await Promise.all(others.map((other) => other.migrate()));
+          assert.deepEqual(applied, [[], [], []]);
+        } finally {
+          await Promise.all(others.map((other) => other.close()));
+        }
+      });
+    });
+
+    describe('settings', () => {
+      it('starts from the defaults and keeps updates', async () => {
+        assert.deepEqual(await store.getSettings(), DEFAULT_SETTINGS);
+        assert.deepEqual(await store.updateSettings({ accessTokenTtl: 'never' }), { ...DEFAULT_SETTINGS, accessTokenTtl: 'never' });
+        assert.deepEqual(await store.updateSettings({ requireHttps: false }), { accessTokenTtl: 'never', requireHttps: false });
+        assert.deepEqual(await store.getSettings(), { accessTokenTtl: 'never', requireHttps: false });
+      });
+    });
+
+    describe('groups and users', () => {
+      it('creates, lists in order and deletes groups; a taken name is a conflict', async () => {
+        await store.createGroup('ops');
+        await store.createGroup('dev');
+        assert.deepEqual(await store.listGroups(), ['dev', 'ops']);
+        await assert.rejects(store.createGroup('ops'), ConflictError);
+        assert.equal(await store.deleteGroup('ops'), true);
+        assert.equal(await store.deleteGroup('ops'), false);
+        assert.deepEqual(await store.listGroups(), ['dev']);
+      });
+
+      it('creates users with their groups and finds them', async () => {
+        await store.createGroup('ops');
+        await store.createGroup('dev');
+        await store.createUser(user('bob', { groups: ['ops', 'dev'] }));
+        await store.createUser(user('alice', { enabled: false }));
+        assert.deepEqual(await store.findUser('bob'), user('bob', { groups: ['dev', 'ops'] }));
+        assert.equal(await store.findUser('nobody'), undefined);
+        assert.deepEqual(
+          (await store.listUsers()).map((u) => [u.username, u.enabled, u.groups]),
+          [
+            ['alice', false, []],
+            ['bob', true, ['dev', 'ops']],
+          ],
+        );
+        assert.equal(await store.countGroupMembers('ops'), 1);
+        assert.equal(await store.countGroupMembers('nothing'), 0);
+      });
+
+      it('refuses a taken username, and a missing group without creating the user', async () => {
+        await store.createUser(user('bob'));
+        await assert.rejects(store.createUser(user('bob')), ConflictError);
+        await assert.rejects(store.createUser(user('carol', { groups: ['ghosts'] })), MissingReferenceError);
+        assert.equal(await store.findUser('carol'), undefined);
+      });
+
+      it('updates password, enabled flag and groups; an unknown user is false', async () => {
+        await store.createGroup('ops');
+        await store.createGroup('dev');
+        await store.createUser(user('bob', { groups: ['ops'] }));
+        assert.equal(await store.updateUser('bob', { passwordHash: 'new-hash', enabled: false, groups: ['dev'] }), true);
+        assert.deepEqual(await store.findUser('bob'), user('bob', { passwordHash: 'new-hash', enabled: false, groups: ['dev'] }));
+        assert.equal(await store.updateUser('nobody', { enabled: true }), false);
+        await assert.rejects(store.updateUser('bob', { groups: ['ghosts'] }), MissingReferenceError);
+        assert.deepEqual((await store.findUser('bob'))?.groups, ['dev'], 'a failed update changes nothing');
+      });
+
+      it('deletes users; deleting a group removes its memberships', async () => {
+        await store.createGroup('ops');
+        await store.createUser(user('bob', { groups: ['ops'] }));
+        await store.deleteGroup('ops');
+        assert.deepEqual((await store.findUser('bob'))?.groups, []);
+        assert.equal(await store.deleteUser('bob'), true);
+        assert.equal(await store.deleteUser('bob'), false);
+        assert.equal(await store.findUser('bob'), undefined);
+      });
+    });
+
+    describe('scopes', () => {
+      it('saves (insert or replace), finds, lists and deletes scopes', async () => {
+        await store.saveScope({ name: 'orders', description: 'Orders', resources: ['orders', 'GET /rest/orders/{id}'] });
+        await store.saveScope({ name: 'admin', description: '', resources: [] });
+        await store.saveScope({ name: 'orders', description: 'All orders', resources: ['orders'] });
+        assert.deepEqual(await store.findScope('orders'), { name: 'orders', description: 'All orders', resources: ['orders'] });
+        assert.deepEqual((await store.listScopes()).map((s) => s.name), ['admin', 'orders']);
+        assert.equal(await store.deleteScope('admin'), true);
+        assert.equal(await store.deleteScope('admin'), false);
+        assert.equal(await store.findScope('admin'), undefined);
+      });
+    });
+
+    describe('clients', () => {
+      it('creates and finds clients by id and by name and version', async () => {
+        await store.saveScope({ name: 'b', description: '', resources: [] });
+        await store.saveScope({ name: 'a', description: '', resources: [] });
+        const app = client({ scopes: ['b', 'a'], accessTokenTtl: 120, refreshLimit: 3, introspect: true, description: 'd' });
+        await store.createClient(app);
+        const publicApp = client({ type: 'public', secretHash: null, accessTokenTtl: 'never', grants: ['password'] });
+        await store.createClient(publicApp);
+        assert.deepEqual(await store.findClient(app.id), { ...app, scopes: ['a', 'b'] });
+        assert.deepEqual(await store.findClientByName(publicApp.name, '1'), publicApp);
+        assert.equal(await store.findClient('unknown'), undefined);
+        assert.equal(await store.findClientByName(app.name, '2'), undefined);
+        assert.deepEqual(
+          (await store.listClients()).map((c) => c.id),
+          [app, publicApp].sort((x, y) => x.name.localeCompare(y.name)).map((c) => c.id),
+        );
+      });
+
+      it('refuses a taken id, a taken name and version, and a missing scope', async () => {
+        const app = client();
+        await store.createClient(app);
+        await assert.rejects(store.createClient(client({ id: app.id })), ConflictError);
+        await assert.rejects(store.createClient(client({ name: app.name, version: app.version })), ConflictError);
+        await store.createClient(client({ name: app.name, version: '2' }));
+        const orphan = client({ scopes: ['missing'] });
+        await assert.rejects(store.createClient(orphan), MissingReferenceError);
+        assert.equal(await store.findClient(orphan.id), undefined, 'nothing is left of a refused client');
+      });
+
+      it('updates every field; an unknown client is false; a taken name is a conflict', async () => {
+        await store.saveScope({ name: 'a', description: '', resources: [] });
+        const app = client();
+        const other = client();
+        await store.createClient(app);
+        await store.createClient(other);
+        const patch = {
+          name: 'renamed',
+          version: '9',
+          description: 'new',
+          secretHash: null,
+          grants: ['client_credentials' as const],
+          scopes: ['a'],
+          accessTokenTtl: 'never' as const,
+          refreshLimit: 0,
+          refreshTokenTtl: 10,
+          enabled: false,
+          introspect: true,
+          serviceUser: 'svc',
+        };
+        assert.equal(await store.updateClient(app.id, patch), true);
+        assert.deepEqual(await store.findClient(app.id), { ...app, ...patch });
+        assert.equal(await store.updateClient(app.id, {}), true);
+        assert.equal(await store.updateClient('unknown', { enabled: true }), false);
+        await assert.rejects(store.updateClient(other.id, { name: 'renamed', version: '9' }), ConflictError);
+        await assert.rejects(store.updateClient(other.id, { scopes: ['missing'] }), MissingReferenceError);
+        assert.deepEqual(await store.findClient(other.id), other, 'a failed update changes nothing');
+      });
+
+      it('deletes a client with its token families', async () => {
+        const app = client();
+        await store.createClient(app);
+        const g = await saveGrant(store, grant(app.id, null));
+        assert.equal(await store.deleteClient(app.id), true);
+        assert.equal(await store.deleteClient(app.id), false);
+        assert.equal(await store.findToken(g.access.hash), undefined);
+        assert.equal(await store.findFamily(g.family.id), undefined);
+      });
+
+      it('deleting a scope removes it from clients', async () => {
+        await store.saveScope({ name: 'a', description: '', resources: [] });
+        const app = client({ scopes: ['a'] });
+        await store.createClient(app);
+        await store.deleteScope('a');
+        assert.deepEqual((await store.findClient(app.id))?.scopes, []);
+      });
+    });
+
+    describe('token families and views', () => {
+      it('stores a family and finds each token with its live state', async () => {
+        const app = client();
+        await store.createClient(app);
+        await store.createUser(user('bob'));
+        const g = await saveGrant(store, grant(app.id, 'bob', { accessTtl: null }));
+        assert.deepEqual(await store.findFamily(g.family.id), g.family);
+        assert.deepEqual(await store.findToken(g.access.hash), {
+          ...g.access,
+          familyRevokedAt: null,
+          clientEnabled: true,
+          userEnabled: true,
+        });
+        assert.deepEqual(await store.findToken(g.refresh.hash), { ...g.refresh, familyRevokedAt: null, clientEnabled: true, userEnabled: true });
+        assert.equal(await store.findToken(hashSecret('unknown')), undefined);
+        assert.equal(await store.findFamily('unknown'), undefined);
+      });
+
+      it('views show a disabled client, a disabled or deleted user, and no user at all', async () => {
+        const app = client();
+        await store.createClient(app);
+        await store.createUser(user('bob'));
+        const owned = await saveGrant(store, grant(app.id, 'bob'));
+        const service = await saveGrant(store, grant(app.id, null));
+        assert.equal((await store.findToken(service.access.hash))?.userEnabled, null);
+        await store.updateClient(app.id, { enabled: false });
+        assert.equal((await store.findToken(owned.access.hash))?.clientEnabled, false);
+        await store.updateUser('bob', { enabled: false });
+        assert.equal((await store.findToken(owned.access.hash))?.userEnabled, false);
+        await store.deleteUser('bob');
+        assert.equal((await store.findToken(owned.access.hash))?.userEnabled, false, 'a deleted owner counts as disabled');
+      });
+
+      it('a family with a duplicate token hash is refused as a whole', async () => {
+        const app = client();
+        await store.createClient(app);
+        const first = await saveGrant(store, grant(app.id, null));
+        const second = grant(app.id, null);
+        await assert.rejects(store.saveFamily(second.family, [second.access, { ...second.refresh, hash: first.refresh.hash }]));
+        assert.equal(await store.findFamily(second.family.id), undefined);
+        assert.equal(await store.findToken(second.access.hash), undefined);
+      });
+    });
+
+    describe('refresh rotation', () => {
+      let app: Client;
+      beforeEach(async () => {
+        app = client();
+        await store.createClient(app);
+      });
+
+      it('rotates: the presented token is marked, the new tokens join the family, one refresh is counted', async () => {
+        const g = await saveGrant(store, grant(app.id, null));
+        const next = successors(g, NOW + 10);
+        assert.equal(await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 10, refreshLimit: null, newTokens: next }), 'rotated');
+        assert.equal((await store.findToken(g.refresh.hash))?.rotatedAt, NOW + 10);
+        assert.equal((await store.findFamily(g.family.id))?.refreshCount, 1);
+        for (const token of next) {
+          const found = await store.findToken(token.hash);
+          assert.equal(found?.familyId, g.family.id);
+          assert.equal(found?.rotatedAt, null);
+        }
+        assert.equal((await store.findToken(g.access.hash))?.revokedAt, null, 'the old access token is left to expire');
+      });
+
+      it('a rotated token again is already_rotated, and stores nothing', async () => {
+        const g = await saveGrant(store, grant(app.id, null));
+        await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 1, refreshLimit: null, newTokens: successors(g, NOW + 1) });
+        const replay = successors(g, NOW + 2);
+        assert.equal(
+          await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 2, refreshLimit: null, newTokens: replay }),
+          'already_rotated',
+        );
+        assert.equal(await store.findToken(replay[0]!.hash), undefined);
+        assert.equal((await store.findFamily(g.family.id))?.refreshCount, 1);
+      });
+
+      it('unknown, expired and access tokens are not_live', async () => {
+        const g = await saveGrant(store, grant(app.id, null, { refreshTtl: 100 }));
+        const rotate = (hash: string, now: number) =>
+          store.rotateRefreshToken({ presentedHash: hash, now, refreshLimit: null, newTokens: successors(g, now) });
+        assert.equal(await rotate(hashSecret('unknown'), NOW), 'not_live');
+        assert.equal(await rotate(g.access.hash, NOW), 'not_live');
+        assert.equal(await rotate(g.refresh.hash, NOW + 100), 'not_live');
+        assert.equal((await store.findToken(g.refresh.hash))?.rotatedAt, null);
+      });
+
+      it('a revoked family does not rotate, and the token is left as it was', async () => {
+        const g = await saveGrant(store, grant(app.id, null));
+        await store.revokeFamily(g.family.id, NOW);
+        const outcome = await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 1, refreshLimit: null, newTokens: successors(g, NOW + 1) });
+        assert.notEqual(outcome, 'rotated');
+        assert.equal((await store.findToken(g.refresh.hash))?.rotatedAt, null);
+      });
+
+      it('the refresh limit caps rotations per family and undoes the refused claim', async () => {
+        const g = await saveGrant(store, grant(app.id, null));
+        const first = successors(g, NOW + 1);
+        assert.equal(await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 1, refreshLimit: 1, newTokens: first }), 'rotated');
+        const second = successors(g, NOW + 2);
+        assert.equal(
+          await store.rotateRefreshToken({ presentedHash: first[1]!.hash, now: NOW + 2, refreshLimit: 1, newTokens: second }),
+          'limit_reached',
+        );
+        assert.equal((await store.findToken(first[1]!.hash))?.rotatedAt, null, 'the refused token is not marked rotated');
+        assert.equal(await store.findToken(second[0]!.hash), undefined);
+        assert.equal((await store.findFamily(g.family.id))?.refreshCount, 1);
+      });
+
+      it('without a limit, a chain of rotations goes on', async () => {
+        const g = await saveGrant(store, grant(app.id, null));
+        let presented = g.refresh.hash;
+        for (let i = 1; i <= 5; i++) {
+          const next = successors(g, NOW + i);
+          assert.equal(await store.rotateRefreshToken({ presentedHash: presented, now: NOW + i, refreshLimit: null, newTokens: next }), 'rotated');
+          presented = next[1]!.hash;
+        }
+        assert.equal((await store.findFamily(g.family.id))?.refreshCount, 5);
+      });
+
+      it('many concurrent rotations of one token from two instances: exactly one wins', async () => {
+        const other = await fixture.twin();
+        try {
+          for (let round = 0; round < 5; round++) {
+            const g = await saveGrant(store, grant(app.id, null));
+            const attempts = Array.from({ length: 12 }, (_, i) =>
+              (i % 2 === 0 ? store : other).rotateRefreshToken({
+                presentedHash: g.refresh.hash,
+                now: NOW + 1,
+                refreshLimit: null,
+                newTokens: successors(g, NOW + 1),
+              }),
+            );
+            const outcomes = await Promise.all(attempts);
+            assert.equal(outcomes.filter((o) => o === 'rotated').length, 1, `round ${round}: ${outcomes.join(',')}`);
+            assert.equal(outcomes.filter((o) => o === 'already_rotated').length, 11);
+            assert.equal((await store.findFamily(g.family.id))?.refreshCount, 1);
+            assert.equal((await store.listTokens({ state: 'active' }, NOW + 1)).filter((t) => t.familyId === g.family.id).length, 3);
+          }
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('concurrent rotations against a limit of one: one rotated, none beyond the limit', async () => {
+        const other = await fixture.twin();
+        try {
+          const g = await saveGrant(store, grant(app.id, null));
+          const outcomes = await Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+              (i % 2 === 0 ? store : other).rotateRefreshToken({
+                presentedHash: g.refresh.hash,
+                now: NOW + 1,
+                refreshLimit: 1,
+                newTokens: successors(g, NOW + 1),
+              }),
+            ),
+          );
+          assert.equal(outcomes.filter((o) => o === 'rotated').length, 1);
+          assert.equal((await store.findFamily(g.family.id))?.refreshCount, 1);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
+    describe('revocation', () => {
+      it('revokes one family once', async () => {
+        const app = client();
+        await store.createClient(app);
+        const g = await saveGrant(store, grant(app.id, null));
+        assert.equal(await store.revokeFamily(g.family.id, NOW + 5), true);
+        assert.equal(await store.revokeFamily(g.family.id, NOW + 6), false);
+        assert.equal(await store.revokeFamily('unknown', NOW + 6), false);
+        assert.equal((await store.findFamily(g.family.id))?.revokedAt, NOW + 5);
+        assert.equal((await store.findToken(g.access.hash))?.familyRevokedAt, NOW + 5);
+        assert.equal((await store.findToken(g.refresh.hash))?.familyRevokedAt, NOW + 5);
+      });
+
+      it('revokes every live family of a user or of a client, and counts them', async () => {
+        const a = client();
+        const b = client();
+        await store.createClient(a);
+        await store.createClient(b);
+        await store.createUser(user('bob'));
+        await store.createUser(user('eve'));
+        const bobA = await saveGrant(store, grant(a.id, 'bob'));
+        await saveGrant(store, grant(b.id, 'bob'));
+        const eveA = await saveGrant(store, grant(a.id, 'eve'));
+        const eveB = await saveGrant(store, grant(b.id, 'eve'));
+        await store.revokeFamily(bobA.family.id, NOW);
+        assert.equal(await store.revokeFamiliesOf({ username: 'bob' }, NOW + 1), 1, 'an already revoked family is not counted');
+        assert.equal(await store.revokeFamiliesOf({ clientId: a.id }, NOW + 2), 1);
+        assert.equal((await store.findFamily(eveA.family.id))?.revokedAt, NOW + 2);
+        assert.equal((await store.findFamily(eveB.family.id))?.revokedAt, null);
+        assert.equal(await store.revokeFamiliesOf({ username: 'nobody' }, NOW + 3), 0);
+      });
+    });
+
+    describe('listing tokens', () => {
+      it('filters by client, user and state, newest first, up to the limit', async () => {
+        const a = client();
+        const b = client();
+        await store.createClient(a);
+        await store.createClient(b);
+        await store.createUser(user('bob'));
+        const revoked = await saveGrant(store, grant(a.id, 'bob', { at: NOW }));
+        const rotated = await saveGrant(store, grant(a.id, 'bob', { at: NOW + 10 }));
+        const service = await saveGrant(store, grant(b.id, null, { at: NOW + 20 }));
+        await store.revokeFamily(revoked.family.id, NOW + 30);
+        const next = successors(rotated, NOW + 40);
+        await store.rotateRefreshToken({ presentedHash: rotated.refresh.hash, now: NOW + 40, refreshLimit: null, newTokens: next });
+        const now = NOW + 75; // access tokens (60 s) of NOW and NOW + 10 have expired
+        const hashes = async (filter: Parameters<Store['listTokens']>[0]) => (await store.listTokens(filter, now)).map((t) => t.hash).sort();
+        const sorted = (...tokens: { hash: string }[]) => tokens.map((t) => t.hash).sort();
+
+        assert.deepEqual(await hashes({ clientId: b.id }), sorted(service.access, service.refresh));
+        assert.deepEqual(await hashes({ username: 'bob' }), sorted(revoked.access, revoked.refresh, rotated.access, rotated.refresh, ...next));
+        assert.deepEqual(await hashes({ state: 'revoked' }), sorted(revoked.access, revoked.refresh));
+        assert.deepEqual(await hashes({ state: 'rotated' }), sorted(rotated.refresh));
+        assert.deepEqual(await hashes({ state: 'expired' }), sorted(rotated.access));
+        assert.deepEqual(await hashes({ state: 'active' }), sorted(service.access, service.refresh, ...next));
+        assert.deepEqual(await hashes({ state: 'active', clientId: a.id, username: 'bob' }), sorted(...next));
+
+        const all = await store.listTokens({}, now);
+        assert.equal(all.length, 8);
+        for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.issuedAt >= all[i]!.issuedAt, 'newest first');
+        for (const token of all) {
+          const state = tokenState(token, now);
+          const listed = await store.listTokens({ state }, now);
+          assert.ok(listed.some((t) => t.hash === token.hash), `the SQL state filter agrees with tokenState() on ${state}`);
+        }
+        assert.equal((await store.listTokens({ limit: 3 }, now)).length, 3);
+        assert.deepEqual((await store.listTokens({ limit: 2 }, now)).map((t) => t.hash).sort(), sorted(...next));
+      });
+    });
+
+    describe('purging', () => {
+      it('deletes expired and revoked tokens in bounded batches, keeping live and rotated-unexpired ones', async () => {
+        const app = client();
+        await store.createClient(app);
+        const expired = await Promise.all(Array.from({ length: 4 }, () => saveGrant(store, grant(app.id, null, { refreshTtl: 60 }))));
+        const revoked = await saveGrant(store, grant(app.id, null, { at: NOW + 100 }));
+        await store.revokeFamily(revoked.family.id, NOW + 100);
+        const live = await saveGrant(store, grant(app.id, null, { at: NOW + 100, accessTtl: null }));
+        const rotated = await saveGrant(store, grant(app.id, null, { at: NOW + 100 }));
+        const next = successors(rotated, NOW + 101);
+        await store.rotateRefreshToken({ presentedHash: rotated.refresh.hash, now: NOW + 101, refreshLimit: null, newTokens: next });
+        const now = NOW + 120; // the first four families (60 s) are fully expired; the others are not
+
+        const batches: number[] = [];
+        for (;;) {
+          const removed = await store.purgeExpired(now, 3);
+          batches.push(removed);
+          if (removed < 3) break;
+        }
+        assert.deepEqual(batches, [3, 3, 3, 1], 'eight expired plus two revoked tokens, three at a time');
+        for (const g of [...expired, revoked]) {
+          assert.equal(await store.findToken(g.access.hash), undefined);
+          assert.equal(await store.findToken(g.refresh.hash), undefined);
+          assert.equal(await store.findFamily(g.family.id), undefined, 'an emptied family goes too');
+        }
+        for (const token of [live.access, live.refresh, rotated.access, rotated.refresh, ...next]) {
+          assert.ok(await store.findToken(token.hash), 'live tokens, and rotated ones still kept for reuse detection, stay');
+        }
+        assert.ok(await store.findFamily(live.family.id));
+        assert.equal(await store.purgeExpired(now, 3), 0);
+      });
+
+      it('two instances purging at once delete each token once', async () => {
+        const app = client();
+        await store.createClient(app);
+        await Promise.all(Array.from({ length: 30 }, () => saveGrant(store, grant(app.id, null, { refreshTtl: 60 }))));
+        const other = await fixture.twin();
+        try {
+          const drain = async (s: Store) => {
+            let total = 0;
+            for (;;) {
+              const removed = await s.purgeExpired(NOW + 120, 7);
+              total += removed;
+              if (removed === 0) return total;
+            }
+          };
+          const [x, y] = await Promise.all([drain(store), drain(other)]);
+          assert.equal(x + y, 60);
+          assert.equal((await store.listTokens({ limit: 1000 }, NOW + 120)).length, 0);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+  });
+}
