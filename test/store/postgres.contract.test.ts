@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { createTestDatabase, createTestSchema, requirePostgres, type TestDatabase } from '../helpers/postgres.ts';
@@ -27,6 +28,11 @@ if (await requirePostgres('PostgreSQL store contract')) {
   });
 
   describe('PostgreSQL store specifics', () => {
+    it('has a twin of every SQLite migration, under the same number and name', () => {
+      const list = (store: string) => readdirSync(new URL(`../../src/store/${store}/migrations/`, import.meta.url)).filter((name) => name.endsWith('.sql')).sort();
+      assert.deepEqual(list('postgres'), list('sqlite'));
+    });
+
     it('migrations are not cut short by the statement timeout meant for requests', async () => {
       const url = await createTestSchema(database.url, 'slow_migration');
       const store = new PostgresStore(url, { statementTimeoutMillis: 1 });
