@@ -93,6 +93,8 @@ export function meteredHasher(inner: PasswordHasher, metrics: Metrics): Password
     hash: (password) => timed('hash', () => inner.hash(password)),
     verify: (storedHash, password) => timed('verify', () => inner.verify(storedHash, password)),
     verifyDummy: (password) => timed('verify_dummy', () => inner.verifyDummy(password)),
+    // Not timed (no hashing), but it must pass through: without it no imported hash is upgraded.
+    ...(inner.needsRehash && { needsRehash: (storedHash: string) => inner.needsRehash!(storedHash) }),
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { type Client, DEFAULT_SETTINGS } from '../../src/core/model.ts';
+import { type AdminSession, type Client, DEFAULT_SETTINGS, type TokenRecord } from '../../src/core/model.ts';
 import { hashSecret } from '../../src/core/secrets.ts';
 import { tokenState } from '../../src/core/token-state.ts';
 import { ConflictError, MissingReferenceError, type Store } from '../../src/store/store.ts';
@@ -371,6 +372,94 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
       });
     });
 
+    describe('refresh reuse leeway', () => {
+      let app: Client;
+      beforeEach(async () => {
+        app = client();
+        await store.createClient(app);
+        await store.createUser(user('u'));
+      });
+
+      function refresh(familyId: string, hash: string, issuedAt: number): TokenRecord {
+        return { hash, kind: 'refresh', familyId, clientId: app.id, username: 'u', scope: [], issuedAt, expiresAt: issuedAt + 1000, revokedAt: null, rotatedAt: null };
+      }
+
+      async function family(first: string, at: number): Promise<string> {
+        const id = randomUUID();
+        await store.saveFamily({ id, clientId: app.id, username: 'u', scope: [], refreshCount: 0, createdAt: at, revokedAt: null }, [refresh(id, first, at)]);
+        return id;
+      }
+
+      it('the leeway reaches exactly one step back, and only while the replacement is unused', async () => {
+        const fam = await family('r1', 100);
+        const rotate = (presented: string, next: string, now: number, leeway = 0) =>
+          store.rotateRefreshToken({ presentedHash: presented, now, refreshLimit: null, newTokens: [refresh(fam, next, now)], reuseLeewaySeconds: leeway });
+        assert.equal(await rotate('r1', 'r2', 101), 'rotated');
+        assert.equal(await rotate('r1', 'x', 102), 'already_rotated', 'strict without a leeway');
+        assert.equal(await rotate('r1', 'r3', 105, 5), 'rotated', 'r1 stands in for the unused r2');
+        assert.equal((await store.findToken('r2'))!.rotatedAt, 105);
+        assert.equal(await rotate('r1', 'y', 106, 5), 'already_rotated', 'r2 is used now: r1 is two steps back');
+        assert.equal(await rotate('r2', 'r4', 106, 5), 'rotated', 'r2 is the immediately previous of r3');
+        assert.equal(await rotate('r3', 'z', 200, 5), 'already_rotated', 'past the leeway');
+        for (const refused of ['x', 'y', 'z']) assert.equal(await store.findToken(refused), undefined, 'a refused rotation stores nothing');
+        assert.equal((await store.findFamily(fam))?.refreshCount, 3);
+      });
+
+      it('the leeway counts against the refresh limit, and a refused claim is undone', async () => {
+        const fam = await family('r1', 100);
+        assert.equal(
+          await store.rotateRefreshToken({ presentedHash: 'r1', now: 101, refreshLimit: 1, newTokens: [refresh(fam, 'r2', 101)], reuseLeewaySeconds: 5 }),
+          'rotated',
+        );
+        assert.equal(
+          await store.rotateRefreshToken({ presentedHash: 'r1', now: 102, refreshLimit: 1, newTokens: [refresh(fam, 'r3', 102)], reuseLeewaySeconds: 5 }),
+          'limit_reached',
+        );
+        assert.equal((await store.findToken('r2'))!.rotatedAt, null, 'the replacement is not marked rotated');
+        assert.equal(await store.findToken('r3'), undefined);
+        assert.equal((await store.findFamily(fam))?.refreshCount, 1);
+      });
+
+      it('the leeway does not reach past a revoked family', async () => {
+        const fam = await family('r1', 100);
+        await store.rotateRefreshToken({ presentedHash: 'r1', now: 101, refreshLimit: null, newTokens: [refresh(fam, 'r2', 101)] });
+        await store.revokeFamily(fam, 102);
+        const outcome = await store.rotateRefreshToken({ presentedHash: 'r1', now: 103, refreshLimit: null, newTokens: [refresh(fam, 'r3', 103)], reuseLeewaySeconds: 5 });
+        assert.notEqual(outcome, 'rotated');
+        assert.equal((await store.findToken('r2'))!.rotatedAt, null);
+        assert.equal(await store.findToken('r3'), undefined);
+      });
+
+      it('concurrent retries within the leeway, and the replacement itself, from two instances: exactly one wins', async () => {
+        const other = await fixture.twin();
+        try {
+          for (let round = 0; round < 5; round++) {
+            const fam = await family(`r1-${round}`, 100);
+            await store.rotateRefreshToken({ presentedHash: `r1-${round}`, now: 101, refreshLimit: null, newTokens: [refresh(fam, `r2-${round}`, 101)] });
+            const outcomes = await Promise.all(
+              Array.from({ length: 12 }, (_, i) =>
+                (i % 2 === 0 ? store : other).rotateRefreshToken({
+                  // Most retry the previous token within the leeway, some present its unused
+                  // replacement strictly: all of them claim the same row.
+                  presentedHash: i % 3 === 0 ? `r2-${round}` : `r1-${round}`,
+                  now: 102,
+                  refreshLimit: null,
+                  newTokens: [refresh(fam, `r3-${round}-${i}`, 102)],
+                  reuseLeewaySeconds: i % 3 === 0 ? 0 : 5,
+                }),
+              ),
+            );
+            assert.equal(outcomes.filter((o) => o === 'rotated').length, 1, `round ${round}: ${outcomes.join(',')}`);
+            assert.equal(outcomes.filter((o) => o === 'already_rotated').length, 11);
+            assert.equal((await store.findFamily(fam))?.refreshCount, 2);
+            assert.equal((await store.listTokens({ state: 'active' }, 102)).filter((t) => t.familyId === fam).length, 1);
+          }
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
     describe('revocation', () => {
       it('revokes one family once', async () => {
         const app = client();
@@ -439,6 +528,167 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         }
         assert.equal((await store.listTokens({ limit: 3 }, now)).length, 3);
         assert.deepEqual((await store.listTokens({ limit: 2 }, now)).map((t) => t.hash).sort(), sorted(...next));
+      });
+    });
+
+    describe('password hash upgrade', () => {
+      it('replacePasswordHash only replaces the hash it was given', async () => {
+        await store.createUser(user('u', { passwordHash: 'old-hash' }));
+        assert.equal(await store.replacePasswordHash('u', 'not-the-current', 'new-hash'), false);
+        assert.equal((await store.findUser('u'))!.passwordHash, 'old-hash');
+        assert.equal(await store.replacePasswordHash('u', 'old-hash', 'new-hash'), true);
+        assert.equal((await store.findUser('u'))!.passwordHash, 'new-hash');
+        assert.equal(await store.replacePasswordHash('nobody', 'old-hash', 'new-hash'), false);
+      });
+    });
+
+    describe('audit log', () => {
+      it('appendAudit and listAudit: newest first, paging backwards, optional fields omitted', async () => {
+        await store.appendAudit([]);
+        await store.appendAudit([
+          { at: 10, type: 'login.failed', ip: '192.0.2.1', username: 'u', reason: 'wrong_password' },
+          { at: 11, type: 'token.issued', clientId: 'c', username: 'u', detail: { grant_type: 'password', family: 'f' } },
+          { at: 12, type: 'client.deleted', clientId: 'c' },
+        ]);
+        const all = await store.listAudit({ limit: 10 });
+        assert.deepEqual(all.map((record) => record.type), ['client.deleted', 'token.issued', 'login.failed']);
+        assert.deepEqual(all[1], { id: all[1]!.id, at: 11, type: 'token.issued', clientId: 'c', username: 'u', detail: { grant_type: 'password', family: 'f' } });
+        assert.deepEqual(all[2], { id: all[2]!.id, at: 10, type: 'login.failed', ip: '192.0.2.1', username: 'u', reason: 'wrong_password' });
+        assert.deepEqual(all[0], { id: all[0]!.id, at: 12, type: 'client.deleted', clientId: 'c' });
+        const page = await store.listAudit({ limit: 1, beforeId: all[0]!.id });
+        assert.deepEqual(page.map((record) => record.type), ['token.issued']);
+        assert.deepEqual(await store.listAudit({ limit: 10, beforeId: all[2]!.id }), []);
+      });
+
+      it('ids keep growing across batches and instances, so paging by id is paging back in time', async () => {
+        const other = await fixture.twin();
+        try {
+          await store.appendAudit([{ at: 1, type: 'user.created', username: 'a' }]);
+          await other.appendAudit([{ at: 2, type: 'user.created', username: 'b' }]);
+          await store.appendAudit([{ at: 3, type: 'user.created', username: 'c' }, { at: 3, type: 'user.enabled', username: 'c' }]);
+          const all = await other.listAudit({ limit: 10 });
+          assert.deepEqual(all.map((record) => record.at), [3, 3, 2, 1]);
+          for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.id > all[i]!.id, 'ids strictly decrease');
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
+    describe('services and ACLs', () => {
+      it('saves, replaces, lists and deletes services', async () => {
+        await store.saveService({ name: 'b:svc', upstream: 'http://h/b', methods: [], templates: [], createdAt: 1 });
+        await store.saveService({ name: 'a:svc', upstream: 'http://h/a', methods: ['GET', 'POST'], templates: ['GET /rest/a/{id}'], createdAt: 2 });
+        await store.saveService({ name: 'b:svc', upstream: 'http://h/b2', methods: ['PUT'], templates: ['* /rest/b/**'], createdAt: 3 });
+        assert.deepEqual(await store.findService('b:svc'), {
+          name: 'b:svc',
+          upstream: 'http://h/b2',
+          methods: ['PUT'],
+          templates: ['* /rest/b/**'],
+          createdAt: 1,
+        });
+        assert.deepEqual(await store.findService('a:svc'), {
+          name: 'a:svc',
+          upstream: 'http://h/a',
+          methods: ['GET', 'POST'],
+          templates: ['GET /rest/a/{id}'],
+          createdAt: 2,
+        });
+        assert.deepEqual((await store.listServices()).map((s) => s.name), ['a:svc', 'b:svc']);
+        assert.equal(await store.deleteService('a:svc'), true);
+        assert.equal(await store.deleteService('a:svc'), false);
+        assert.equal(await store.findService('a:svc'), undefined);
+      });
+
+      it('lists services and ACLs in byte order, as SQLite sorts', async () => {
+        for (const name of ['b:x', 'B:x', 'a:x', '_:x']) await store.saveService({ name, upstream: 'http://h', methods: [], templates: [], createdAt: 1 });
+        assert.deepEqual((await store.listServices()).map((s) => s.name), ['B:x', '_:x', 'a:x', 'b:x']);
+        for (const resource of ['orders', 'Orders', 'a:b']) await store.setAcl({ resource, allow: [], deny: [] });
+        assert.deepEqual((await store.listAcls()).map((a) => a.resource), ['Orders', 'a:b', 'orders']);
+      });
+
+      it('sets, replaces, lists and deletes ACLs, with group names that contain spaces', async () => {
+        await store.setAcl({ resource: 'orders', allow: ['Order Desk', 'ops'], deny: [] });
+        await store.setAcl({ resource: 'orders', allow: ['Order Desk'], deny: ['Temp Staff'] });
+        await store.setAcl({ resource: 'a:b', allow: [], deny: [] });
+        assert.deepEqual(await store.listAcls(), [
+          { resource: 'a:b', allow: [], deny: [] },
+          { resource: 'orders', allow: ['Order Desk'], deny: ['Temp Staff'] },
+        ]);
+        assert.equal(await store.deleteAcl('orders'), true);
+        assert.equal(await store.deleteAcl('orders'), false);
+        assert.deepEqual(await store.listAcls(), [{ resource: 'a:b', allow: [], deny: [] }]);
+      });
+    });
+
+    describe('admin sessions', () => {
+      const session = (idHash: string, username: string, overrides: Partial<AdminSession> = {}): AdminSession => ({
+        idHash,
+        username,
+        createdAt: NOW,
+        lastSeenAt: NOW,
+        expiresAt: NOW + 3600,
+        ...overrides,
+      });
+
+      beforeEach(async () => {
+        await store.createUser(user('admin'));
+        await store.createUser(user('other'));
+      });
+
+      it('creates and finds a session by the hash of its id', async () => {
+        const s = session(hashSecret('sid-1'), 'admin');
+        await store.createAdminSession(s);
+        assert.deepEqual(await store.findAdminSession(s.idHash), s);
+        assert.equal(await store.findAdminSession(hashSecret('sid-unknown')), undefined);
+      });
+
+      it('a session of an unknown user is refused', async () => {
+        await assert.rejects(store.createAdminSession(session(hashSecret('sid'), 'nobody')));
+        assert.equal(await store.findAdminSession(hashSecret('sid')), undefined);
+      });
+
+      it('touch moves the last use forward, never back; an unknown session is ignored', async () => {
+        const s = session(hashSecret('sid'), 'admin');
+        await store.createAdminSession(s);
+        await store.touchAdminSession(s.idHash, NOW + 50);
+        assert.equal((await store.findAdminSession(s.idHash))?.lastSeenAt, NOW + 50);
+        await store.touchAdminSession(s.idHash, NOW + 20);
+        assert.equal((await store.findAdminSession(s.idHash))?.lastSeenAt, NOW + 50, 'a late, older touch does not move it back');
+        await store.touchAdminSession(hashSecret('unknown'), NOW + 60);
+        assert.deepEqual(await store.findAdminSession(s.idHash), { ...s, lastSeenAt: NOW + 50 });
+      });
+
+      it('deletes one session, or every session of one administrator', async () => {
+        const [a1, a2, o1] = [session(hashSecret('a1'), 'admin'), session(hashSecret('a2'), 'admin'), session(hashSecret('o1'), 'other')];
+        for (const s of [a1, a2, o1]) await store.createAdminSession(s);
+        assert.equal(await store.deleteAdminSession(a1.idHash), true);
+        assert.equal(await store.deleteAdminSession(a1.idHash), false);
+        assert.equal(await store.findAdminSession(a1.idHash), undefined);
+        await store.createAdminSession(session(hashSecret('a3'), 'admin'));
+        assert.equal(await store.deleteAdminSessionsOf('admin'), 2);
+        assert.equal(await store.deleteAdminSessionsOf('admin'), 0);
+        assert.equal(await store.findAdminSession(a2.idHash), undefined);
+        assert.deepEqual(await store.findAdminSession(o1.idHash), o1, 'another administrator keeps theirs');
+      });
+
+      it('deleting the user ends their sessions', async () => {
+        const s = session(hashSecret('sid'), 'admin');
+        await store.createAdminSession(s);
+        await store.deleteUser('admin');
+        assert.equal(await store.findAdminSession(s.idHash), undefined);
+      });
+
+      it('purges sessions past their absolute expiry or idle too long, and counts them', async () => {
+        const expired = session(hashSecret('expired'), 'admin', { lastSeenAt: NOW + 90, expiresAt: NOW + 100 });
+        const idle = session(hashSecret('idle'), 'admin', { lastSeenAt: NOW + 9, expiresAt: NOW + 1000 });
+        const edge = session(hashSecret('edge'), 'other', { lastSeenAt: NOW + 10, expiresAt: NOW + 101 });
+        for (const s of [expired, idle, edge]) await store.createAdminSession(s);
+        assert.equal(await store.purgeAdminSessions(NOW + 100, NOW + 10), 2, 'expiry is inclusive, idleness strict');
+        assert.equal(await store.findAdminSession(expired.idHash), undefined);
+        assert.equal(await store.findAdminSession(idle.idHash), undefined);
+        assert.deepEqual(await store.findAdminSession(edge.idHash), edge);
+        assert.equal(await store.purgeAdminSessions(NOW + 100, NOW + 10), 0);
       });
     });
 

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { createTestDatabase, createTestSchema, requirePostgres, type TestDatabase } from '../helpers/postgres.ts';
+import { client, grant, NOW, saveGrant, successors } from './contract-fixtures.ts';
 import { storeContract } from './contract.ts';
 
 // One database per run, one schema per test: each test starts empty, and nothing outlives the run.
@@ -27,6 +30,42 @@ if (await requirePostgres('PostgreSQL store contract')) {
   });
 
   describe('PostgreSQL store specifics', () => {
+    it('has a twin of every SQLite migration, under the same number and name', () => {
+      const list = (store: string) => readdirSync(new URL(`../../src/store/${store}/migrations/`, import.meta.url)).filter((name) => name.endsWith('.sql')).sort();
+      assert.deepEqual(list('postgres'), list('sqlite'));
+    });
+
+    it('a database migrated before 0002-0004 existed gets exactly those, and keeps its tokens', async () => {
+      const url = await createTestSchema(database.url, 'older_release');
+      const sql = (name: string) => readFileSync(new URL(`../../src/store/postgres/migrations/${name}`, import.meta.url), 'utf8');
+      const old = new pg.Client({ connectionString: url });
+      await old.connect();
+      try {
+        // The schema the first PostgreSQL release left: migrations 1 and 5 only.
+        await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        await old.query(sql('0001-initial.sql'));
+        await old.query(sql('0005-purge-indexes.sql'));
+        await old.query('INSERT INTO schema_migrations VALUES (1, 0), (5, 0)');
+      } finally {
+        await old.end();
+      }
+      const store = new PostgresStore(url);
+      try {
+        const app = client();
+        await store.createClient(app);
+        const g = await saveGrant(store, grant(app.id, null));
+        assert.deepEqual(await store.migrate(), [2, 3, 4]);
+        assert.equal(
+          await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 1, refreshLimit: null, newTokens: successors(g, NOW + 1) }),
+          'rotated',
+        );
+        await store.appendAudit([{ at: NOW, type: 'user.created', username: 'u' }]);
+        assert.equal((await store.listAudit({ limit: 1 }))[0]?.username, 'u');
+      } finally {
+        await store.close();
+      }
+    });
+
     it('migrations are not cut short by the statement timeout meant for requests', async () => {
       const url = await createTestSchema(database.url, 'slow_migration');
       const store = new PostgresStore(url, { statementTimeoutMillis: 1 });

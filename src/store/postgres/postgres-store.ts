@@ -2,10 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { AuditEvent, AuditRecord } from '../../core/audit.ts';
 import {
+  type Acl,
+  type AdminSession,
   type Client,
   DEFAULT_SETTINGS,
   type Scope,
+  type Service,
   type Settings,
   type TokenFamily,
   type TokenRecord,
@@ -13,6 +17,7 @@ import {
   type User,
 } from '../../core/model.ts';
 import {
+  type AuditQuery,
   type ClientPatch,
   ConflictError,
   MissingReferenceError,
@@ -23,7 +28,18 @@ import {
   type UserPatch,
 } from '../store.ts';
 import { FOREIGN_KEY_VIOLATION, isViolation, UNIQUE_VIOLATION } from './pg-errors.ts';
-import { type Row, toClient, toFamily, toScope, toTokenView, toUser } from './rows.ts';
+import {
+  type Row,
+  toAcl,
+  toAdminSession,
+  toAuditRecord,
+  toClient,
+  toFamily,
+  toScope,
+  toService,
+  toTokenView,
+  toUser,
+} from './rows.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -429,17 +445,33 @@ export class PostgresStore implements Store {
   }
 
   async rotateRefreshToken(request: RotateRequest): Promise<RotateOutcome> {
+    const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash ?? null;
     try {
       return await this.transaction(async (client): Promise<RotateOutcome> => {
         // The claim locks the row: a racing rotation waits here, then finds rotated_at set and
         // claims nothing. If this transaction rolls back, the waiter claims the token instead.
-        const claimed = await client.query<Row>(
-          `UPDATE tokens SET rotated_at = $1
+        let claimed = await client.query<Row>(
+          `UPDATE tokens SET rotated_at = $1, replaced_by = $3
            WHERE hash = $2 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
              AND (expires_at IS NULL OR expires_at > $1)
            RETURNING family_id`,
-          [request.now, request.presentedHash],
+          [request.now, request.presentedHash, replacement],
         );
+        if (claimed.rowCount === 0 && request.reuseLeewaySeconds) {
+          // Within the leeway, the presented token may stand in for its direct replacement, and
+          // only while that replacement is itself unused: one step back, never more. The claim
+          // on the replacement locks its row just as above, so racers still have one winner.
+          claimed = await client.query<Row>(
+            `UPDATE tokens SET rotated_at = $1, replaced_by = $3
+             WHERE hash = (SELECT replaced_by FROM tokens
+                           WHERE hash = $2 AND kind = 'refresh' AND revoked_at IS NULL
+                             AND rotated_at IS NOT NULL AND rotated_at >= $1::bigint - $4::bigint)
+               AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > $1)
+             RETURNING family_id`,
+            [request.now, request.presentedHash, replacement, request.reuseLeewaySeconds],
+          );
+        }
         const familyId = claimed.rows[0]?.family_id as string | undefined;
         if (familyId === undefined) {
           const row = (await client.query<Row>('SELECT rotated_at FROM tokens WHERE hash = $1', [request.presentedHash])).rows[0];
@@ -516,5 +548,106 @@ export class PostgresStore implements Store {
       }
       return deleted.rowCount ?? 0;
     });
+  }
+
+  async createAdminSession(session: AdminSession): Promise<void> {
+    await this.query('INSERT INTO admin_sessions (id_hash, username, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+      session.idHash,
+      session.username,
+      session.createdAt,
+      session.lastSeenAt,
+      session.expiresAt,
+    ]);
+  }
+
+  async findAdminSession(idHash: string): Promise<AdminSession | undefined> {
+    const row = (await this.query('SELECT * FROM admin_sessions WHERE id_hash = $1', [idHash])).rows[0];
+    return row && toAdminSession(row);
+  }
+
+  async touchAdminSession(idHash: string, lastSeenAt: number): Promise<void> {
+    // GREATEST: a late request from another instance never moves the idle clock back.
+    await this.query('UPDATE admin_sessions SET last_seen_at = GREATEST(last_seen_at, $1) WHERE id_hash = $2', [lastSeenAt, idHash]);
+  }
+
+  async deleteAdminSession(idHash: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM admin_sessions WHERE id_hash = $1', [idHash])).rowCount ?? 0) > 0;
+  }
+
+  async deleteAdminSessionsOf(username: string): Promise<number> {
+    return (await this.query('DELETE FROM admin_sessions WHERE username = $1', [username])).rowCount ?? 0;
+  }
+
+  async purgeAdminSessions(now: number, idleBefore: number): Promise<number> {
+    return (await this.query('DELETE FROM admin_sessions WHERE expires_at <= $1 OR last_seen_at < $2', [now, idleBefore])).rowCount ?? 0;
+  }
+
+  async replacePasswordHash(username: string, expected: string, next: string): Promise<boolean> {
+    const result = await this.query('UPDATE users SET password_hash = $1 WHERE username = $2 AND password_hash = $3', [next, username, expected]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async appendAudit(events: AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // One statement for the whole batch: all the events are stored, or none.
+    await this.query(
+      `INSERT INTO audit_log (at, type, ip, client_id, username, reason, detail)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+      [
+        events.map((event) => event.at),
+        events.map((event) => event.type),
+        events.map((event) => event.ip ?? null),
+        events.map((event) => event.clientId ?? null),
+        events.map((event) => event.username ?? null),
+        events.map((event) => event.reason ?? null),
+        events.map((event) => (event.detail === undefined ? null : JSON.stringify(event.detail))),
+      ],
+    );
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const { rows } = await this.query('SELECT * FROM audit_log WHERE ($1::bigint IS NULL OR id < $1::bigint) ORDER BY id DESC LIMIT $2', [
+      query.beforeId ?? null,
+      query.limit,
+    ]);
+    return rows.map(toAuditRecord);
+  }
+
+  async saveService(service: Service): Promise<void> {
+    await this.query(
+      `INSERT INTO services (name, upstream, methods, templates, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, methods = excluded.methods, templates = excluded.templates`,
+      [service.name, service.upstream, service.methods.join(' '), JSON.stringify(service.templates), service.createdAt],
+    );
+  }
+
+  async findService(name: string): Promise<Service | undefined> {
+    const row = (await this.query('SELECT * FROM services WHERE name = $1', [name])).rows[0];
+    return row && toService(row);
+  }
+
+  async listServices(): Promise<Service[]> {
+    // Byte order, as SQLite sorts: route ties between services break the same way on both stores.
+    return (await this.query('SELECT * FROM services ORDER BY name COLLATE "C"')).rows.map(toService);
+  }
+
+  async deleteService(name: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM services WHERE name = $1', [name])).rowCount ?? 0) > 0;
+  }
+
+  async setAcl(acl: Acl): Promise<void> {
+    await this.query(
+      `INSERT INTO acls (resource, allow, deny) VALUES ($1, $2, $3)
+       ON CONFLICT (resource) DO UPDATE SET allow = excluded.allow, deny = excluded.deny`,
+      [acl.resource, JSON.stringify(acl.allow), JSON.stringify(acl.deny)],
+    );
+  }
+
+  async listAcls(): Promise<Acl[]> {
+    return (await this.query('SELECT * FROM acls ORDER BY resource COLLATE "C"')).rows.map(toAcl);
+  }
+
+  async deleteAcl(resource: string): Promise<boolean> {
+    return ((await this.query('DELETE FROM acls WHERE resource = $1', [resource])).rowCount ?? 0) > 0;
   }
 }

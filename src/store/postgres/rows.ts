@@ -1,4 +1,5 @@
-import type { AccessTokenTtl, Client, GrantType, Scope, TokenFamily, TokenView, User } from '../../core/model.ts';
+import type { AuditRecord } from '../../core/audit.ts';
+import type { AccessTokenTtl, Acl, AdminSession, Client, GrantType, Scope, Service, TokenFamily, TokenView, User } from '../../core/model.ts';
 
 /** A result row as `pg` returns it: BIGINT columns already parsed to numbers by the store's type parser. */
 export type Row = Record<string, unknown>;
@@ -79,3 +80,38 @@ export function toTokenView(row: Row): TokenView {
   };
 }
 
+
+export function toService(row: Row): Service {
+  return {
+    name: row.name as string,
+    upstream: row.upstream as string,
+    methods: splitList(row.methods),
+    templates: JSON.parse(row.templates as string) as string[],
+    createdAt: row.created_at as number,
+  };
+}
+
+export function toAcl(row: Row): Acl {
+  // JSON, not space-separated: group names may contain spaces.
+  return { resource: row.resource as string, allow: JSON.parse(row.allow as string) as string[], deny: JSON.parse(row.deny as string) as string[] };
+}
+
+export function toAdminSession(row: Row): AdminSession {
+  return {
+    idHash: row.id_hash as string,
+    username: row.username as string,
+    createdAt: row.created_at as number,
+    lastSeenAt: row.last_seen_at as number,
+    expiresAt: row.expires_at as number,
+  };
+}
+
+/** An audit record; optional fields that were not recorded are left out, not null. */
+export function toAuditRecord(row: Row): AuditRecord {
+  const record: AuditRecord = { id: row.id as number, at: row.at as number, type: row.type as AuditRecord['type'] };
+  for (const [field, column] of [['ip', 'ip'], ['clientId', 'client_id'], ['username', 'username'], ['reason', 'reason']] as const) {
+    if (row[column] !== null) record[field] = row[column] as string;
+  }
+  if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
+  return record;
+}
