@@ -22,7 +22,11 @@ export type AuditEventType =
   | 'client.enabled'
   | 'client.disabled'
   | 'client.secret_rotated'
-  | 'client.deleted';
+  | 'client.deleted'
+  | 'service.saved'
+  | 'service.deleted'
+  | 'acl.set'
+  | 'acl.deleted';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

@@ -287,7 +287,7 @@ export async function applySetup(
     const acl = new Reader(item, `acls[${index}]`, ['resource', 'allow', 'deny']);
     const resource = acl.string('resource', true)!;
     await labelled(`acls[${index}] (${resource})`, () =>
-      setAcl(store, { resource, allow: acl.strings('allow') ?? [], deny: acl.strings('deny') ?? [] }),
+      setAcl(store, { resource, allow: acl.strings('allow') ?? [], deny: acl.strings('deny') ?? [] }, clock),
     );
     result.changes.push(`acl ${resource} set`);
   }
