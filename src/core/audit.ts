@@ -26,7 +26,12 @@ export type AuditEventType =
   | 'service.saved'
   | 'service.deleted'
   | 'acl.set'
-  | 'acl.deleted';
+  | 'acl.deleted'
+  | 'scope.saved'
+  | 'scope.deleted'
+  | 'group.created'
+  | 'group.deleted'
+  | 'settings.changed';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

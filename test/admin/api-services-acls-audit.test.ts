@@ -133,4 +133,38 @@ describe('admin API: services, ACLs and the audit log', () => {
     assert.equal(failed.body.records[0].detail.via, 'admin');
     assert.ok(!JSON.stringify(failed.body).includes('not-the-password'));
   });
+
+  test('audit: every kind of admin change is recorded, at the server\'s clock', async () => {
+    server.clock.advance(1000);
+    const now = new Date(server.clock.nowSeconds() * 1000).toISOString();
+    const client = await call('POST', '/clients', { name: 'Audited app', type: 'public', grants: ['password'] });
+    const id = client.body.client.client_id as string;
+    await call('PATCH', '/settings', { access_token_ttl: 600 });
+    await call('POST', '/groups', { name: 'audited-group' });
+    await call('DELETE', '/groups/audited-group');
+    await call('POST', '/scopes', { name: 'audited-scope' });
+    await call('PUT', '/scopes/audited-scope/clients', { client_ids: [id] });
+    await call('PUT', `/clients/${id}/scopes`, { scopes: [] });
+    await call('PATCH', `/clients/${id}`, { enabled: false });
+    await call('DELETE', '/scopes/audited-scope');
+    await call('DELETE', `/clients/${id}`);
+    const records = (await call('GET', '/audit?limit=10')).body.records as { type: string; at: string; detail: Record<string, unknown> }[];
+    assert.deepEqual(
+      records.map((record) => record.type).reverse(),
+      [
+        'client.created',
+        'settings.changed',
+        'group.created',
+        'group.deleted',
+        'scope.saved',
+        'client.updated',
+        'client.updated',
+        'client.disabled',
+        'scope.deleted',
+        'client.deleted',
+      ],
+    );
+    assert.ok(records.every((record) => record.at === now), 'the injected clock, not the system clock');
+    assert.deepEqual(records.find((record) => record.type === 'settings.changed')!.detail, { access_token_ttl: 600 });
+  });
 });
