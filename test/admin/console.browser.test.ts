@@ -365,6 +365,14 @@ describe('admin console in a browser', () => {
     await first.locator('code', { hasText: 'acl.deleted' }).waitFor();
     assert.match((await first.textContent()) ?? '', /resource=orders\.v1:getOrder/);
     await shot('audit');
+    // More than one page by now: "Older" follows the server's cursor, "Newer" comes back.
+    const newest = await first.textContent();
+    await page.click('.pager button:has-text("Older")');
+    await page.locator('.pager', { hasText: 'Page 2' }).waitFor();
+    assert.notEqual(await page.locator('#audit-table tbody tr').first().textContent(), newest);
+    await page.click('.pager button:has-text("Newer")');
+    await page.locator('.pager', { hasText: 'Page 1' }).waitFor();
+    await page.locator('#audit-table tbody tr').first().locator('code', { hasText: 'acl.deleted' }).waitFor();
     await page.fill('#audit-type', 'login.throttled');
     await page.click('#audit-filters button[type=submit]');
     const throttled = page.locator('#audit-table tbody tr', { hasText: 'login.throttled' });
