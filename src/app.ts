@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
+import { sharedLoginThrottle } from './admin/login-throttle.ts';
 import type { AuthzContext } from './authz/context.ts';
 import { AuditLog } from './authz/audit-log.ts';
 import { SettingsCache } from './authz/settings-cache.ts';
@@ -71,6 +72,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       trustedProxies: config.trustedProxies,
       gateway: resource.gateway,
+      // Admin sign-in shares the token endpoint's throttle: same counters, same policy.
+      admin: { throttle: sharedLoginThrottle(ctx) },
       https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
       metrics,
     });

@@ -1,4 +1,5 @@
 import type { AuthzContext } from '../authz/context.ts';
+import { unmatchedName } from '../authz/audit-log.ts';
 import { ADMIN_GROUP, type AdminSession, type User } from '../core/model.ts';
 import { hashSecret } from '../core/secrets.ts';
 import { isTokenLive } from '../core/token-state.ts';
@@ -33,7 +34,7 @@ export async function verifyAdminSignIn(
   attempt: LoginAttempt,
   password: string,
 ): Promise<User> {
-  // THROTTLE STEP: before any password is verified (the lead wires src/authz/throttle.ts here).
+  // THROTTLE STEP: before any password is verified; a throttled attempt never reaches a hash.
   await throttle.check(attempt);
   const user = await ctx.store.findUser(attempt.username);
   let verified = false;
@@ -44,6 +45,14 @@ export async function verifyAdminSignIn(
   }
   if (!verified || !isAdministrator(user)) {
     await throttle.recordFailure(attempt);
+    ctx.audit.record({
+      at: ctx.clock.nowSeconds(),
+      type: 'login.failed',
+      ip: attempt.ip,
+      username: user ? user.username : unmatchedName(attempt.username),
+      reason: !user ? 'unknown_user' : !user.enabled ? 'disabled_user' : !verified ? 'wrong_password' : 'not_administrator',
+      detail: { via: 'admin' },
+    });
     throw signInRefused();
   }
   await throttle.recordSuccess(attempt);

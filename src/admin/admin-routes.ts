@@ -3,11 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthzContext } from '../authz/context.ts';
 import { adminApi } from './api/admin-api.ts';
 import { checkConsoleAssets } from './console-assets.ts';
-import { type LoginThrottle, noLoginThrottle } from './login-throttle.ts';
+import { type LoginThrottle, sharedLoginThrottle } from './login-throttle.ts';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './session.ts';
 
 export interface AdminOptions {
-  /** Throttles admin sign-in; the token endpoint's throttle, once wired. */
+  /** Throttles admin sign-in; by default the token endpoint's own throttle (`ctx.throttle`). */
   throttle?: LoginThrottle;
   sessionPolicy?: SessionPolicy;
   /** The built console (defaults to build/console). */
@@ -33,7 +33,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions & 
   await app.register(adminApi, {
     prefix: '/api',
     ctx: options.ctx,
-    throttle: options.throttle ?? noLoginThrottle,
+    throttle: options.throttle ?? sharedLoginThrottle(options.ctx),
     sessionPolicy: options.sessionPolicy ?? DEFAULT_SESSION_POLICY,
   });
   await app.register(async (consoleApp) => {

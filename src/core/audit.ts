@@ -22,7 +22,16 @@ export type AuditEventType =
   | 'client.enabled'
   | 'client.disabled'
   | 'client.secret_rotated'
-  | 'client.deleted';
+  | 'client.deleted'
+  | 'service.saved'
+  | 'service.deleted'
+  | 'acl.set'
+  | 'acl.deleted'
+  | 'scope.saved'
+  | 'scope.deleted'
+  | 'group.created'
+  | 'group.deleted'
+  | 'settings.changed';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

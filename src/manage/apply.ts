@@ -141,7 +141,7 @@ export async function applySetup(
     }
     const requireHttps = settings.boolean('require_https');
     if (requireHttps !== undefined) patch.requireHttps = requireHttps;
-    await updateSettings(store, patch);
+    await updateSettings(store, patch, clock);
     result.changes.push('settings updated');
   }
 
@@ -150,7 +150,7 @@ export async function applySetup(
   if (!Array.isArray(groups) || groups.some((group) => typeof group !== 'string')) throw new UserError('groups must be a list of names');
   for (const group of groups as string[]) {
     if (existingGroups.has(group)) continue;
-    await labelled(`groups: ${group}`, () => createGroup(store, group));
+    await labelled(`groups: ${group}`, () => createGroup(store, group, clock));
     result.changes.push(`group ${group} created`);
   }
 
@@ -159,7 +159,7 @@ export async function applySetup(
     const name = scope.string('name', true)!;
     const description = scope.string('description') ?? '';
     const resources = scope.strings('resources') ?? [];
-    await labelled(`scopes[${index}] (${name})`, () => saveScope(store, { name, description, resources }));
+    await labelled(`scopes[${index}] (${name})`, () => saveScope(store, { name, description, resources }, clock));
     result.changes.push(`scope ${name} saved`);
   }
 
@@ -181,7 +181,7 @@ export async function applySetup(
       continue;
     }
     // An existing user's password is left alone: applying the same file twice must not end sessions.
-    if (groupList !== undefined) await labelled(label, () => setUserGroups(store, username, groupList));
+    if (groupList !== undefined) await labelled(label, () => setUserGroups(store, username, groupList, clock));
     if (enabled !== undefined && enabled !== existing.enabled) await setUserEnabled(store, clock, username, enabled);
     result.changes.push(`user ${username} updated`);
   }
@@ -240,7 +240,7 @@ export async function applySetup(
       const patch: ClientPatch = { ...settings, name, version };
       if (secret !== undefined) patch.secretHash = hashSecret(secret);
       for (const key of Object.keys(patch) as (keyof ClientPatch)[]) if (patch[key] === undefined) delete patch[key];
-      await labelled(label, () => updateClient(store, existing.id, patch));
+      await labelled(label, () => updateClient(store, existing.id, patch, clock));
       result.changes.push(`client ${existing.id} updated`);
       continue;
     }
@@ -287,7 +287,7 @@ export async function applySetup(
     const acl = new Reader(item, `acls[${index}]`, ['resource', 'allow', 'deny']);
     const resource = acl.string('resource', true)!;
     await labelled(`acls[${index}] (${resource})`, () =>
-      setAcl(store, { resource, allow: acl.strings('allow') ?? [], deny: acl.strings('deny') ?? [] }),
+      setAcl(store, { resource, allow: acl.strings('allow') ?? [], deny: acl.strings('deny') ?? [] }, clock),
     );
     result.changes.push(`acl ${resource} set`);
   }

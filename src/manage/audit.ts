@@ -27,3 +27,29 @@ export function describeAudit(record: AuditRecord): Record<string, unknown> {
     detail: record.detail ?? null,
   };
 }
+
+export interface AuditPageQuery {
+  limit: number;
+  /** Records older than this id (the previous page's `next_before`). */
+  before?: number;
+  type?: string;
+  username?: string;
+  clientId?: string;
+}
+
+/**
+ * One page of the audit log, newest first, with the cursor of the next (older) page: `null` when
+ * this page is the last. Filters are exact matches on indexed-or-small columns.
+ */
+export async function pageAudit(store: Store, query: AuditPageQuery): Promise<{ records: Record<string, unknown>[]; next_before: number | null }> {
+  // One record more than asked tells whether an older page exists.
+  const rows = await store.listAudit({
+    limit: query.limit + 1,
+    beforeId: query.before,
+    type: query.type,
+    username: query.username,
+    clientId: query.clientId,
+  });
+  const page = rows.slice(0, query.limit);
+  return { records: page.map(describeAudit), next_before: rows.length > query.limit ? page[page.length - 1]!.id : null };
+}

@@ -1,12 +1,14 @@
+import { type Clock, systemClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Scope } from '../core/model.ts';
 import { parseResource } from '../core/resource-name.ts';
 import { isValidScopeName } from '../core/scope.ts';
 import type { Store } from '../store/store.ts';
+import { auditChange } from './audit.ts';
 import { updateClient } from './clients.ts';
 
 /** Creates or replaces a scope after checking its name and every resource it lists (SPEC §1). */
-export async function saveScope(store: Store, scope: Scope): Promise<Scope> {
+export async function saveScope(store: Store, scope: Scope, clock: Clock = systemClock): Promise<Scope> {
   if (!isValidScopeName(scope.name)) {
     throw new UserError('scope names are 1 to 100 printable ASCII characters, without spaces, \\ , or "', 400, 'name');
   }
@@ -22,17 +24,19 @@ export async function saveScope(store: Store, scope: Scope): Promise<Scope> {
   }
   const saved = { name: scope.name, description: scope.description, resources };
   await store.saveScope(saved);
+  await auditChange(store, clock, { type: 'scope.saved', detail: { scope: saved.name, resources: resources.length } });
   return saved;
 }
 
-export async function deleteScope(store: Store, name: string): Promise<void> {
+export async function deleteScope(store: Store, name: string, clock: Clock = systemClock): Promise<void> {
   if (!(await store.deleteScope(name))) throw new UserError(`no scope ${name}`, 404);
+  await auditChange(store, clock, { type: 'scope.deleted', detail: { scope: name } });
 }
 
 /** Creates a scope; unlike `saveScope`, refuses to replace an existing one. */
-export async function createScope(store: Store, scope: Scope): Promise<Scope> {
+export async function createScope(store: Store, scope: Scope, clock: Clock = systemClock): Promise<Scope> {
   if (await store.findScope(scope.name)) throw new UserError(`scope ${scope.name} already exists`, 409, 'name');
-  return saveScope(store, scope);
+  return saveScope(store, scope, clock);
 }
 
 export async function requireScope(store: Store, name: string): Promise<Scope> {
@@ -48,18 +52,18 @@ export async function clientsOfScope(store: Store, name: string): Promise<string
 }
 
 /** Associates a client with exactly these scopes (the client side of the association). */
-export async function setClientScopes(store: Store, clientId: string, scopes: string[]): Promise<string[]> {
+export async function setClientScopes(store: Store, clientId: string, scopes: string[], clock: Clock = systemClock): Promise<string[]> {
   for (const name of scopes) {
     if (!(await store.findScope(name))) throw new UserError(`scope ${name} does not exist`, 400, 'scopes');
   }
-  return (await updateClient(store, clientId, { scopes: [...new Set(scopes)] })).scopes;
+  return (await updateClient(store, clientId, { scopes: [...new Set(scopes)] }, clock)).scopes;
 }
 
 /**
  * Associates a scope with exactly these clients (the scope side): the scope is added to each listed
  * client and removed from every other one. Every client is checked before anything changes.
  */
-export async function setScopeClients(store: Store, name: string, clientIds: string[]): Promise<string[]> {
+export async function setScopeClients(store: Store, name: string, clientIds: string[], clock: Clock = systemClock): Promise<string[]> {
   await requireScope(store, name);
   const wanted = new Set(clientIds);
   for (const id of wanted) {
@@ -69,7 +73,7 @@ export async function setScopeClients(store: Store, name: string, clientIds: str
     const has = client.scopes.includes(name);
     if (has === wanted.has(client.id)) continue;
     const scopes = has ? client.scopes.filter((scope) => scope !== name) : [...client.scopes, name];
-    await updateClient(store, client.id, { scopes });
+    await updateClient(store, client.id, { scopes }, clock);
   }
   return clientsOfScope(store, name);
 }

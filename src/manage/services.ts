@@ -1,10 +1,11 @@
-import type { Clock } from '../core/clock.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
 import type { Service } from '../core/model.ts';
 import { isValidServiceName } from '../core/resource-name.ts';
 import { compileTemplate } from '../core/scope-coverage.ts';
 import { BUILTIN_SERVICES } from '../resource/builtins.ts';
 import type { Store } from '../store/store.ts';
+import { auditChange } from './audit.ts';
 
 export interface ServiceInput {
   name: string;
@@ -21,32 +22,32 @@ const METHOD = /^[A-Z]+$/;
  * the server's paths belong to the authorization server.
  */
 export async function saveService(store: Store, clock: Clock, input: ServiceInput): Promise<Service> {
-  if (!isValidServiceName(input.name)) throw new UserError('service names look like folder.sub:name (letters, digits, _ $ -)');
+  if (!isValidServiceName(input.name)) throw new UserError('service names look like folder.sub:name (letters, digits, _ $ -)', 400, 'name');
   if (input.name.startsWith('pub.oauth:') || BUILTIN_SERVICES.has(input.name)) {
-    throw new UserError(`${input.name} is reserved by Portcullis`);
+    throw new UserError(`${input.name} is reserved by Portcullis`, 400, 'name');
   }
   let upstream: URL;
   try {
     upstream = new URL(input.upstream);
   } catch {
-    throw new UserError('upstream must be an absolute http(s) URL');
+    throw new UserError('upstream must be an absolute http(s) URL', 400, 'upstream');
   }
   if (!['http:', 'https:'].includes(upstream.protocol) || upstream.username || upstream.password || upstream.hash) {
-    throw new UserError('upstream must be an http(s) URL without credentials or fragment');
+    throw new UserError('upstream must be an http(s) URL without credentials or fragment', 400, 'upstream');
   }
   const methods = [...new Set((input.methods ?? []).map((method) => method.trim().toUpperCase()).filter((m) => m !== ''))];
-  for (const method of methods) if (!METHOD.test(method)) throw new UserError(`"${method}" is not an HTTP method`);
+  for (const method of methods) if (!METHOD.test(method)) throw new UserError(`"${method}" is not an HTTP method`, 400, 'methods');
   const templates = [...new Set((input.templates ?? []).map((t) => t.trim()).filter((t) => t !== ''))];
   for (const template of templates) {
     let compiled;
     try {
       compiled = compileTemplate(template);
     } catch (error) {
-      throw new UserError(`template ${(error as Error).message}`);
+      throw new UserError(`template ${(error as Error).message}`, 400, 'templates');
     }
     const first = compiled.segments[0];
     if (!first || first.kind !== 'literal' || first.value !== 'rest') {
-      throw new UserError(`template "${template}" must start with /rest/`);
+      throw new UserError(`template "${template}" must start with /rest/`, 400, 'templates');
     }
   }
   const existing = await store.findService(input.name);
@@ -58,9 +59,20 @@ export async function saveService(store: Store, clock: Clock, input: ServiceInpu
     createdAt: existing?.createdAt ?? clock.nowSeconds(),
   };
   await store.saveService(service);
+  await auditChange(store, clock, {
+    type: 'service.saved',
+    // Not the upstream URL: its query string may hold an API key.
+    detail: { service: service.name, created: existing === undefined },
+  });
   return service;
 }
 
-export async function deleteService(store: Store, name: string): Promise<void> {
+/** Every service, by name (the CLI's `service list` and the admin API). */
+export async function listServices(store: Store): Promise<Service[]> {
+  return store.listServices();
+}
+
+export async function deleteService(store: Store, name: string, clock: Clock = systemClock): Promise<void> {
   if (!(await store.deleteService(name))) throw new UserError(`no service ${name}`, 404);
+  await auditChange(store, clock, { type: 'service.deleted', detail: { service: name } });
 }

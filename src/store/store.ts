@@ -62,6 +62,12 @@ export interface AuditQuery {
   limit: number;
   /** Only records with an id below this one (paging backwards). */
   beforeId?: number;
+  /** Only records of this event type. */
+  type?: string;
+  /** Only records about this username (as recorded). */
+  username?: string;
+  /** Only records about this client id. */
+  clientId?: string;
 }
 
 /**

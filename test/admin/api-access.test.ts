@@ -46,6 +46,13 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', route: '/groups/{name}', path: '/groups/nope' },
   { method: 'GET', route: '/tokens', path: '/tokens', invalid: { path: '/tokens?state=bogus', field: 'state' } },
   { method: 'DELETE', route: '/tokens/{id}', path: '/tokens/nope' },
+  { method: 'GET', route: '/services', path: '/services' },
+  { method: 'PUT', route: '/services/{name}', path: '/services/nope.v1:svc', invalid: { body: { methods: ['GET'] }, field: 'upstream' } },
+  { method: 'DELETE', route: '/services/{name}', path: '/services/nope.v1:svc' },
+  { method: 'GET', route: '/acls', path: '/acls' },
+  { method: 'PUT', route: '/acls/{resource}', path: '/acls/nope', invalid: { body: { allow: [] }, field: 'deny' } },
+  { method: 'DELETE', route: '/acls/{resource}', path: '/acls/nope' },
+  { method: 'GET', route: '/audit', path: '/audit', invalid: { path: '/audit?limit=0', field: 'limit' } },
 ];
 
 /** A body that passes validation, so that the 401/403 checks are not about the body. */
@@ -61,6 +68,8 @@ const VALID_BODY: Record<string, unknown> = {
   'PATCH /users/{username}': { enabled: true },
   'PUT /users/{username}/password': { password: 'p' },
   'POST /groups': { name: 'x' },
+  'PUT /services/{name}': { upstream: 'http://127.0.0.1:9/x' },
+  'PUT /acls/{resource}': { allow: [], deny: [] },
 };
 
 describe('admin API access control', () => {

@@ -39,7 +39,10 @@ describe('admin console in a browser', () => {
 
   before(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    server = await startTestServer();
+    // A small (username, address) budget, so that throttling shows after a few wrong passwords.
+    server = await startTestServer({ env: { PORTCULLIS_THROTTLE_USER_IP_FAILURES: '3' } });
+    await server.user('second-admin', 'second-admin-password', ['Administrators']);
+    server.secrets.add('not-the-password');
     profile = mkdtempSync(join(tmpdir(), 'portcullis-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
@@ -66,6 +69,30 @@ describe('admin console in a browser', () => {
     await page.locator('.form-error', { hasText: 'wrong username or password' }).waitFor();
     await shot('login-refused');
     assert.equal(await page.locator('nav').count(), 0, 'still on the sign-in page');
+  });
+
+  test('a wrong admin password is refused and, repeated, throttled before any hash runs', async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await page.fill('#login-username', 'second-admin');
+      await page.fill('#login-password', 'not-the-password');
+      const answer = page.waitForResponse((response) => response.url().endsWith('/admin/api/session'));
+      await page.click('button[type=submit]');
+      assert.equal((await answer).status(), 401);
+      await page.locator('.form-error', { hasText: 'wrong username or password' }).waitFor();
+    }
+    const hashes = server.hasher.verifies + server.hasher.dummyVerifies;
+    // Now even the right password waits: the throttle answers before the password is looked at.
+    await page.fill('#login-username', 'second-admin');
+    await page.fill('#login-password', 'second-admin-password');
+    const answer = page.waitForResponse((response) => response.url().endsWith('/admin/api/session'));
+    await page.click('button[type=submit]');
+    const throttled = await answer;
+    assert.equal(throttled.status(), 429);
+    assert.ok(Number(throttled.headers()['retry-after']) >= 1);
+    await page.locator('.form-error', { hasText: 'too many failed attempts' }).waitFor();
+    assert.equal(server.hasher.verifies + server.hasher.dummyVerifies, hashes, 'no password hash ran');
+    assert.equal(await page.locator('nav').count(), 0, 'still on the sign-in page');
+    await shot('login-throttled');
   });
 
   test('an administrator signs in', async () => {
@@ -261,6 +288,102 @@ describe('admin console in a browser', () => {
     await page.locator('.notice-success').waitFor();
     assert.equal((await server.app.store.getSettings()).accessTokenTtl, 900);
     await shot('settings');
+  });
+
+  test('services: a wrong field is named next to it; create, edit, delete after confirmation', async () => {
+    await goTo('#/services', 'Services');
+    await page.click('text=New service');
+    await page.fill('#service-name', 'orders.v1:getOrder');
+    await page.fill('#service-upstream', 'ftp://orders/api');
+    await page.click('button:has-text("Create service")');
+    await page.locator('#service-upstream-error', { hasText: 'http(s) URL' }).waitFor();
+    await page.fill('#service-upstream', 'http://orders:8080/api/get');
+    await page.fill('#service-templates', 'GET /elsewhere/{id}');
+    await page.click('button:has-text("Create service")');
+    await page.locator('#service-templates-error', { hasText: '/rest/' }).waitFor();
+    await shot('service-field-error');
+    await page.fill('#service-methods', 'get, post');
+    await page.fill('#service-templates', 'GET /rest/orders/{id}\n* /rest/orders/**');
+    await page.click('button:has-text("Create service")');
+    const row = page.locator('#services-table tr', { hasText: 'orders.v1:getOrder' });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /GET POST/);
+    assert.deepEqual((await server.app.store.findService('orders.v1:getOrder'))?.templates, ['GET /rest/orders/{id}', '* /rest/orders/**']);
+
+    await row.locator('button', { hasText: 'Edit' }).click();
+    assert.equal(await page.locator('#service-name').isDisabled(), true, 'the name is the identity');
+    await page.fill('#service-upstream', 'http://orders:8080/api/v2');
+    await page.click('button:has-text("Save service")');
+    await page.locator('.notice-success', { hasText: 'Saved service orders.v1:getOrder' }).waitFor();
+    assert.equal((await server.app.store.findService('orders.v1:getOrder'))?.upstream, 'http://orders:8080/api/v2');
+
+    await page.click('text=New service');
+    await page.fill('#service-name', 'orders.v1:drop');
+    await page.fill('#service-upstream', 'http://orders:8080/api/drop');
+    await page.click('button:has-text("Create service")');
+    await page.locator('#services-table tr', { hasText: 'orders.v1:drop' }).waitFor();
+    await shot('services');
+    await page.locator('#services-table tr', { hasText: 'orders.v1:drop' }).locator('button', { hasText: 'Delete' }).click();
+    await page.locator('.modal', { hasText: 'Delete this service?' }).waitFor();
+    await shot('service-delete-confirm');
+    await page.click('.modal button:has-text("Delete")');
+    await page.locator('.notice-success', { hasText: 'Deleted service orders.v1:drop' }).waitFor();
+    assert.equal(await server.app.store.findService('orders.v1:drop'), undefined);
+  });
+
+  test('ACLs: allow and deny groups; a wrong resource is named; delete after confirmation', async () => {
+    await server.app.store.createGroup('contractors');
+    await goTo('#/acls', 'ACLs');
+    await page.click('text=New ACL');
+    await page.fill('#acl-resource', 'GET /rest/orders');
+    await page.click('button:has-text("Create ACL")');
+    await page.locator('#acl-resource-error', { hasText: 'folder' }).waitFor();
+    await page.fill('#acl-resource', 'orders');
+    await page.check('#acl-allow input[value="shoppers"]');
+    await page.check('#acl-deny input[value="contractors"]');
+    await page.click('button:has-text("Create ACL")');
+    const row = page.locator('#acls-table tr', { hasText: 'orders' });
+    await row.waitFor();
+    assert.deepEqual(await server.app.store.listAcls(), [{ resource: 'orders', allow: ['shoppers'], deny: ['contractors'] }]);
+    await page.click('text=New ACL');
+    await page.fill('#acl-resource', 'orders.v1:getOrder');
+    await page.check('#acl-allow input[value="Administrators"]');
+    await page.click('button:has-text("Create ACL")');
+    await page.locator('#acls-table tr', { hasText: 'orders.v1:getOrder' }).waitFor();
+    await shot('acls');
+    await page.locator('#acls-table tr', { hasText: 'orders.v1:getOrder' }).locator('button', { hasText: 'Delete' }).click();
+    await page.locator('.modal', { hasText: 'Delete this ACL?' }).waitFor();
+    await shot('acl-delete-confirm');
+    await page.click('.modal button:has-text("Delete")');
+    await page.locator('.notice-success', { hasText: 'Deleted the ACL on orders.v1:getOrder' }).waitFor();
+    assert.equal((await server.app.store.listAcls()).length, 1);
+  });
+
+  test('the audit log shows the console\'s changes, newest first, and filters', async () => {
+    await goTo('#/audit', 'Audit log');
+    const first = page.locator('#audit-table tbody tr').first();
+    await first.locator('code', { hasText: 'acl.deleted' }).waitFor();
+    assert.match((await first.textContent()) ?? '', /resource=orders\.v1:getOrder/);
+    await shot('audit');
+    // More than one page by now: "Older" follows the server's cursor, "Newer" comes back.
+    const newest = await first.textContent();
+    await page.click('.pager button:has-text("Older")');
+    await page.locator('.pager', { hasText: 'Page 2' }).waitFor();
+    assert.notEqual(await page.locator('#audit-table tbody tr').first().textContent(), newest);
+    await page.click('.pager button:has-text("Newer")');
+    await page.locator('.pager', { hasText: 'Page 1' }).waitFor();
+    await page.locator('#audit-table tbody tr').first().locator('code', { hasText: 'acl.deleted' }).waitFor();
+    await page.fill('#audit-type', 'login.throttled');
+    await page.click('#audit-filters button[type=submit]');
+    const throttled = page.locator('#audit-table tbody tr', { hasText: 'login.throttled' });
+    await throttled.first().waitFor();
+    assert.equal(await page.locator('#audit-table tbody tr').count(), await throttled.count(), 'only that event type');
+    assert.match((await throttled.first().textContent()) ?? '', /second-admin.*user_ip.*via=admin/);
+    await page.fill('#audit-type', '');
+    await page.fill('#audit-username', 'erin');
+    await page.click('#audit-filters button[type=submit]');
+    await page.locator('#audit-table tbody tr', { hasText: 'user.created' }).waitFor();
+    assert.ok(!(await page.content()).includes('erin-password'), 'no password on the page');
   });
 
   test('signing out returns to the sign-in page', async () => {

@@ -98,7 +98,7 @@ export async function startTestServer(options: { env?: Record<string, string>; c
       await createUser(app.store, app.ctx.hasher, clock, { username, password, groups });
     },
     async scope(name, resources = []) {
-      await saveScope(app.store, { name, description: '', resources });
+      await saveScope(app.store, { name, description: '', resources }, clock);
     },
     async close() {
       await app.close();

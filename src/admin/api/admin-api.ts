@@ -6,10 +6,13 @@ import { type AdminPrincipal, authenticateBearer, isAdministrator } from '../adm
 import { AdminError } from '../admin-error.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import { csrfTokenMatches, endSession, resumeSession, type SessionPolicy } from '../session.ts';
+import { aclRoutes } from './acls.ts';
+import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
 import { adminErrorBoundary, validatorCompiler } from './error-boundary.ts';
 import { groupRoutes } from './groups.ts';
 import { scopeRoutes } from './scopes.ts';
+import { serviceRoutes } from './services.ts';
 import { SESSION_COOKIE, sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
 import { tokenRoutes } from './tokens.ts';
@@ -50,6 +53,9 @@ export const ADMIN_RESOURCES: AdminResource[] = [
   userRoutes,
   groupRoutes,
   tokenRoutes,
+  serviceRoutes,
+  aclRoutes,
+  auditRoutes,
 ];
 
 export const CSRF_HEADER = 'x-csrf-token';

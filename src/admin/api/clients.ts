@@ -133,7 +133,7 @@ export const clientRoutes: AdminResource = {
           response: { 200: clientSchema, 404: errorSchema, 409: errorSchema, ...commonErrors },
         },
       },
-      async (request) => describeClient(await updateClient(ctx.store, request.params.client_id, toPatch(request.body))),
+      async (request) => describeClient(await updateClient(ctx.store, request.params.client_id, toPatch(request.body), ctx.clock)),
     );
 
     app.post<{ Params: { client_id: string } }>(
@@ -148,7 +148,7 @@ export const clientRoutes: AdminResource = {
       },
       async (request) => ({
         client_id: request.params.client_id,
-        client_secret: await rotateClientSecret(ctx.store, request.params.client_id),
+        client_secret: await rotateClientSecret(ctx.store, request.params.client_id, ctx.clock),
       }),
     );
 
@@ -156,7 +156,7 @@ export const clientRoutes: AdminResource = {
       '/clients/:client_id',
       { schema: { tags, summary: 'Delete a client and all its tokens', params: idParams, response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors } } },
       async (request, reply) => {
-        await deleteClient(ctx.store, request.params.client_id);
+        await deleteClient(ctx.store, request.params.client_id, ctx.clock);
         reply.code(204).send();
       },
     );
@@ -178,7 +178,7 @@ export const clientRoutes: AdminResource = {
           response: { 200: { type: 'array', items: { type: 'string' } }, 404: errorSchema, ...commonErrors },
         },
       },
-      async (request) => setClientScopes(ctx.store, request.params.client_id, request.body.scopes),
+      async (request) => setClientScopes(ctx.store, request.params.client_id, request.body.scopes, ctx.clock),
     );
   },
 };

@@ -24,7 +24,7 @@ export const groupRoutes: AdminResource = {
         },
       },
       async (request, reply) => {
-        await createGroup(ctx.store, request.body.name);
+        await createGroup(ctx.store, request.body.name, ctx.clock);
         reply.code(201);
         return { name: request.body.name, members: 0, built_in: false };
       },
@@ -34,7 +34,7 @@ export const groupRoutes: AdminResource = {
       '/groups/:name',
       { schema: { tags, summary: 'Delete a group (not Administrators)', params: pathParams('name'), response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors } } },
       async (request, reply) => {
-        await deleteGroup(ctx.store, request.params.name);
+        await deleteGroup(ctx.store, request.params.name, ctx.clock);
         reply.code(204).send();
       },
     );

@@ -115,3 +115,37 @@ export function pathParams(...names: string[]) {
     required: names,
   } as const;
 }
+
+export const serviceSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    upstream: { type: 'string' },
+    methods: { type: 'array', items: { type: 'string' }, description: 'methods accepted at /invoke/… (empty: any)' },
+    templates: { type: 'array', items: { type: 'string' } },
+    created_at: { type: 'string' },
+  },
+} as const;
+
+export const aclSchema = {
+  type: 'object',
+  properties: {
+    resource: { type: 'string', description: 'a folder (orders.v1) or a service (orders.v1:getOrder)' },
+    allow: { type: 'array', items: { type: 'string' } },
+    deny: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const auditRecordSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    at: { type: 'string' },
+    type: { type: 'string' },
+    ip: { type: ['string', 'null'] },
+    client_id: { type: ['string', 'null'] },
+    username: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'] },
+    detail: { type: ['object', 'null'], additionalProperties: true },
+  },
+} as const;

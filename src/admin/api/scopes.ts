@@ -37,7 +37,7 @@ export const scopeRoutes: AdminResource = {
       },
       async (request, reply) => {
         const { name, description = '', resources = [] } = request.body;
-        const created = await createScope(ctx.store, { name, description, resources });
+        const created = await createScope(ctx.store, { name, description, resources }, ctx.clock);
         reply.code(201);
         return created;
       },
@@ -67,7 +67,7 @@ export const scopeRoutes: AdminResource = {
       },
       async (request) => {
         await requireScope(ctx.store, request.params.name);
-        return saveScope(ctx.store, { name: request.params.name, ...request.body });
+        return saveScope(ctx.store, { name: request.params.name, ...request.body }, ctx.clock);
       },
     );
 
@@ -75,7 +75,7 @@ export const scopeRoutes: AdminResource = {
       '/scopes/:name',
       { schema: { tags, summary: 'Delete a scope (its client associations go with it)', params: nameParams, response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors } } },
       async (request, reply) => {
-        await deleteScope(ctx.store, request.params.name);
+        await deleteScope(ctx.store, request.params.name, ctx.clock);
         reply.code(204).send();
       },
     );
@@ -97,7 +97,7 @@ export const scopeRoutes: AdminResource = {
           response: { 200: { type: 'array', items: { type: 'string' } }, 404: errorSchema, ...commonErrors },
         },
       },
-      async (request) => setScopeClients(ctx.store, request.params.name, request.body.client_ids),
+      async (request) => setScopeClients(ctx.store, request.params.name, request.body.client_ids, ctx.clock),
     );
   },
 };

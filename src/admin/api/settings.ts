@@ -42,7 +42,7 @@ export const settingsRoutes: AdminResource = {
         const patch: Partial<Settings> = {};
         if (request.body.access_token_ttl !== undefined) patch.accessTokenTtl = request.body.access_token_ttl;
         if (request.body.require_https !== undefined) patch.requireHttps = request.body.require_https;
-        const updated = await updateSettings(ctx.store, patch);
+        const updated = await updateSettings(ctx.store, patch, ctx.clock);
         ctx.settings.invalidate();
         return describeSettings(updated);
       },

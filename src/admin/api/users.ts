@@ -73,7 +73,7 @@ export const userRoutes: AdminResource = {
       async (request) => {
         const { username } = request.params;
         refuseSelfLockout(request.admin!.username, username, request.body);
-        if (request.body.groups !== undefined) await setUserGroups(ctx.store, username, request.body.groups);
+        if (request.body.groups !== undefined) await setUserGroups(ctx.store, username, request.body.groups, ctx.clock);
         if (request.body.enabled !== undefined) await setUserEnabled(ctx.store, ctx.clock, username, request.body.enabled);
         return describeUser(await requireUser(ctx.store, username));
       },

@@ -103,3 +103,33 @@ export interface Session {
   csrf_token?: string;
   expires_at?: string;
 }
+
+export interface Service {
+  name: string;
+  upstream: string;
+  methods: string[];
+  templates: string[];
+  created_at: string;
+}
+
+export interface Acl {
+  resource: string;
+  allow: string[];
+  deny: string[];
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  type: string;
+  ip: string | null;
+  client_id: string | null;
+  username: string | null;
+  reason: string | null;
+  detail: Record<string, string | number | boolean | null> | null;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  next_before: number | null;
+}

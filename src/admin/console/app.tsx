@@ -1,8 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Session, setCsrfToken, whenSignedOut } from './api.ts';
+import { AclsPage } from './pages/acls.tsx';
+import { AuditPageView } from './pages/audit.tsx';
 import { ClientDetailPage, ClientsPage } from './pages/clients.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { ScopeDetailPage, ScopesPage } from './pages/scopes.tsx';
+import { ServicesPage } from './pages/services.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { UserDetailPage, UsersPage } from './pages/users.tsx';
@@ -29,6 +32,9 @@ const PAGES: { path: string; title: string; render: (rest: string, navigate: (ha
     render: (rest, navigate) => (rest ? <UserDetailPage username={decodeURIComponent(rest)} navigate={navigate} /> : <UsersPage />),
   },
   { path: 'tokens', title: 'Tokens', render: () => <TokensPage /> },
+  { path: 'services', title: 'Services', render: () => <ServicesPage /> },
+  { path: 'acls', title: 'ACLs', render: () => <AclsPage /> },
+  { path: 'audit', title: 'Audit log', render: () => <AuditPageView /> },
 ];
 
 function useHash(): [string, (hash: string) => void] {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { deleteAcl, setAcl } from '../../manage/acls.ts';
+import { deleteAcl, listAcls, setAcl } from '../../manage/acls.ts';
 import { splitCsv, table, withDataOptions, withStore } from '../context.ts';
 
 export function aclCommand(program: Command): void {
@@ -18,14 +18,14 @@ export function aclCommand(program: Command): void {
         resource: options.resource,
         allow: splitCsv(options.allow) ?? [],
         deny: splitCsv(options.deny) ?? [],
-      });
+      }, cli.clock);
       cli.print(saved, `set ACL on ${saved.resource}: allow ${saved.allow.join(',') || '(none)'}; deny ${saved.deny.join(',') || '(none)'}`);
     }),
   );
 
   withDataOptions(acl.command('list').description('list ACLs')).action(async (options) =>
     withStore(options, async (cli) => {
-      const acls = await cli.store.listAcls();
+      const acls = await listAcls(cli.store);
       cli.print(acls, table(acls as unknown as Record<string, unknown>[], ['resource', 'allow', 'deny']));
     }),
   );
@@ -34,7 +34,7 @@ export function aclCommand(program: Command): void {
     acl.command('delete').description('delete the ACL of a folder or service').requiredOption('--resource <name>', 'folder or service'),
   ).action(async (options) =>
     withStore(options, async (cli) => {
-      await deleteAcl(cli.store, options.resource);
+      await deleteAcl(cli.store, options.resource, cli.clock);
       cli.print({ resource: options.resource, deleted: true }, `deleted ACL on ${options.resource}`);
     }),
   );

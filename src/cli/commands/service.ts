@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { deleteService, saveService } from '../../manage/services.ts';
+import { deleteService, listServices, saveService } from '../../manage/services.ts';
 import { splitCsv, table, withDataOptions, withStore } from '../context.ts';
 
 export function serviceCommand(program: Command): void {
@@ -27,7 +27,7 @@ export function serviceCommand(program: Command): void {
 
   withDataOptions(service.command('list').description('list services')).action(async (options) =>
     withStore(options, async (cli) => {
-      const services = await cli.store.listServices();
+      const services = await listServices(cli.store);
       cli.print(services, table(services as unknown as Record<string, unknown>[], ['name', 'upstream', 'methods', 'templates']));
     }),
   );
@@ -35,7 +35,7 @@ export function serviceCommand(program: Command): void {
   withDataOptions(service.command('delete').description('delete a service').requiredOption('--name <name>', 'service name')).action(
     async (options) =>
       withStore(options, async (cli) => {
-        await deleteService(cli.store, options.name);
+        await deleteService(cli.store, options.name, cli.clock);
         cli.print({ name: options.name, deleted: true }, `deleted service ${options.name}`);
       }),
   );

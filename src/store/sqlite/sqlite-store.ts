@@ -619,8 +619,16 @@ export class SqliteStore implements Store {
 
   async listAudit(query: AuditQuery): Promise<AuditRecord[]> {
     const rows = this.sql(
-      'SELECT * FROM audit_log WHERE (@before IS NULL OR id < @before) ORDER BY id DESC LIMIT @limit',
-    ).all({ before: query.beforeId ?? null, limit: query.limit }) as Row[];
+      `SELECT * FROM audit_log WHERE (@before IS NULL OR id < @before) AND (@type IS NULL OR type = @type)
+         AND (@username IS NULL OR username = @username) AND (@client IS NULL OR client_id = @client)
+       ORDER BY id DESC LIMIT @limit`,
+    ).all({
+      before: query.beforeId ?? null,
+      limit: query.limit,
+      type: query.type ?? null,
+      username: query.username ?? null,
+      client: query.clientId ?? null,
+    }) as Row[];
     return rows.map((row) => {
       const record: AuditRecord = { id: row.id as number, at: row.at as number, type: row.type as AuditRecord['type'] };
       for (const [field, column] of [['ip', 'ip'], ['clientId', 'client_id'], ['username', 'username'], ['reason', 'reason']] as const) {

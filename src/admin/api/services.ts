@@ -1,0 +1,70 @@
+import type { Service } from '../../core/model.ts';
+import { deleteService, listServices, saveService } from '../../manage/services.ts';
+import type { AdminResource } from './admin-api.ts';
+import { commonErrors, errorSchema, pathParams, serviceSchema } from './schemas.ts';
+
+function describeService(service: Service) {
+  return {
+    name: service.name,
+    upstream: service.upstream,
+    methods: service.methods,
+    templates: service.templates,
+    created_at: new Date(service.createdAt * 1000).toISOString(),
+  };
+}
+
+/** Protected services behind the gateway (/invoke/…, /rest/…), as `portcullis service` manages them. */
+export const serviceRoutes: AdminResource = {
+  tag: 'services',
+  description: 'Protected services: upstream URL, accepted methods, URL templates',
+  routes(app, { ctx }) {
+    const tags = ['services'];
+    const nameParams = pathParams('name');
+
+    app.get('/services', { schema: { tags, summary: 'List services', response: { 200: { type: 'array', items: serviceSchema }, ...commonErrors } } }, async () =>
+      (await listServices(ctx.store)).map(describeService),
+    );
+
+    app.put<{ Params: { name: string }; Body: { upstream: string; methods?: string[]; templates?: string[] } }>(
+      '/services/:name',
+      {
+        schema: {
+          tags,
+          summary: 'Create or replace a service (name: folder.sub:name)',
+          params: nameParams,
+          body: {
+            type: 'object',
+            properties: {
+              upstream: { type: 'string', minLength: 1, maxLength: 2000, description: 'absolute http(s) URL the gateway forwards to' },
+              methods: {
+                type: 'array',
+                items: { type: 'string', minLength: 1, maxLength: 20 },
+                uniqueItems: true,
+                description: 'methods accepted at /invoke/… (empty: any)',
+              },
+              templates: {
+                type: 'array',
+                items: { type: 'string', minLength: 1, maxLength: 500 },
+                uniqueItems: true,
+                description: 'URL templates under /rest/, e.g. `GET /rest/orders/{id}` or `* /rest/orders/**`',
+              },
+            },
+            required: ['upstream'],
+            additionalProperties: false,
+          },
+          response: { 200: serviceSchema, ...commonErrors },
+        },
+      },
+      async (request) => describeService(await saveService(ctx.store, ctx.clock, { name: request.params.name, ...request.body })),
+    );
+
+    app.delete<{ Params: { name: string } }>(
+      '/services/:name',
+      { schema: { tags, summary: 'Delete a service', params: nameParams, response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors } } },
+      async (request, reply) => {
+        await deleteService(ctx.store, request.params.name, ctx.clock);
+        reply.code(204).send();
+      },
+    );
+  },
+};
