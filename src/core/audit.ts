@@ -22,7 +22,8 @@ export type AuditEventType =
   | 'client.enabled'
   | 'client.disabled'
   | 'client.secret_rotated'
-  | 'client.deleted';
+  | 'client.deleted'
+  | 'throttle.unlocked';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */
