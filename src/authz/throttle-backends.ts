@@ -93,14 +93,18 @@ export async function connectRedisThrottleBackend(url: string, keyPrefix: string
   } catch (error) {
     throw new ConfigError(`redis_url is not a usable Redis URL: ${(error as Error).message.split('\n')[0]}`);
   }
-  client.on('error', () => undefined); // reconnects on its own; each refused command is reported where it fails
+  // ioredis reconnects on its own; each refused command is reported where it fails.
+  let lastError: NodeJS.ErrnoException | undefined;
+  client.on('error', (error: NodeJS.ErrnoException) => (lastError = error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
     client.disconnect();
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0];
-    throw new ConfigError(`redis_url: cannot reach Redis (${reason})`);
+    const cause = lastError ?? (error as NodeJS.ErrnoException);
+    const reason = cause.code ?? cause.message.split('\n')[0];
+    const { hostname, port } = new URL(url);
+    throw new ConfigError(`redis_url: cannot reach Redis at ${hostname}:${port || 6379} (${reason})`);
   }
   return {
     kind: 'redis',

@@ -46,6 +46,8 @@ const ROUTES: RouteCase[] = [
   { method: 'DELETE', route: '/groups/{name}', path: '/groups/nope' },
   { method: 'GET', route: '/tokens', path: '/tokens', invalid: { path: '/tokens?state=bogus', field: 'state' } },
   { method: 'DELETE', route: '/tokens/{id}', path: '/tokens/nope' },
+  { method: 'GET', route: '/throttle', path: '/throttle' },
+  { method: 'POST', route: '/throttle/unlock', path: '/throttle/unlock', invalid: { body: { username: 'a', colour: 'red' }, field: 'colour' } },
 ];
 
 /** A body that passes validation, so that the 401/403 checks are not about the body. */
@@ -61,6 +63,7 @@ const VALID_BODY: Record<string, unknown> = {
   'PATCH /users/{username}': { enabled: true },
   'PUT /users/{username}/password': { password: 'p' },
   'POST /groups': { name: 'x' },
+  'POST /throttle/unlock': { username: 'nobody' },
 };
 
 describe('admin API access control', () => {

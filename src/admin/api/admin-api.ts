@@ -13,6 +13,7 @@ import { scopeRoutes } from './scopes.ts';
 import { SESSION_COOKIE, sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
 import { tokenRoutes } from './tokens.ts';
+import { throttleRoutes } from './throttle.ts';
 import { userRoutes } from './users.ts';
 
 declare module 'fastify' {
@@ -50,6 +51,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
   userRoutes,
   groupRoutes,
   tokenRoutes,
+  throttleRoutes,
 ];
 
 export const CSRF_HEADER = 'x-csrf-token';
