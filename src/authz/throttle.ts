@@ -34,8 +34,8 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
 export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip';
 
 /**
- * Where the counters live. Every backend is a rate-limiter-flexible limiter, so a cluster plugs in
- * `RateLimiterPostgres` or `RateLimiterRedis` (shared by every instance, SPEC §5) with the same options.
+ * Where the counters live. Every backend is a rate-limiter-flexible limiter; throttle-backends.ts
+ * has the SQLite, PostgreSQL and Redis ones, shared by every instance (SPEC §5).
  */
 export interface ThrottleBackend {
   counter(name: CounterName, options: { points: number; durationSeconds: number }): RateLimiterAbstract;
@@ -46,8 +46,9 @@ export interface ThrottleBackend {
 }
 
 /**
- * The embedded backend: counters in this process's memory. Right for the SQLite deployment, which
- * is one process; counters start from zero after a restart.
+ * Counters in this process's memory: for unit tests and stores without a backend of their own.
+ * The server uses the store's database or Redis (throttle-backends.ts); counters here start from
+ * zero after a restart and no other process can unlock them.
  */
 export const memoryThrottleBackend: ThrottleBackend = {
   kind: 'memory',
