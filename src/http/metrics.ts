@@ -93,6 +93,8 @@ export function meteredHasher(inner: PasswordHasher, metrics: Metrics): Password
     hash: (password) => timed('hash', () => inner.hash(password)),
     verify: (storedHash, password) => timed('verify', () => inner.verify(storedHash, password)),
     verifyDummy: (password) => timed('verify_dummy', () => inner.verifyDummy(password)),
+    // Not timed (no hash runs), but it must pass through: without it imported hashes are never upgraded.
+    ...(inner.needsRehash ? { needsRehash: (stored: string) => inner.needsRehash!(stored) } : {}),
   };
 }
 
