@@ -53,11 +53,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // Counters shared by every instance: Redis when configured, else the store's database.
     throttleBackend = await openThrottleBackend(config, store);
     const throttle = new LoginThrottle(config.throttle, throttleBackend);
+    const recording = new Set<Promise<void>>();
     throttle.onBlock = (block) => {
       const since = clock.nowSeconds();
-      store
+      const write = store
         .recordThrottleBlock({ counter: block.counter, username: block.username, ip: block.ip, since, until: since + block.seconds })
-        .catch((error: unknown) => logger.error({ err: error }, 'recording a throttle block failed'));
+        .catch((error: unknown) => logger.error({ err: error }, 'recording a throttle block failed'))
+        .finally(() => recording.delete(write));
+      recording.add(write);
     };
     const setup = await bootstrap(store, hasher, clock, config.adminPassword);
     const ctx: AuthzContext = {
@@ -111,6 +114,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await ctx.audit.flush();
         resource.close();
         await purge?.stop();
+        await Promise.all(recording);
         await throttleBackend?.close?.();
         await store.close();
       },
