@@ -169,6 +169,18 @@ describe('redis_url', () => {
     );
   });
 
+  test('unset, the counters stay in the database; the key prefix defaults and is checked', () => {
+    assert.equal(loadConfig({ config: undefined }, {}).redis, undefined);
+    assert.deepEqual(loadConfig({ config: undefined }, { PORTCULLIS_REDIS_URL: 'rediss://:pw@cache:6380/2' }).redis, {
+      url: 'rediss://:pw@cache:6380/2',
+      keyPrefix: 'portcullis',
+    });
+    assert.throws(
+      () => loadConfig({ config: undefined }, { PORTCULLIS_REDIS_URL: 'redis://cache', PORTCULLIS_REDIS_KEY_PREFIX: 'has space' }),
+      /PORTCULLIS_REDIS_KEY_PREFIX must be 1 to 100 letters/,
+    );
+  });
+
   test('an unreachable Redis stops `serve` with one line naming redis_url', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-redis-'));
     try {
