@@ -6,6 +6,7 @@ import type { AuthzContext } from './authz/context.ts';
 import { AuditLog } from './authz/audit-log.ts';
 import { SettingsCache } from './authz/settings-cache.ts';
 import { LoginThrottle } from './authz/throttle.ts';
+import { openThrottleBackend } from './authz/throttle-backends.ts';
 import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { Argon2Hasher, type PasswordHasher } from './core/password-hash.ts';
@@ -47,8 +48,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const hasher = meteredHasher(overrides.hasher ?? new Argon2Hasher(config.argon2), metrics);
   const store = await openStore(config);
   if (store instanceof PostgresStore) metrics.observePool(() => store.poolStats());
+  let throttleBackend: Awaited<ReturnType<typeof openThrottleBackend>> | undefined;
   try {
     await store.migrate();
+    // Counters shared by every instance: Redis when configured, else the store's database.
+    throttleBackend = await openThrottleBackend(config, store);
+    const throttle = new LoginThrottle(config.throttle, throttleBackend);
+    const recording = new Set<Promise<void>>();
+    throttle.onBlock = (block) => {
+      const since = clock.nowSeconds();
+      const write = store
+        .recordThrottleBlock({ counter: block.counter, username: block.username, ip: block.ip, since, until: since + block.seconds })
+        .catch((error: unknown) => logger.error({ err: error }, 'recording a throttle block failed'))
+        .finally(() => recording.delete(write));
+      recording.add(write);
+    };
     const setup = await bootstrap(store, hasher, clock, config.adminPassword);
     const ctx: AuthzContext = {
       store,
@@ -56,7 +70,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
       settings: new SettingsCache(store, clock, config.settingsMaxAge),
       issuer: config.issuer,
-      throttle: new LoginThrottle(config.throttle),
+      throttle,
       audit: new AuditLog(store, (error) => logger.error({ err: error }, 'audit write failed')),
       refreshReuseLeeway: config.refreshReuseLeeway,
     };
@@ -103,10 +117,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await ctx.audit.flush();
         resource.close();
         await purge?.stop();
+        await Promise.all(recording);
+        await throttleBackend?.close?.();
         await store.close();
       },
     };
   } catch (error) {
+    await throttleBackend?.close?.();
     await store.close();
     throw error;
   }

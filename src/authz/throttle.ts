@@ -34,18 +34,24 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
 export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip';
 
 /**
- * Where the counters live. Every backend is a rate-limiter-flexible limiter, so a cluster plugs in
- * `RateLimiterPostgres` or `RateLimiterRedis` (shared by every instance, SPEC §5) with the same options.
+ * Where the counters live. Every backend is a rate-limiter-flexible limiter; throttle-backends.ts
+ * has the SQLite, PostgreSQL and Redis ones, shared by every instance (SPEC §5).
  */
 export interface ThrottleBackend {
   counter(name: CounterName, options: { points: number; durationSeconds: number }): RateLimiterAbstract;
+  /** Which backend this is (`memory`, `sqlite`, `postgres`, `redis`), for logs and docs. */
+  readonly kind?: string;
+  /** Releases connections and timers; the store the backend shares is closed separately. */
+  close?(): Promise<void>;
 }
 
 /**
- * The embedded backend: counters in this process's memory. Right for the SQLite deployment, which
- * is one process; counters start from zero after a restart.
+ * Counters in this process's memory: for unit tests and stores without a backend of their own.
+ * The server uses the store's database or Redis (throttle-backends.ts); counters here start from
+ * zero after a restart and no other process can unlock them.
  */
 export const memoryThrottleBackend: ThrottleBackend = {
+  kind: 'memory',
   counter: (name, options) =>
     new RateLimiterMemory({ keyPrefix: `portcullis:${name}`, points: options.points, duration: options.durationSeconds }),
 };
@@ -71,6 +77,20 @@ function key(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url').slice(0, 32);
 }
 
+/** A block or delay as it starts: reported to `LoginThrottle.onBlock` (which records it in the store). */
+export interface BlockStarted {
+  counter: 'user_ip' | 'ip' | 'user';
+  /** Lower-cased as counted; `null` for an address block. */
+  username: string | null;
+  ip: string | null;
+  seconds: number;
+}
+
+/** The form in which the throttle counts a username (and records it in a block). */
+export function throttleUsername(username: string): string {
+  return userKey(username);
+}
+
 function userKey(username: string): string {
   return username.normalize('NFC').toLowerCase();
 }
@@ -91,6 +111,11 @@ export class LoginThrottle {
   private readonly ip: RateLimiterAbstract;
   private readonly user: RateLimiterAbstract;
   private readonly clientIp: RateLimiterAbstract;
+  /**
+   * Told when a block or delay starts (not on every failure: the hot path stays as it was).
+   * Must not throw or wait; app.ts records the block in the store, in the background.
+   */
+  onBlock: ((block: BlockStarted) => void) | undefined;
 
   constructor(
     readonly settings: ThrottleSettings = DEFAULT_THROTTLE,
@@ -114,14 +139,24 @@ export class LoginThrottle {
     if (!this.settings.enabled) return;
     const name = userKey(username);
     const pairKey = key(name, ip);
-    await this.reserve('user_ip', this.userIp, this.settings.userIp, pairKey);
-    try {
-      await this.reserve('ip', this.ip, this.settings.ip, key(ip));
-    } catch (error) {
-      await this.userIp.reward(pairKey);
-      throw error;
+    const ipKey = key(ip);
+    // One round trip to a shared backend instead of three: the reservations run side by side,
+    // and the one that went through is handed back when the other was refused.
+    const [pair, address, user] = await Promise.allSettled([
+      this.reserve('user_ip', this.userIp, this.settings.userIp, pairKey),
+      this.reserve('ip', this.ip, this.settings.ip, ipKey),
+      this.user.get(key(name)),
+    ]);
+    if (pair.status === 'rejected' || address.status === 'rejected') {
+      if (pair.status === 'fulfilled') await this.userIp.reward(pairKey);
+      if (address.status === 'fulfilled') await this.ip.reward(ipKey);
+      throw pair.status === 'rejected' ? pair.reason : (address as PromiseRejectedResult).reason;
     }
-    const delay = this.userDelayMs((await this.user.get(key(name)))?.consumedPoints ?? 0);
+    if (user.status === 'rejected') {
+      await Promise.all([this.userIp.reward(pairKey), this.ip.reward(ipKey)]);
+      throw user.reason;
+    }
+    const delay = this.userDelayMs(user.value?.consumedPoints ?? 0);
     if (delay > 0) await this.sleep(delay);
   }
 
@@ -136,11 +171,32 @@ export class LoginThrottle {
   async passwordFailed(username: string, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
     const name = userKey(username);
-    await Promise.all([
+    const [pairBlocked, ipBlocked, user] = await Promise.all([
       this.blockIfSpent(this.userIp, this.settings.userIp, key(name, ip)),
       this.blockIfSpent(this.ip, this.settings.ip, key(ip)),
       this.user.penalty(key(name)),
     ]);
+    if (this.onBlock === undefined) return;
+    if (pairBlocked) this.onBlock({ counter: 'user_ip', username: name, ip, seconds: this.settings.userIp.blockSeconds });
+    if (ipBlocked) this.onBlock({ counter: 'ip', username: null, ip, seconds: this.settings.ip.blockSeconds });
+    // Exactly one failure (on whichever instance) is the one from which the delay starts.
+    if (user.consumedPoints === Math.max(1, this.settings.user.freeFailures)) {
+      this.onBlock({ counter: 'user', username: name, ip: null, seconds: Math.max(1, Math.ceil(user.msBeforeNext / 1000)) });
+    }
+  }
+
+  /**
+   * Clears a username's counters: the delay across addresses and the blocks of each (username,
+   * address) pair in `ips` (the recorded blocks: pair keys are hashes and cannot be listed).
+   */
+  async unlockUser(username: string, ips: Iterable<string>): Promise<void> {
+    const name = userKey(username);
+    await Promise.all([this.user.delete(key(name)), ...[...ips].map((ip) => this.userIp.delete(key(name, ip)))]);
+  }
+
+  /** Clears an address's counter and its (username, address) pairs for the given usernames. */
+  async unlockIp(ip: string, usernames: Iterable<string>): Promise<void> {
+    await Promise.all([this.ip.delete(key(ip)), ...[...usernames].map((username) => this.userIp.delete(key(userKey(username), ip)))]);
   }
 
   /**
@@ -172,9 +228,12 @@ export class LoginThrottle {
     }
   }
 
-  private async blockIfSpent(limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+  /** Returns whether this failure started a block. */
+  private async blockIfSpent(limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<boolean> {
     const state = await limiter.get(k);
-    if (state && state.consumedPoints >= policy.failures) await limiter.block(k, policy.blockSeconds);
+    if (!state || state.consumedPoints < policy.failures) return false;
+    await limiter.block(k, policy.blockSeconds);
+    return true;
   }
 
   private async refuseIfBlocked(name: CounterName, limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {

@@ -28,6 +28,8 @@ export interface Config {
   purge: { intervalSeconds: number; batchSize: number };
   /** Brute-force defence (docs/security.md). */
   throttle: ThrottleSettings;
+  /** Throttling counters in Redis instead of the database; `undefined` when redis_url is unset. */
+  redis?: { url: string; keyPrefix: string } | undefined;
   /** Seconds the immediately previous refresh token stays acceptable; 0 is strict (the default). */
   refreshReuseLeeway: number;
   resourceServer: ResourceServerConfig;
@@ -82,6 +84,8 @@ const SETTINGS = {
   databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
   purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
   purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
+  redisUrl: { yaml: 'redis_url', env: 'PORTCULLIS_REDIS_URL' },
+  redisKeyPrefix: { yaml: 'redis_key_prefix', env: 'PORTCULLIS_REDIS_KEY_PREFIX' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -270,6 +274,17 @@ export function loadConfig(
     intervalSeconds: value('purgeInterval', 60, (label, raw) => integer(label, raw, 0, 86_400)),
     batchSize: value('purgeBatchSize', 1000, (label, raw) => integer(label, raw, 1, 100_000)),
   };
+  const redisUrl = value<string | undefined>('redisUrl', undefined, (label, raw) => {
+    const url = text(label, raw);
+    // The URL may hold a password: the message names the setting, never the value.
+    if (!/^rediss?:\/\/[^\s]+$/.test(url) || !URL.canParse(url)) throw new ConfigError(`${label} must be a redis:// or rediss:// URL`);
+    return url;
+  });
+  const redisKeyPrefix = value('redisKeyPrefix', 'portcullis', (label, raw) => {
+    const prefix = text(label, raw);
+    if (!/^[A-Za-z0-9:_.-]{1,100}$/.test(prefix)) throw new ConfigError(`${label} must be 1 to 100 letters, digits, or : _ . -`);
+    return prefix;
+  });
 
   return {
     port,
@@ -285,6 +300,7 @@ export function loadConfig(
     settingsMaxAge,
     adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
     throttle,
+    redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix: redisKeyPrefix },
     refreshReuseLeeway,
     resourceServer,
     postgres,

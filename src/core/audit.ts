@@ -31,7 +31,8 @@ export type AuditEventType =
   | 'scope.deleted'
   | 'group.created'
   | 'group.deleted'
-  | 'settings.changed';
+  | 'settings.changed'
+  | 'throttle.unlocked';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

@@ -133,3 +133,16 @@ export interface Acl {
   allow: string[];
   deny: string[];
 }
+
+/**
+ * A brute-force block or delay, recorded when it starts (docs/security.md): `user_ip` blocks one
+ * (username, address) pair, `ip` one address, `user` is the growing delay on a username. Usernames
+ * are lower-cased as the throttle counts them; times are seconds since the epoch.
+ */
+export interface ThrottleBlock {
+  counter: 'user_ip' | 'ip' | 'user';
+  username: string | null;
+  ip: string | null;
+  since: number;
+  until: number;
+}

@@ -11,6 +11,7 @@ import type {
   TokenRecord,
   TokenState,
   TokenView,
+  ThrottleBlock,
   User,
 } from '../core/model.ts';
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
@@ -172,4 +173,11 @@ export interface Store {
   setAcl(acl: Acl): Promise<void>;
   listAcls(): Promise<Acl[]>;
   deleteAcl(resource: string): Promise<boolean>;
+
+  /** Records a throttle block as it starts (replacing an earlier one of the same counter and subject); forgets long-ended ones. */
+  recordThrottleBlock(block: ThrottleBlock): Promise<void>;
+  /** Blocks still running at `now`, newest first; only those of one username or address when given. */
+  listThrottleBlocks(query: { now: number; username?: string; ip?: string }): Promise<ThrottleBlock[]>;
+  /** Forgets every block of one username or address (an unlock); returns how many. */
+  deleteThrottleBlocks(subject: { username: string } | { ip: string }): Promise<number>;
 }

@@ -53,6 +53,8 @@ const ROUTES: RouteCase[] = [
   { method: 'PUT', route: '/acls/{resource}', path: '/acls/nope', invalid: { body: { allow: [] }, field: 'deny' } },
   { method: 'DELETE', route: '/acls/{resource}', path: '/acls/nope' },
   { method: 'GET', route: '/audit', path: '/audit', invalid: { path: '/audit?limit=0', field: 'limit' } },
+  { method: 'GET', route: '/throttle', path: '/throttle' },
+  { method: 'POST', route: '/throttle/unlock', path: '/throttle/unlock', invalid: { body: { username: 'a', colour: 'red' }, field: 'colour' } },
 ];
 
 /** A body that passes validation, so that the 401/403 checks are not about the body. */
@@ -70,6 +72,7 @@ const VALID_BODY: Record<string, unknown> = {
   'POST /groups': { name: 'x' },
   'PUT /services/{name}': { upstream: 'http://127.0.0.1:9/x' },
   'PUT /acls/{resource}': { allow: [], deny: [] },
+  'POST /throttle/unlock': { username: 'nobody' },
 };
 
 describe('admin API access control', () => {

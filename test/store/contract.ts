@@ -746,5 +746,37 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         }
       });
     });
+
+    describe('throttle blocks', () => {
+      it('records, lists running ones newest first, replaces per (counter, subject) and forgets on unlock', async () => {
+        await store.recordThrottleBlock({ counter: 'user_ip', username: 'mallory', ip: '192.0.2.1', since: NOW, until: NOW + 300 });
+        await store.recordThrottleBlock({ counter: 'user', username: 'mallory', ip: null, since: NOW + 1, until: NOW + 3600 });
+        await store.recordThrottleBlock({ counter: 'ip', username: null, ip: '192.0.2.9', since: NOW + 2, until: NOW + 900 });
+        // The same pair blocked again: one record, with the new times.
+        await store.recordThrottleBlock({ counter: 'user_ip', username: 'mallory', ip: '192.0.2.1', since: NOW + 3, until: NOW + 303 });
+
+        const all = await store.listThrottleBlocks({ now: NOW + 10 });
+        assert.deepEqual(all, [
+          { counter: 'user_ip', username: 'mallory', ip: '192.0.2.1', since: NOW + 3, until: NOW + 303 },
+          { counter: 'ip', username: null, ip: '192.0.2.9', since: NOW + 2, until: NOW + 900 },
+          { counter: 'user', username: 'mallory', ip: null, since: NOW + 1, until: NOW + 3600 },
+        ]);
+        assert.deepEqual((await store.listThrottleBlocks({ now: NOW + 400 })).map((block) => block.counter), ['ip', 'user'], 'ended blocks are not listed');
+        assert.equal((await store.listThrottleBlocks({ now: NOW, username: 'mallory' })).length, 2);
+        assert.equal((await store.listThrottleBlocks({ now: NOW, ip: '192.0.2.9' })).length, 1);
+
+        assert.equal(await store.deleteThrottleBlocks({ username: 'mallory' }), 2);
+        assert.equal(await store.deleteThrottleBlocks({ username: 'mallory' }), 0);
+        assert.equal(await store.deleteThrottleBlocks({ ip: '192.0.2.9' }), 1);
+        assert.deepEqual(await store.listThrottleBlocks({ now: 0 }), []);
+      });
+
+      it('a new block clears away records that ended more than a day before', async () => {
+        await store.recordThrottleBlock({ counter: 'ip', username: null, ip: '192.0.2.50', since: NOW, until: NOW + 60 });
+        await store.recordThrottleBlock({ counter: 'ip', username: null, ip: '192.0.2.51', since: NOW + 2 * 86_400, until: NOW + 2 * 86_400 + 60 });
+        assert.deepEqual((await store.listThrottleBlocks({ now: 0 })).map((block) => block.ip), ['192.0.2.51']);
+        await store.deleteThrottleBlocks({ ip: '192.0.2.51' });
+      });
+    });
   });
 }

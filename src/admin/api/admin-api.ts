@@ -16,6 +16,7 @@ import { serviceRoutes } from './services.ts';
 import { SESSION_COOKIE, sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
 import { tokenRoutes } from './tokens.ts';
+import { throttleRoutes } from './throttle.ts';
 import { userRoutes } from './users.ts';
 
 declare module 'fastify' {
@@ -56,6 +57,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
   serviceRoutes,
   aclRoutes,
   auditRoutes,
+  throttleRoutes,
 ];
 
 export const CSRF_HEADER = 'x-csrf-token';

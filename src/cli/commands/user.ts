@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
 import { readPasswordFromStdin, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { userUnlockCommand } from './user-unlock.ts';
 
 async function passwordFrom(options: { passwordStdin?: boolean }): Promise<string> {
   if (!options.passwordStdin) throw new UserError('give the password on standard input with --password-stdin');
@@ -86,4 +87,5 @@ export function userCommand(program: Command): void {
       cli.print({ username: options.username, deleted: true }, `deleted user ${options.username}`);
     }),
   );
+  userUnlockCommand(user);
 }

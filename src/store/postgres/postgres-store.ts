@@ -27,6 +27,7 @@ import {
   type TokenFilter,
   type UserPatch,
 } from '../store.ts';
+import type { ThrottleBlock } from '../../core/model.ts';
 import { FOREIGN_KEY_VIOLATION, isViolation, UNIQUE_VIOLATION } from './pg-errors.ts';
 import {
   type Row,
@@ -650,4 +651,44 @@ export class PostgresStore implements Store {
   async deleteAcl(resource: string): Promise<boolean> {
     return ((await this.query('DELETE FROM acls WHERE resource = $1', [resource])).rowCount ?? 0) > 0;
   }
+
+  /** The connection pool, shared with the throttle counters (same limits and statement timeout). */
+  get connectionPool(): pg.Pool {
+    return this.pool;
+  }
+
+  async recordThrottleBlock(block: ThrottleBlock): Promise<void> {
+    await this.query('DELETE FROM throttle_blocks WHERE until < $1', [block.since - FORGET_BLOCKS_AFTER]);
+    await this.query(
+      `INSERT INTO throttle_blocks (counter, username, ip, since, until) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (counter, username, ip) DO UPDATE SET since = excluded.since, until = excluded.until`,
+      [block.counter, block.username ?? '', block.ip ?? '', block.since, block.until],
+    );
+  }
+
+  async listThrottleBlocks(query: { now: number; username?: string; ip?: string }): Promise<ThrottleBlock[]> {
+    const { rows } = await this.query(
+      `SELECT * FROM throttle_blocks WHERE until > $1 AND ($2::text IS NULL OR username = $2) AND ($3::text IS NULL OR ip = $3)
+       ORDER BY since DESC, counter, username, ip LIMIT 1000`,
+      [query.now, query.username ?? null, query.ip ?? null],
+    );
+    return rows.map((row) => ({
+      counter: row.counter as ThrottleBlock['counter'],
+      username: row.username === '' ? null : (row.username as string),
+      ip: row.ip === '' ? null : (row.ip as string),
+      since: Number(row.since),
+      until: Number(row.until),
+    }));
+  }
+
+  async deleteThrottleBlocks(subject: { username: string } | { ip: string }): Promise<number> {
+    const result =
+      'username' in subject
+        ? await this.query("DELETE FROM throttle_blocks WHERE username = $1 AND username <> ''", [subject.username])
+        : await this.query("DELETE FROM throttle_blocks WHERE ip = $1 AND ip <> ''", [subject.ip]);
+    return result.rowCount ?? 0;
+  }
 }
+
+/** Seconds an ended throttle block is kept before a later block clears it away. */
+const FORGET_BLOCKS_AFTER = 86_400;

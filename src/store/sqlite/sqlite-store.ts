@@ -18,6 +18,7 @@ import {
   type User,
 } from '../../core/model.ts';
 import type { AuditEvent, AuditRecord } from '../../core/audit.ts';
+import type { ThrottleBlock } from '../../core/model.ts';
 import {
   type AuditQuery,
   type ClientPatch,
@@ -673,6 +674,48 @@ export class SqliteStore implements Store {
   async deleteAcl(resource: string): Promise<boolean> {
     return this.sql('DELETE FROM acls WHERE resource = ?').run(resource).changes > 0;
   }
+
+  /** The open database handle, for the throttle counters that live in the same file. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  async recordThrottleBlock(block: ThrottleBlock): Promise<void> {
+    this.db.transaction(() => {
+      this.sql('DELETE FROM throttle_blocks WHERE until < ?').run(block.since - FORGET_BLOCKS_AFTER);
+      this.sql(
+        `INSERT INTO throttle_blocks (counter, username, ip, since, until) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (counter, username, ip) DO UPDATE SET since = excluded.since, until = excluded.until`,
+      ).run(block.counter, block.username ?? '', block.ip ?? '', block.since, block.until);
+    })();
+  }
+
+  async listThrottleBlocks(query: { now: number; username?: string; ip?: string }): Promise<ThrottleBlock[]> {
+    const rows = this.sql(
+      `SELECT * FROM throttle_blocks WHERE until > ? AND (? IS NULL OR username = ?) AND (? IS NULL OR ip = ?)
+       ORDER BY since DESC, counter, username, ip LIMIT 1000`,
+    ).all(query.now, query.username ?? null, query.username ?? null, query.ip ?? null, query.ip ?? null) as Row[];
+    return rows.map(toThrottleBlock);
+  }
+
+  async deleteThrottleBlocks(subject: { username: string } | { ip: string }): Promise<number> {
+    return 'username' in subject
+      ? this.sql("DELETE FROM throttle_blocks WHERE username = ? AND username <> ''").run(subject.username).changes
+      : this.sql("DELETE FROM throttle_blocks WHERE ip = ? AND ip <> ''").run(subject.ip).changes;
+  }
+}
+
+/** Seconds an ended throttle block is kept before a later block clears it away. */
+const FORGET_BLOCKS_AFTER = 86_400;
+
+function toThrottleBlock(row: Row): ThrottleBlock {
+  return {
+    counter: row.counter as ThrottleBlock['counter'],
+    username: row.username === '' ? null : (row.username as string),
+    ip: row.ip === '' ? null : (row.ip as string),
+    since: Number(row.since),
+    until: Number(row.until),
+  };
 }
 
 class LimitReached extends Error {}
