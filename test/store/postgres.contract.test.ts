@@ -35,7 +35,7 @@ if (await requirePostgres('PostgreSQL store contract')) {
       assert.deepEqual(list('postgres'), list('sqlite'));
     });
 
-    it('a database migrated before 0002-0004 existed gets exactly those, and keeps its tokens', async () => {
+    it('a database migrated before 0002-0004 existed gets exactly the missing ones, and keeps its tokens', async () => {
       const url = await createTestSchema(database.url, 'older_release');
       const sql = (name: string) => readFileSync(new URL(`../../src/store/postgres/migrations/${name}`, import.meta.url), 'utf8');
       const old = new pg.Client({ connectionString: url });
@@ -54,7 +54,10 @@ if (await requirePostgres('PostgreSQL store contract')) {
         const app = client();
         await store.createClient(app);
         const g = await saveGrant(store, grant(app.id, null));
-        assert.deepEqual(await store.migrate(), [2, 3, 4]);
+        const all = readdirSync(new URL('../../src/store/postgres/migrations/', import.meta.url))
+          .map((name) => Number(name.slice(0, 4)))
+          .sort((a, b) => a - b);
+        assert.deepEqual(await store.migrate(), all.filter((version) => version !== 1 && version !== 5));
         assert.equal(
           await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 1, refreshLimit: null, newTokens: successors(g, NOW + 1) }),
           'rotated',
