@@ -53,8 +53,11 @@ describe('background purge job', () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const { store, calls, firstCall } = scriptedStore([1], gate);
+    // The job's timer is unref'd (it must not keep a server alive); hold the loop open meanwhile.
+    const keepAlive = setInterval(() => {}, 1000);
     const job = startPurgeJob({ store, clock: new ManualClock(), logger: silent, intervalMs: 1, batchSize: 10 });
     await firstCall;
+    clearInterval(keepAlive);
     let stopped = false;
     const stopping = job.stop().then(() => (stopped = true));
     await new Promise((resolve) => setImmediate(resolve));
