@@ -54,7 +54,12 @@ if (await requirePostgres('PostgreSQL store contract')) {
         const app = client();
         await store.createClient(app);
         const g = await saveGrant(store, grant(app.id, null));
-        assert.deepEqual(await store.migrate(), [2, 3, 4]);
+        // 0002-0004 and every migration released since (0006 on), but never 1 or 5 again.
+        const versions = readdirSync(new URL('../../src/store/postgres/migrations/', import.meta.url))
+          .filter((name) => name.endsWith('.sql'))
+          .map((name) => Number(name.slice(0, 4)))
+          .sort((a, b) => a - b);
+        assert.deepEqual(await store.migrate(), versions.filter((version) => version !== 1 && version !== 5));
         assert.equal(
           await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 1, refreshLimit: null, newTokens: successors(g, NOW + 1) }),
           'rotated',
