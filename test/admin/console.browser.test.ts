@@ -284,6 +284,8 @@ describe('admin console in a browser', () => {
 
   test('the settings page saves the global settings', async () => {
     await goTo('#/settings', 'OAuth settings');
+    // The form is shown before the settings arrive; typing earlier would be overwritten by them.
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('#settings-ttl')?.value !== '');
     await page.fill('#settings-ttl', '0');
     await page.click('text=Save settings');
     await page.locator('#settings-ttl-error').waitFor();
