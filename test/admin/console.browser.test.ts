@@ -249,9 +249,13 @@ describe('admin console in a browser', () => {
     await page.click('text=Save associations');
     await page.locator('.notice-success', { hasText: 'associations saved' }).waitFor();
     assert.deepEqual((await server.app.store.findClient(client.id!))!.scopes, []);
+    // The page shows the box from the clients it reloads after saving: wait for that before ticking it again.
+    await page.waitForFunction(() => !document.querySelector<HTMLInputElement>('#scope-clients input[value="Shop app 1.0"]')?.checked);
     await box.check();
+    // The notice of the first save is still shown: wait for the second save's answer instead.
+    const saved = page.waitForResponse((response) => response.url().endsWith('/scopes/orders/clients') && response.request().method() === 'PUT');
     await page.click('text=Save associations');
-    await page.locator('.notice-success', { hasText: 'associations saved' }).waitFor();
+    assert.equal((await saved).status(), 200);
     assert.deepEqual((await server.app.store.findClient(client.id!))!.scopes, ['orders']);
   });
 
@@ -280,6 +284,8 @@ describe('admin console in a browser', () => {
 
   test('the settings page saves the global settings', async () => {
     await goTo('#/settings', 'OAuth settings');
+    // The form is shown before the settings arrive; typing earlier would be overwritten by them.
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('#settings-ttl')?.value !== '');
     await page.fill('#settings-ttl', '0');
     await page.click('text=Save settings');
     await page.locator('#settings-ttl-error').waitFor();
@@ -369,6 +375,8 @@ describe('admin console in a browser', () => {
     const newest = await first.textContent();
     await page.click('.pager button:has-text("Older")');
     await page.locator('.pager', { hasText: 'Page 2' }).waitFor();
+    // The pager moves at once; the older page's rows replace the newest ones when its answer arrives.
+    await page.waitForFunction((text) => document.querySelector('#audit-table tbody tr')?.textContent !== text, newest);
     assert.notEqual(await page.locator('#audit-table tbody tr').first().textContent(), newest);
     await page.click('.pager button:has-text("Newer")');
     await page.locator('.pager', { hasText: 'Page 1' }).waitFor();
@@ -384,6 +392,62 @@ describe('admin console in a browser', () => {
     await page.click('#audit-filters button[type=submit]');
     await page.locator('#audit-table tbody tr', { hasText: 'user.created' }).waitFor();
     assert.ok(!(await page.content()).includes('erin-password'), 'no password on the page');
+  });
+
+  test('a user throttled by failed password grants is listed on the throttled page and unlocked there', async () => {
+    const grant = (password: string) =>
+      postForm(
+        `${server.url}/oauth/token`,
+        { grant_type: 'password', username: 'erin', password, scope: 'orders' },
+        { basic: [client.id!, client.secret!], secrets: server.secrets },
+      );
+    server.secrets.add('erin-wrong-password');
+    for (let attempt = 0; attempt < 3; attempt++) assert.equal((await grant('erin-wrong-password')).status, 400);
+    const refused = await grant('erin-password-2');
+    assert.equal(refused.status, 429, 'blocked even with the right password');
+
+    await goTo('#/throttled', 'Throttled accounts');
+    const row = page.locator('#throttle-table tr', { hasText: 'erin' });
+    await row.waitFor();
+    const since = server.clock.nowSeconds();
+    const readable = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').replace('.000Z', 'Z');
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /blocked.*this username from this address/);
+    assert.ok(text.includes('127.0.0.1'), text);
+    assert.ok(text.includes(readable(since)) && text.includes(`${readable(since + 300)} (5 min)`), text);
+    // The administrator throttled at sign-in earlier is listed too, and the filter tells them apart.
+    await page.locator('#throttle-table tr', { hasText: 'second-admin' }).waitFor();
+    await shot('throttled');
+    await page.fill('#throttle-table-filter', 'erin');
+    await page.locator('#throttle-table tr', { hasText: 'second-admin' }).waitFor({ state: 'detached' });
+    assert.equal(await page.locator('#throttle-table tbody tr').count(), 1);
+
+    await row.locator('button', { hasText: 'Unlock' }).click();
+    await page.locator('.modal', { hasText: 'Unlock erin?' }).waitFor();
+    await shot('throttle-unlock-confirm');
+    await page.click('.modal button:has-text("Unlock")');
+    await page.locator('.notice-success', { hasText: 'Unlocked erin: 1 recorded block ended.' }).waitFor();
+    await page.locator('#throttle-table td', { hasText: 'Nothing matches the filter.' }).waitFor();
+    assert.deepEqual(
+      (await server.app.store.listThrottleBlocks({ now: since })).map((block) => block.username),
+      ['second-admin'],
+    );
+
+    const granted = await grant('erin-password-2');
+    assert.equal(granted.status, 200, granted.text);
+  });
+
+  test('the unlock form names a missing value next to the field and unlocks a typed-in address', async () => {
+    await page.fill('#throttle-table-filter', '');
+    await page.click('#throttle-unlock-form button[type=submit]');
+    await page.locator('#throttle-value-error', { hasText: 'type the username' }).waitFor();
+    await page.selectOption('#throttle-kind', 'ip');
+    await page.fill('#throttle-value', '127.0.0.1');
+    await page.click('#throttle-unlock-form button[type=submit]');
+    // The address had no block of its own; its recorded (username, address) block ends with it.
+    await page.locator('.notice-success', { hasText: 'Unlocked address 127.0.0.1: 1 recorded block ended.' }).waitFor();
+    await page.locator('#throttle-table td', { hasText: 'Nobody is throttled.' }).waitFor();
+    assert.deepEqual(await server.app.store.listThrottleBlocks({ now: server.clock.nowSeconds() }), []);
   });
 
   test('signing out returns to the sign-in page', async () => {

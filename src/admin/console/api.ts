@@ -133,3 +133,17 @@ export interface AuditPage {
   records: AuditRecord[];
   next_before: number | null;
 }
+
+export interface ThrottleBlock {
+  counter: 'user_ip' | 'ip' | 'user';
+  username: string | null;
+  ip: string | null;
+  since: string;
+  until: string;
+}
+
+export interface UnlockResult {
+  username?: string;
+  ip?: string;
+  cleared: number;
+}

@@ -7,6 +7,7 @@ import { LoginPage } from './pages/login.tsx';
 import { ScopeDetailPage, ScopesPage } from './pages/scopes.tsx';
 import { ServicesPage } from './pages/services.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { ThrottledPage } from './pages/throttled.tsx';
 import { TokensPage } from './pages/tokens.tsx';
 import { UserDetailPage, UsersPage } from './pages/users.tsx';
 
@@ -35,6 +36,7 @@ const PAGES: { path: string; title: string; render: (rest: string, navigate: (ha
   { path: 'services', title: 'Services', render: () => <ServicesPage /> },
   { path: 'acls', title: 'ACLs', render: () => <AclsPage /> },
   { path: 'audit', title: 'Audit log', render: () => <AuditPageView /> },
+  { path: 'throttled', title: 'Throttled', render: () => <ThrottledPage /> },
 ];
 
 function useHash(): [string, (hash: string) => void] {
