@@ -1,0 +1,135 @@
+import autocannon from 'autocannon';
+
+export interface LoadRequest {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  url: string;
+  connections: number;
+  /** Measured seconds. */
+  duration: number;
+  /** Unmeasured seconds first, so that JIT, caches and pools are warm. */
+  warmup: number;
+  request: LoadRequest;
+  /** Builds each request's body, for requests that must differ (rotating refresh tokens). */
+  nextBody?: () => string;
+  /** Sees every response body, for scenarios that chain requests; `false` counts the answer as a failure. */
+  onBody?: (status: number, body: string) => boolean | void;
+}
+
+/** One measured load run: successful responses per second and their latency percentiles. */
+export interface Measurement {
+  /** 2xx responses per second over the measured window. */
+  throughput: number;
+  /** Milliseconds. */
+  p50: number;
+  p99: number;
+  /** Successful responses counted. */
+  count: number;
+  /** Non-2xx responses, socket errors and timeouts: any is a broken run. */
+  failures: number;
+  seconds: number;
+  connections: number;
+  /** Peak resident memory of the server while measured, when sampled. */
+  peakRss?: number;
+}
+
+/** Percentile of an ascending array, nearest-rank. */
+export function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** A growable list of latencies, sorted once at the end. */
+export class LatencyRecorder {
+  private values = new Float64Array(1 << 16);
+  length = 0;
+  record(ms: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = ms;
+  }
+  sorted(): Float64Array {
+    return this.values.subarray(0, this.length).sort();
+  }
+}
+
+async function drive(options: LoadOptions, seconds: number, recorder?: LatencyRecorder): Promise<{ failures: number; elapsed: number }> {
+  const { request } = options;
+  const dynamic = options.nextBody !== undefined || options.onBody !== undefined;
+  let rejected = 0;
+  const started = process.hrtime.bigint();
+  const instance = autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [
+      {
+        method: request.method ?? 'POST',
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        ...(dynamic
+          ? {
+              setupRequest: options.nextBody ? (raw) => ({ ...raw, body: options.nextBody!() }) : undefined,
+              onResponse: options.onBody
+                ? (status, body) => {
+                    if (options.onBody!(status, body) === false) rejected++;
+                  }
+                : undefined,
+            }
+          : {}),
+      },
+    ],
+  });
+  if (recorder) {
+    // Autocannon's own histogram keeps whole milliseconds; these are the exact hrtime durations.
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (status >= 200 && status < 300) recorder.record(ms);
+    });
+  }
+  const result = await instance;
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  return { failures: result.non2xx + result.errors + result.timeouts + rejected, elapsed };
+}
+
+/**
+ * Warms the server up, then measures it for `duration` seconds at a fixed number of connections
+ * (a closed loop: each connection sends its next request when the previous one is answered).
+ * `sampleRss` is polled during the measured window.
+ */
+export async function measureHttp(options: LoadOptions, sampleRss?: () => Promise<number>): Promise<Measurement> {
+  if (options.warmup > 0) await drive(options, options.warmup);
+  const recorder = new LatencyRecorder();
+  let peakRss = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampleRss && sampling) {
+      peakRss = Math.max(peakRss, await sampleRss());
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  const { failures, elapsed } = await drive(options, options.duration, recorder);
+  sampling = false;
+  await sampler;
+  const sorted = recorder.sorted();
+  return {
+    throughput: sorted.length / elapsed,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    count: sorted.length,
+    failures,
+    seconds: elapsed,
+    connections: options.connections,
+    ...(sampleRss ? { peakRss } : {}),
+  };
+}

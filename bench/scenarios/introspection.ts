@@ -1,0 +1,71 @@
+import { basicAuth, FORM, fmtRatio, form, postForm } from '../lib/forms.ts';
+import type { Measurement } from '../lib/load.ts';
+import type { TargetProcess } from '../lib/spawn.ts';
+import type { BenchContext, Row, Scenario } from '../scenario.ts';
+import { measureEmptyRoute } from './empty-route.ts';
+
+export const INTROSPECTION_BAR = 0.6;
+const TOKENS = 256;
+
+/** Issues live access tokens by client credentials, then introspects them round-robin as the same client. */
+async function measureIntrospection(
+  ctx: BenchContext,
+  target: TargetProcess,
+  client: { id: string; secret: string },
+  paths: { token: string; introspect: string },
+): Promise<Measurement> {
+  const authorization = basicAuth(client.id, client.secret);
+  const bodies: string[] = [];
+  for (let i = 0; i < TOKENS; i++) {
+    const answer = await postForm(`${target.url}${paths.token}`, { grant_type: 'client_credentials' }, authorization);
+    bodies.push(form({ token: answer.access_token as string }));
+  }
+  let next = 0;
+  return ctx.measure(target, {
+    request: { path: paths.introspect, headers: { 'content-type': FORM, authorization } },
+    nextBody: () => bodies[next++ % bodies.length]!,
+    // An inactive answer is a broken run, not a fast one.
+    onBody: (status, body) => status !== 200 || body.includes('"active":true'),
+  });
+}
+
+/**
+ * SPEC §6: RFC 7662 introspection of a live access token against the empty form-POST route on the
+ * same HTTP stack, with oidc-provider beside it (@node-oauth/oauth2-server has no introspection endpoint).
+ */
+export const introspectionScenario: Scenario = {
+  id: 'introspection',
+  title: 'Token introspection',
+  async run(ctx) {
+    const scenario = `Introspection (RFC 7662), c=${ctx.settings.connections}`;
+    const portcullis = await ctx.target('portcullis');
+    const oidc = await ctx.target('oidc-provider');
+
+    const sample = form({ token: 'x'.repeat(43) });
+    const bound = await measureEmptyRoute(ctx, scenario, sample);
+
+    ctx.log(`${scenario}: Portcullis`);
+    const p = portcullis.info as { serviceClient: { id: string; secret: string }; paths: { token: string; introspect: string } };
+    const ours = await measureIntrospection(ctx, portcullis, p.serviceClient, p.paths);
+
+    ctx.log(`${scenario}: oidc-provider`);
+    const d = oidc.info as { client: { id: string; secret: string }; paths: { token: string; introspect: string } };
+    const provider = await measureIntrospection(ctx, oidc, d.client, d.paths);
+
+    const ratio = (m: Measurement) => m.throughput / bound.throughput;
+    const rows: Row[] = [
+      { scenario, subject: 'empty form-POST route, bare Fastify (bound)', measurement: bound, status: 'bound' },
+      {
+        scenario,
+        subject: 'Portcullis, SQLite',
+        measurement: ours,
+        ratios: { throughput: ratio(ours) },
+        ratioText: `${fmtRatio(ratio(ours))} req/s`,
+        bar: `≥ ${fmtRatio(INTROSPECTION_BAR)} req/s`,
+        status: ours.failures === 0 && ratio(ours) >= INTROSPECTION_BAR ? 'pass' : 'miss',
+      },
+      { scenario, subject: 'oidc-provider', measurement: provider, ratios: { throughput: ratio(provider) }, ratioText: `${fmtRatio(ratio(provider))} req/s`, status: 'peer' },
+    ];
+    return rows;
+  },
+};
