@@ -85,11 +85,14 @@ async function main(): Promise<void> {
           ...load,
           url: target.url,
         },
-        () => target.rss(),
+        target,
       );
       if (measurement.peakRss !== undefined) peaks.set(target.name, Math.max(peaks.get(target.name) ?? 0, measurement.peakRss));
       if (measurement.failures > 0) log(`  ${target.name}: ${measurement.failures} failed requests`);
-      log(`  ${target.name}: ${measurement.throughput.toFixed(0)} req/s, p50 ${measurement.p50.toFixed(2)} ms, p99 ${measurement.p99.toFixed(2)} ms`);
+      log(
+        `  ${target.name}: ${measurement.throughput.toFixed(0)} req/s, p50 ${measurement.p50.toFixed(2)} ms, ` +
+          `p99 ${measurement.p99.toFixed(2)} ms, ${measurement.cpuPerRequestUs?.toFixed(0)} µs CPU/req`,
+      );
       return measurement;
     },
     peakRss: (name) => peaks.get(name),

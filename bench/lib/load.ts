@@ -36,6 +36,17 @@ export interface Measurement {
   connections: number;
   /** Peak resident memory of the server while measured, when sampled. */
   peakRss?: number;
+  /**
+   * Server CPU time (all its threads) per successful request, in microseconds: steadier than
+   * req/s on a shared machine, and what the analysis compares.
+   */
+  cpuPerRequestUs?: number;
+}
+
+/** Readings taken from the server process around the measured window. */
+export interface ServerProbe {
+  rss(): Promise<number>;
+  cpu(): Promise<number>;
 }
 
 /** Percentile of an ascending array, nearest-rank. */
@@ -107,20 +118,22 @@ async function drive(options: LoadOptions, seconds: number, recorder?: LatencyRe
  * (a closed loop: each connection sends its next request when the previous one is answered).
  * `sampleRss` is polled during the measured window.
  */
-export async function measureHttp(options: LoadOptions, sampleRss?: () => Promise<number>): Promise<Measurement> {
+export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Promise<Measurement> {
   if (options.warmup > 0) await drive(options, options.warmup);
   const recorder = new LatencyRecorder();
   let peakRss = 0;
   let sampling = true;
+  const cpuBefore = await probe?.cpu();
   const sampler = (async () => {
-    while (sampleRss && sampling) {
-      peakRss = Math.max(peakRss, await sampleRss());
+    while (probe && sampling) {
+      peakRss = Math.max(peakRss, await probe.rss());
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
   const { failures, elapsed } = await drive(options, options.duration, recorder);
   sampling = false;
   await sampler;
+  const cpuAfter = await probe?.cpu();
   const sorted = recorder.sorted();
   return {
     throughput: sorted.length / elapsed,
@@ -130,6 +143,6 @@ export async function measureHttp(options: LoadOptions, sampleRss?: () => Promis
     failures,
     seconds: elapsed,
     connections: options.connections,
-    ...(sampleRss ? { peakRss } : {}),
+    ...(probe ? { peakRss, cpuPerRequestUs: (cpuAfter! - cpuBefore!) / Math.max(1, sorted.length) } : {}),
   };
 }

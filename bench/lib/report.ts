@@ -44,17 +44,19 @@ export function resultsMarkdown(report: Report): string {
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}; ` +
       `1-minute load average ${machine.loadAverage.start} at the start and ${machine.loadAverage.end ?? '?'} at the end.`,
     `Every load: ${settings.connections} connections, closed loop (autocannon, one request in flight per connection), ` +
-      `${settings.warmup} s warm-up then ${settings.duration} s measured; each server in its own process, the load generator in another.`,
+      `${settings.warmup} s warm-up then ${settings.duration} s measured; each server in its own process, the load generator in another. ` +
+      'CPU µs/req is the server process\'s CPU time (all threads) per successful request during the measured window: ' +
+      'on a shared machine it is steadier than req/s, and it is what the analysis compares.',
     '',
-    '| Scenario | Server | req/s | p50 ms | p99 ms | Ratio to bound | Bar | Result |',
-    '|---|---|--:|--:|--:|---|---|---|',
+    '| Scenario | Server | req/s | p50 ms | p99 ms | Ratio to bound | Bar | Result | CPU µs/req |',
+    '|---|---|--:|--:|--:|---|---|---|--:|',
   ];
   for (const row of report.rows) {
     const m = row.measurement;
     const failures = m && m.failures > 0 ? ` (${m.failures} failed requests)` : '';
     const note = row.note ? ` — ${row.note}` : '';
     lines.push(
-      `| ${row.scenario} | ${row.subject}${failures} | ${num(m?.throughput)} | ${ms(m?.p50)} | ${ms(m?.p99)} | ${row.ratioText ?? ''} | ${row.bar ?? ''} | ${STATUS[row.status]}${note} |`,
+      `| ${row.scenario} | ${row.subject}${failures} | ${num(m?.throughput)} | ${ms(m?.p50)} | ${ms(m?.p99)} | ${row.ratioText ?? ''} | ${row.bar ?? ''} | ${STATUS[row.status]}${note} | ${num(m?.cpuPerRequestUs)} |`,
     );
   }
   return lines.join('\n');

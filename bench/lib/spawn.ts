@@ -14,6 +14,8 @@ export interface TargetProcess {
   info: Record<string, unknown>;
   /** Resident set size of the child, in bytes. */
   rss(): Promise<number>;
+  /** CPU time the child has used so far (all its threads), in microseconds. */
+  cpu(): Promise<number>;
   call<T>(method: string, argument?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
@@ -73,6 +75,7 @@ export async function spawnTarget(name: string, options: Record<string, unknown>
     url: `http://127.0.0.1:${ready.port}`,
     info: ready.info,
     rss: () => request<number>({ type: 'rss' }),
+    cpu: () => request<number>({ type: 'cpu' }),
     call: (method, argument) => request({ type: 'call', method, argument }),
     async stop() {
       if (child.exitCode !== null) return;

@@ -17,6 +17,7 @@ export type TargetStarter = (options: Record<string, unknown>) => Promise<Starte
 /** Messages between the runner and a target child. */
 export type ToChild =
   | { type: 'rss'; id: number }
+  | { type: 'cpu'; id: number }
   | { type: 'call'; id: number; method: string; argument: unknown }
   | { type: 'stop'; id: number };
 

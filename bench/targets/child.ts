@@ -29,6 +29,12 @@ async function main(): Promise<void> {
           case 'rss':
             send({ type: 'reply', id: message.id, value: process.memoryUsage.rss() });
             break;
+          case 'cpu': {
+            // User + system time of every thread of the process (event loop and thread pool), µs.
+            const usage = process.cpuUsage();
+            send({ type: 'reply', id: message.id, value: usage.user + usage.system });
+            break;
+          }
           case 'call': {
             const method = target.rpc?.[message.method];
             if (!method) throw new Error(`target ${name} has no operation ${message.method}`);

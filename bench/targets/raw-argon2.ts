@@ -42,7 +42,9 @@ export const start: TargetStarter = async () => {
         const { connections, duration, warmup } = argument as { connections: number; duration: number; warmup: number };
         if (warmup > 0) await run(connections, warmup);
         const recorder = new LatencyRecorder();
+        const cpuBefore = process.cpuUsage();
         const { count, elapsed } = await run(connections, duration, recorder);
+        const cpu = process.cpuUsage(cpuBefore);
         const sorted = recorder.sorted();
         return {
           throughput: count / elapsed,
@@ -52,6 +54,8 @@ export const start: TargetStarter = async () => {
           failures: 0,
           seconds: elapsed,
           connections,
+          peakRss: process.memoryUsage.rss(),
+          cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, count),
         };
       },
     },
