@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AuthzContext } from '../authz/context.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { oauthRoutes } from './oauth-routes.ts';
-import { logFinishedRequest } from './request-log.ts';
+import { RequestLogController } from './request-log.ts';
 
 export interface ServerOptions {
   ctx: AuthzContext;
@@ -20,11 +20,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     https: options.https ?? null,
     return503OnClosing: true,
-    disableRequestLogging: true,
+    logController: new RequestLogController(),
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(errorBoundary);
-  app.addHook('onResponse', logFinishedRequest);
   app.setNotFoundHandler((_request, reply) => {
     reply.code(404).send({ error: 'not_found' });
   });
