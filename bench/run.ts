@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { measureHttp } from './lib/load.ts';
+import { combine, type Measurement, measureHttp } from './lib/load.ts';
 import { describeMachine, endLoadAverage } from './lib/machine.ts';
 import { type Report, resultsMarkdown, writeReports } from './lib/report.ts';
 import { spawnTarget, type TargetProcess } from './lib/spawn.ts';
@@ -12,7 +12,8 @@ const USAGE = `npm run bench [-- options]
   --quick              short loads (whole run under two minutes); default is the full run (under ten)
   --only ids           run only these scenarios (comma-separated: password,refresh,client-credentials,introspection,gateway,scale,memory)
   --connections N      connections per load (default 32, as SPEC §6 sets for the password grant)
-  --duration S         measured seconds per load (default 15, quick 3)
+  --duration S         measured seconds per contender (default 15, quick 3)
+  --rounds N           interleaved rounds each comparison is split into (default 3, quick 1)
   --warmup S           warm-up seconds per load (default 3, quick 1)
   --profile DIR        run Portcullis under --cpu-prof, writing .cpuprofile files to DIR
   --out DIR            where benchmarks.md and benchmarks.json go (default docs; runs with --only
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       connections: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string' },
       profile: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     connections: Number(values.connections ?? 32),
     duration: Number(values.duration ?? (quick ? 3 : 15)),
     warmup: Number(values.warmup ?? (quick ? 1 : 3)),
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     targetEnv,
     portcullisNodeArgs: [],
   };
@@ -94,6 +97,17 @@ async function main(): Promise<void> {
           `p99 ${measurement.p99.toFixed(2)} ms, ${measurement.cpuPerRequestUs?.toFixed(0)} µs CPU/req`,
       );
       return measurement;
+    },
+    async interleave(contenders) {
+      const parts: Measurement[][] = contenders.map(() => []);
+      const duration = settings.duration / settings.rounds;
+      for (let round = 0; round < settings.rounds; round++) {
+        for (const [index, contender] of contenders.entries()) {
+          log(`  round ${round + 1}/${settings.rounds}: ${contender.label}`);
+          parts[index]!.push(await contender.measure({ duration, warmup: round === 0 ? settings.warmup : 0 }));
+        }
+      }
+      return parts.map(combine);
     },
     peakRss: (name) => peaks.get(name),
     log,

@@ -8,6 +8,11 @@ export interface BenchSettings {
   duration: number;
   /** Unmeasured warm-up seconds before each load run. */
   warmup: number;
+  /**
+   * Each comparison is measured in this many rounds, the bound and the contenders taking turns
+   * (bound, ours, peers, bound, ours, peers, …), so that drift in a shared machine's load hits all alike.
+   */
+  rounds: number;
   /** Concurrent connections (closed loop) for every scenario; SPEC §6 sets 32 for the password grant. */
   connections: number;
   /** Environment given to every target process (the same for the bounds, Portcullis and the peers). */
@@ -29,12 +34,24 @@ export interface BenchContext {
    * which `load` may override), sampling the target's resident memory while measured.
    */
   measure(target: TargetProcess, load: MeasureOptions): Promise<Measurement>;
+  /**
+   * Measures several contenders in `settings.rounds` interleaved rounds of `duration / rounds`
+   * seconds each (warm-up in the first round only) and returns each one's combined measurement,
+   * in the order given.
+   */
+  interleave(contenders: Contender[]): Promise<Measurement[]>;
   /** The highest resident memory of a target seen during any measured window so far, in bytes. */
   peakRss(name: string): number | undefined;
   log(message: string): void;
 }
 
 export type RowStatus = 'pass' | 'miss' | 'bound' | 'peer' | 'pending' | 'failed';
+
+/** One side of a comparison: how to measure it for `duration` seconds after `warmup` seconds. */
+export interface Contender {
+  label: string;
+  measure(window: { duration: number; warmup: number }): Promise<Measurement>;
+}
 
 export type MeasureOptions = Omit<LoadOptions, 'url' | 'connections' | 'duration' | 'warmup'> &
   Partial<Pick<LoadOptions, 'connections' | 'duration' | 'warmup'>>;

@@ -41,6 +41,35 @@ export interface Measurement {
    * req/s on a shared machine, and what the analysis compares.
    */
   cpuPerRequestUs?: number;
+  /** Every latency, ascending; kept to merge rounds, left out of the JSON report. */
+  samples?: number[];
+}
+
+/**
+ * Merges measurements of the same thing taken in several rounds (interleaved with its bound, so
+ * that both see the same drift of a shared machine) into one.
+ */
+export function combine(parts: Measurement[]): Measurement {
+  if (parts.length === 1) return parts[0]!;
+  const samples = parts.flatMap((part) => part.samples ?? []).sort((a, b) => a - b);
+  const count = parts.reduce((sum, part) => sum + part.count, 0);
+  const seconds = parts.reduce((sum, part) => sum + part.seconds, 0);
+  const cpuParts = parts.filter((part) => part.cpuPerRequestUs !== undefined);
+  const rssParts = parts.filter((part) => part.peakRss !== undefined);
+  return {
+    throughput: count / seconds,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    count,
+    failures: parts.reduce((sum, part) => sum + part.failures, 0),
+    seconds,
+    connections: parts[0]!.connections,
+    ...(rssParts.length > 0 ? { peakRss: Math.max(...rssParts.map((part) => part.peakRss!)) } : {}),
+    ...(cpuParts.length > 0
+      ? { cpuPerRequestUs: cpuParts.reduce((sum, part) => sum + part.cpuPerRequestUs! * part.count, 0) / Math.max(1, count) }
+      : {}),
+    samples,
+  };
 }
 
 /** Readings taken from the server process around the measured window. */
@@ -144,5 +173,6 @@ export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Pr
     seconds: elapsed,
     connections: options.connections,
     ...(probe ? { peakRss, cpuPerRequestUs: (cpuAfter! - cpuBefore!) / Math.max(1, sorted.length) } : {}),
+    samples: Array.from(sorted),
   };
 }

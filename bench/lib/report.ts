@@ -44,7 +44,8 @@ export function resultsMarkdown(report: Report): string {
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}; ` +
       `1-minute load average ${machine.loadAverage.start} at the start and ${machine.loadAverage.end ?? '?'} at the end.`,
     `Every load: ${settings.connections} connections, closed loop (autocannon, one request in flight per connection), ` +
-      `${settings.warmup} s warm-up then ${settings.duration} s measured; each server in its own process, the load generator in another. ` +
+      `${settings.warmup} s warm-up then ${settings.duration} s measured per server, in ${settings.rounds} round(s) taken in turns with the bound ` +
+      '(bound, Portcullis, peers, bound, …); each server in its own process, the load generator (autocannon) in the runner. ' +
       'CPU µs/req is the server process\'s CPU time (all threads) per successful request during the measured window: ' +
       'on a shared machine it is steadier than req/s, and it is what the analysis compares.',
     '',
@@ -65,7 +66,7 @@ export function resultsMarkdown(report: Report): string {
 /** Writes the JSON report, and the results section of the Markdown one, keeping any text around it. */
 export function writeReports(report: Report, markdownPath: string, jsonPath: string): void {
   mkdirSync(dirname(markdownPath), { recursive: true });
-  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(jsonPath, `${JSON.stringify(report, (key, value: unknown) => (key === 'samples' ? undefined : value), 2)}\n`);
   const section = `${BEGIN}\n${resultsMarkdown(report)}\n${END}`;
   const previous = existsSync(markdownPath) ? readFileSync(markdownPath, 'utf8') : '';
   const start = previous.indexOf(BEGIN);

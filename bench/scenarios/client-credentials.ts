@@ -1,7 +1,8 @@
 import { basicAuth, FORM, fmtRatio, form } from '../lib/forms.ts';
 import type { Measurement } from '../lib/load.ts';
-import type { Row, Scenario } from '../scenario.ts';
-import { measureEmptyRoute } from './empty-route.ts';
+import type { TargetProcess } from '../lib/spawn.ts';
+import type { MeasureOptions, Row, Scenario } from '../scenario.ts';
+import { emptyRoute } from './empty-route.ts';
 
 export const CLIENT_CREDENTIALS_BAR = 0.5;
 
@@ -19,25 +20,19 @@ export const clientCredentialsScenario: Scenario = {
     const oidc = await ctx.target('oidc-provider');
     const body = form({ grant_type: 'client_credentials' });
 
-    const bound = await measureEmptyRoute(ctx, scenario, body);
-
-    ctx.log(`${scenario}: Portcullis`);
     const p = (portcullis.info as { serviceClient: { id: string; secret: string } }).serviceClient;
-    const ours = await ctx.measure(portcullis, {
-      request: { path: '/oauth/token', headers: { 'content-type': FORM, authorization: basicAuth(p.id, p.secret) }, body },
-    });
-
-    ctx.log(`${scenario}: @node-oauth/oauth2-server`);
     const o = (oauth2.info as { client: { id: string; secret: string } }).client;
-    const theirs = await ctx.measure(oauth2, {
-      request: { path: '/oauth/token', headers: { 'content-type': FORM, authorization: basicAuth(o.id, o.secret) }, body },
-    });
-
-    ctx.log(`${scenario}: oidc-provider`);
     const d = (oidc.info as { client: { id: string; secret: string } }).client;
-    const provider = await ctx.measure(oidc, {
-      request: { path: '/token', headers: { 'content-type': FORM, authorization: basicAuth(d.id, d.secret) }, body },
+    const grant = (target: TargetProcess, path: string, client: { id: string; secret: string }): MeasureOptions => ({
+      request: { path, headers: { 'content-type': FORM, authorization: basicAuth(client.id, client.secret) }, body },
     });
+    ctx.log(scenario);
+    const [bound, ours, theirs, provider] = (await ctx.interleave([
+      await emptyRoute(ctx, body),
+      { label: 'Portcullis', measure: (window) => ctx.measure(portcullis, { ...window, ...grant(portcullis, '/oauth/token', p) }) },
+      { label: '@node-oauth/oauth2-server', measure: (window) => ctx.measure(oauth2, { ...window, ...grant(oauth2, '/oauth/token', o) }) },
+      { label: 'oidc-provider', measure: (window) => ctx.measure(oidc, { ...window, ...grant(oidc, '/token', d) }) },
+    ])) as [Measurement, Measurement, Measurement, Measurement];
 
     const ratio = (m: Measurement) => m.throughput / bound.throughput;
     const rows: Row[] = [

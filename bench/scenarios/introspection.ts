@@ -1,19 +1,20 @@
 import { basicAuth, FORM, fmtRatio, form, postForm } from '../lib/forms.ts';
 import type { Measurement } from '../lib/load.ts';
 import type { TargetProcess } from '../lib/spawn.ts';
-import type { BenchContext, Row, Scenario } from '../scenario.ts';
-import { measureEmptyRoute } from './empty-route.ts';
+import type { BenchContext, Contender, MeasureOptions, Row, Scenario } from '../scenario.ts';
+import { emptyRoute } from './empty-route.ts';
 
 export const INTROSPECTION_BAR = 0.6;
 const TOKENS = 256;
 
 /** Issues live access tokens by client credentials, then introspects them round-robin as the same client. */
-async function measureIntrospection(
+async function introspectionContender(
   ctx: BenchContext,
+  label: string,
   target: TargetProcess,
   client: { id: string; secret: string },
   paths: { token: string; introspect: string },
-): Promise<Measurement> {
+): Promise<Contender> {
   const authorization = basicAuth(client.id, client.secret);
   const bodies: string[] = [];
   for (let i = 0; i < TOKENS; i++) {
@@ -21,12 +22,13 @@ async function measureIntrospection(
     bodies.push(form({ token: answer.access_token as string }));
   }
   let next = 0;
-  return ctx.measure(target, {
+  const load: MeasureOptions = {
     request: { path: paths.introspect, headers: { 'content-type': FORM, authorization } },
     nextBody: () => bodies[next++ % bodies.length]!,
     // An inactive answer is a broken run, not a fast one.
     onBody: (status, body) => status !== 200 || body.includes('"active":true'),
-  });
+  };
+  return { label, measure: (window) => ctx.measure(target, { ...window, ...load }) };
 }
 
 /**
@@ -41,16 +43,16 @@ export const introspectionScenario: Scenario = {
     const portcullis = await ctx.target('portcullis');
     const oidc = await ctx.target('oidc-provider');
 
-    const sample = form({ token: 'x'.repeat(43) });
-    const bound = await measureEmptyRoute(ctx, scenario, sample);
-
-    ctx.log(`${scenario}: Portcullis`);
     const p = portcullis.info as { serviceClient: { id: string; secret: string }; paths: { token: string; introspect: string } };
-    const ours = await measureIntrospection(ctx, portcullis, p.serviceClient, p.paths);
-
-    ctx.log(`${scenario}: oidc-provider`);
     const d = oidc.info as { client: { id: string; secret: string }; paths: { token: string; introspect: string } };
-    const provider = await measureIntrospection(ctx, oidc, d.client, d.paths);
+    ctx.log(`${scenario}: issuing ${TOKENS} access tokens on each server`);
+    const contenders = [
+      await emptyRoute(ctx, form({ token: 'x'.repeat(43) })),
+      await introspectionContender(ctx, 'Portcullis', portcullis, p.serviceClient, p.paths),
+      await introspectionContender(ctx, 'oidc-provider', oidc, d.client, d.paths),
+    ];
+    ctx.log(scenario);
+    const [bound, ours, provider] = (await ctx.interleave(contenders)) as [Measurement, Measurement, Measurement];
 
     const ratio = (m: Measurement) => m.throughput / bound.throughput;
     const rows: Row[] = [

@@ -13,34 +13,42 @@ export const passwordScenario: Scenario = {
   id: 'password',
   title: 'Password grant',
   async run(ctx) {
-    const { connections, duration, warmup } = ctx.settings;
+    const { connections } = ctx.settings;
     const scenario = `Password grant (argon2id m=19456 t=2 p=1), c=${connections}`;
     const raw = await ctx.target('raw-argon2');
     const portcullis = await ctx.target('portcullis');
     const peer = await ctx.target('oauth2-server');
 
-    ctx.log(`${scenario}: raw argon2id`);
-    const bound = await raw.call<Measurement>('measure', { connections, duration, warmup });
-
-    ctx.log(`${scenario}: Portcullis`);
     const p = portcullis.info as { username: string; password: string; ropcClient: { id: string; secret: string } };
-    const ours = await ctx.measure(portcullis, {
-      request: {
-        path: '/oauth/token',
-        headers: { 'content-type': FORM, authorization: basicAuth(p.ropcClient.id, p.ropcClient.secret) },
-        body: form({ grant_type: 'password', username: p.username, password: p.password }),
-      },
-    });
-
-    ctx.log(`${scenario}: @node-oauth/oauth2-server`);
     const o = peer.info as { username: string; password: string; client: { id: string; secret: string } };
-    const theirs = await ctx.measure(peer, {
-      request: {
-        path: '/oauth/token',
-        headers: { 'content-type': FORM, authorization: basicAuth(o.client.id, o.client.secret) },
-        body: form({ grant_type: 'password', username: o.username, password: o.password }),
+    ctx.log(scenario);
+    const [bound, ours, theirs] = (await ctx.interleave([
+      { label: 'raw argon2id', measure: (window) => raw.call<Measurement>('measure', { connections, ...window }) },
+      {
+        label: 'Portcullis',
+        measure: (window) =>
+          ctx.measure(portcullis, {
+            ...window,
+            request: {
+              path: '/oauth/token',
+              headers: { 'content-type': FORM, authorization: basicAuth(p.ropcClient.id, p.ropcClient.secret) },
+              body: form({ grant_type: 'password', username: p.username, password: p.password }),
+            },
+          }),
       },
-    });
+      {
+        label: '@node-oauth/oauth2-server',
+        measure: (window) =>
+          ctx.measure(peer, {
+            ...window,
+            request: {
+              path: '/oauth/token',
+              headers: { 'content-type': FORM, authorization: basicAuth(o.client.id, o.client.secret) },
+              body: form({ grant_type: 'password', username: o.username, password: o.password }),
+            },
+          }),
+      },
+    ])) as [Measurement, Measurement, Measurement];
 
     const ratios = (m: Measurement) => ({ throughput: m.throughput / bound.throughput, p99: m.p99 / bound.p99 });
     const oursRatio = ratios(ours);

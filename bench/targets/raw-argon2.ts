@@ -56,6 +56,7 @@ export const start: TargetStarter = async () => {
           connections,
           peakRss: process.memoryUsage.rss(),
           cpuPerRequestUs: (cpu.user + cpu.system) / Math.max(1, count),
+          samples: Array.from(sorted),
         };
       },
     },
