@@ -60,6 +60,10 @@ export function resultsMarkdown(report: Report): string {
       `| ${row.scenario} | ${row.subject}${failures} | ${num(m?.throughput)} | ${ms(m?.p50)} | ${ms(m?.p99)} | ${row.ratioText ?? ''} | ${row.bar ?? ''} | ${STATUS[row.status]}${note} | ${num(m?.cpuPerRequestUs)} |`,
     );
   }
+  lines.push('', 'Settings each server ran with (also in benchmarks.json):', '');
+  for (const [name, targetSettings] of Object.entries(report.targets)) {
+    lines.push(`- \`${name}\`: \`${JSON.stringify(targetSettings)}\``);
+  }
   return lines.join('\n');
 }
 
