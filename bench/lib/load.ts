@@ -143,12 +143,31 @@ async function drive(options: LoadOptions, seconds: number, recorder?: LatencyRe
 }
 
 /**
+ * Waits until the server has finished the requests a stopped load left behind: autocannon closes
+ * its connections at the end of a run, but the server still completes what it had accepted (32
+ * argon2id verifications are a third of a second of the whole machine). Without this, a measured
+ * window would start by paying for the warm-up's, or the previous round's, last requests.
+ */
+async function waitIdle(probe: ServerProbe): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let before = await probe.cpu();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await probe.cpu();
+    // Under 5% of a core over 100 ms: nothing left to do.
+    if (now - before < 5_000) return;
+    before = now;
+  }
+}
+
+/**
  * Warms the server up, then measures it for `duration` seconds at a fixed number of connections
  * (a closed loop: each connection sends its next request when the previous one is answered).
  * `sampleRss` is polled during the measured window.
  */
 export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Promise<Measurement> {
   if (options.warmup > 0) await drive(options, options.warmup);
+  if (probe) await waitIdle(probe);
   const recorder = new LatencyRecorder();
   let peakRss = 0;
   let sampling = true;
@@ -163,6 +182,8 @@ export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Pr
   sampling = false;
   await sampler;
   const cpuAfter = await probe?.cpu();
+  // And the next contender starts on a machine this one no longer loads.
+  if (probe) await waitIdle(probe);
   const sorted = recorder.sorted();
   return {
     throughput: sorted.length / elapsed,
