@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { combine, type Measurement, measureHttp } from './lib/load.ts';
@@ -40,8 +41,11 @@ async function main(): Promise<void> {
     return;
   }
   const quick = values.quick ?? false;
-  const targetEnv: Record<string, string> = {};
-  if (process.env.UV_THREADPOOL_SIZE) targetEnv.UV_THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE;
+  // Every server and the raw bound get the same thread pool: by default the size `portcullis serve`
+  // picks for this machine (bin/portcullis.mjs), or the one given to the runner.
+  const targetEnv: Record<string, string> = {
+    UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(2, availableParallelism())),
+  };
   const settings: BenchSettings = {
     quick,
     connections: Number(values.connections ?? 32),
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
     endLoadAverage(machine);
     const report: Report = {
       generatedAt: new Date().toISOString(),
-      command: `${targetEnv.UV_THREADPOOL_SIZE ? `UV_THREADPOOL_SIZE=${targetEnv.UV_THREADPOOL_SIZE} ` : ''}npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+      command: `${process.env.UV_THREADPOOL_SIZE ? `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE} ` : ''}npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
       machine,
       settings,
       targets: infos,
