@@ -15,7 +15,12 @@ export interface LoadOptions {
   /** Unmeasured seconds first, so that JIT, caches and pools are warm. */
   warmup: number;
   request: LoadRequest;
-  /** Builds each request's body, for requests that must differ (rotating refresh tokens). */
+  /**
+   * Bodies to cycle through, each request built once in advance (autocannon's cheap path): for
+   * requests that must differ but not depend on earlier answers (introspecting many tokens).
+   */
+  bodies?: string[];
+  /** Builds each request's body from the state of the run (rotating refresh tokens); costs the load generator more. */
   nextBody?: () => string;
   /** Sees every response body, for scenarios that chain requests; `false` counts the answer as a failure. */
   onBody?: (status: number, body: string) => boolean | void;
@@ -41,6 +46,8 @@ export interface Measurement {
    * req/s on a shared machine, and what the analysis compares.
    */
   cpuPerRequestUs?: number;
+  /** The load generator's (runner's) CPU time per successful request: near 1e6 / req/s, it was the limit. */
+  generatorCpuPerRequestUs?: number;
   /** Every latency, ascending; kept to merge rounds, left out of the JSON report. */
   samples?: number[];
 }
@@ -67,6 +74,9 @@ export function combine(parts: Measurement[]): Measurement {
     ...(rssParts.length > 0 ? { peakRss: Math.max(...rssParts.map((part) => part.peakRss!)) } : {}),
     ...(cpuParts.length > 0
       ? { cpuPerRequestUs: cpuParts.reduce((sum, part) => sum + part.cpuPerRequestUs! * part.count, 0) / Math.max(1, count) }
+      : {}),
+    ...(parts.every((part) => part.generatorCpuPerRequestUs !== undefined)
+      ? { generatorCpuPerRequestUs: parts.reduce((sum, part) => sum + part.generatorCpuPerRequestUs! * part.count, 0) / Math.max(1, count) }
       : {}),
     samples,
   };
@@ -112,12 +122,11 @@ async function drive(options: LoadOptions, seconds: number, recorder?: LatencyRe
     connections: options.connections,
     duration: seconds,
     timeout: 30,
-    requests: [
-      {
+    requests: (options.bodies ?? [request.body]).map((body) => ({
         method: request.method ?? 'POST',
         path: request.path,
         headers: request.headers,
-        body: request.body,
+        body,
         ...(dynamic
           ? {
               setupRequest: options.nextBody ? (raw) => ({ ...raw, body: options.nextBody!() }) : undefined,
@@ -128,8 +137,7 @@ async function drive(options: LoadOptions, seconds: number, recorder?: LatencyRe
                 : undefined,
             }
           : {}),
-      },
-    ],
+      })),
   });
   if (recorder) {
     // Autocannon's own histogram keeps whole milliseconds; these are the exact hrtime durations.
@@ -178,7 +186,9 @@ export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Pr
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
+  const generatorBefore = process.cpuUsage();
   const { failures, elapsed } = await drive(options, options.duration, recorder);
+  const generator = process.cpuUsage(generatorBefore);
   sampling = false;
   await sampler;
   const cpuAfter = await probe?.cpu();
@@ -194,6 +204,7 @@ export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Pr
     seconds: elapsed,
     connections: options.connections,
     ...(probe ? { peakRss, cpuPerRequestUs: (cpuAfter! - cpuBefore!) / Math.max(1, sorted.length) } : {}),
+    generatorCpuPerRequestUs: (generator.user + generator.system) / Math.max(1, sorted.length),
     samples: Array.from(sorted),
   };
 }
