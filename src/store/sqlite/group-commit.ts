@@ -24,7 +24,11 @@ export class GroupCommit {
   private readonly inSavepoint: (work: () => unknown) => unknown;
   private readonly group: (batch: PendingWrite[]) => Outcome[];
 
-  constructor(db: Database.Database) {
+  /** `onFlush` runs before each group is written (the store starts its background checkpointer there). */
+  constructor(
+    db: Database.Database,
+    private readonly onFlush: () => void = () => undefined,
+  ) {
     // Called inside the group's transaction, a better-sqlite3 transaction function is a savepoint.
     this.inSavepoint = db.transaction((work: () => unknown) => work());
     const group = db.transaction((batch: PendingWrite[]): Outcome[] =>
@@ -52,6 +56,7 @@ export class GroupCommit {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
+    this.onFlush();
     let outcomes: Outcome[];
     try {
       outcomes = this.group(batch);

@@ -24,6 +24,7 @@ import {
   type TokenFilter,
   type UserPatch,
 } from '../store.ts';
+import { BackgroundCheckpointer } from './background-checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { tokenStateSql } from './token-state.ts';
 
@@ -147,6 +148,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** Token writes of the hot paths (grants, refreshes) are committed in groups; see GroupCommit. */
   private readonly writes: GroupCommit;
+  private readonly checkpointer: BackgroundCheckpointer;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -160,7 +162,8 @@ export class SqliteStore implements Store {
     // Checkpoint every ~40 MB of WAL instead of every 4 MB: hot pages (index right edges, interior
     // pages) are rewritten many times between checkpoints but copied to the database only once.
     this.db.pragma('wal_autocheckpoint = 10000');
-    this.writes = new GroupCommit(this.db);
+    this.checkpointer = new BackgroundCheckpointer(path);
+    this.writes = new GroupCommit(this.db, () => this.checkpointer.start());
   }
 
   /** Prepared statements, compiled once per SQL text. */
@@ -201,6 +204,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.writes.flush();
+    await this.checkpointer.stop();
     if (this.db.open) this.db.close();
   }
 
