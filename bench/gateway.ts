@@ -19,7 +19,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
 import { generateSecret, hashSecret } from '../src/core/secrets.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
@@ -103,13 +102,13 @@ function percentile(sorted: Float64Array, p: number): number {
 function run(url: string, connections: number, duration: number, headers: Record<string, string>): Promise<LatencyFigures> {
   const times: number[] = [];
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration, headers }, (error: Error | null, result: any) => {
-      if (error) return reject(error);
+    const instance = autocannon({ url, connections, duration, headers });
+    instance.then((result) => {
       if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
       const sorted = Float64Array.from(times).sort();
       const round3 = (n: number) => Math.round(n * 1000) / 1000;
       resolve({ p50: round3(percentile(sorted, 50)), p99: round3(percentile(sorted, 99)), requestsPerSecond: Math.round(result.requests.average) });
-    });
+    }, reject);
     instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
   });
 }

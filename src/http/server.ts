@@ -8,6 +8,7 @@ import { Metrics, registerMetrics } from './metrics.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { addSecurityHeaders } from './security-headers.ts';
 import { resourceRoutes } from './resource-routes.ts';
+import { RequestLogController } from './request-log.ts';
 
 export interface ServerOptions {
   ctx: AuthzContext;
@@ -46,6 +47,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit: HTTP_LIMITS.bodyLimit,
     requestTimeout: HTTP_LIMITS.requestTimeoutMs,
     keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    logController: new RequestLogController(),
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
   addSecurityHeaders(app);

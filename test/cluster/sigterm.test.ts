@@ -24,13 +24,17 @@ describe('portcullis serve on SIGTERM', () => {
       await createUser(store, new Argon2Hasher(), systemClock, { username: 'alice', password: 'correct horse battery' });
       await store.close();
 
-      // info level: the server logs each request as it comes in, which tells when all have arrived.
-      const server = await startServerProcess({ PORTCULLIS_DB: path, PORTCULLIS_LOG_LEVEL: 'info' });
+      // debug level: the server logs each request as it comes in, which tells when all have arrived.
+      const server = await startServerProcess({ PORTCULLIS_DB: path, PORTCULLIS_LOG_LEVEL: 'debug' });
       const arrived = () => server.output().split('\n').filter((line) => line.includes('"url":"/oauth/token"') && line.includes('incoming request')).length;
       const answers = Array.from({ length: IN_FLIGHT }, () =>
         postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: 'alice', password: 'correct horse battery' }, { basic: [client.id, secret!] }),
       );
-      while (arrived() < IN_FLIGHT) await new Promise((resolve) => setTimeout(resolve, 5));
+      const deadline = Date.now() + 30_000;
+      while (arrived() < IN_FLIGHT) {
+        assert.ok(Date.now() < deadline, `only ${arrived()} of ${IN_FLIGHT} requests were logged as arrived`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       const exitCode = server.stop();
 
       const statuses = (await Promise.all(answers)).map((answer) => answer.status);

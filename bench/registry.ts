@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Row, Scenario } from './scenario.ts';
+import { clientCredentialsScenario } from './scenarios/client-credentials.ts';
+import { introspectionScenario } from './scenarios/introspection.ts';
+import { memoryScenario } from './scenarios/memory.ts';
+import { passwordScenario } from './scenarios/password.ts';
+import { refreshScenario } from './scenarios/refresh.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * A scenario that lives in its own file and lands with another issue. Until the file exists (or
+ * while it exports no `Scenario`), the run prints a `pending` row for it, so that the table always
+ * lists every SPEC §6 bar.
+ */
+interface PluggedScenario {
+  file: string;
+  /** Names the module may export its `Scenario` under. */
+  exports: string[];
+  pending: Row;
+}
+
+// ─── Scenario registry ────────────────────────────────────────────────────────────────────────
+// Built-in scenarios run in this order; memory comes last because it reports the peak seen
+// during the others. Plug-ins run before memory:
+//   - bench/gateway.ts (issue 3): resource server call vs its upstream called directly, added
+//     p50/p99 latency. Export `gatewayScenario: Scenario` (see bench/scenario.ts); it may use
+//     ctx.target('portcullis') or start its own processes, and lib/load.ts's measureHttp, which
+//     records exact (sub-millisecond) latencies.
+//   - bench/scale.ts (issue 5): one million live tokens stored; issue and introspection
+//     throughput and resident memory against an empty store. Export `scaleScenario: Scenario`.
+const BUILT_IN: Scenario[] = [passwordScenario, refreshScenario, clientCredentialsScenario, introspectionScenario];
+
+const PLUGGED: PluggedScenario[] = [
+  {
+    file: 'gateway.ts',
+    exports: ['gatewayScenario', 'scenario'],
+    pending: {
+      scenario: 'Resource server: added latency over calling the upstream directly',
+      subject: 'Portcullis gateway',
+      bar: 'added p99 < 1 ms',
+      status: 'pending',
+      note: 'comes from the gateway scenario (bench/gateway.ts, issue 3) once merged',
+    },
+  },
+  {
+    file: 'scale.ts',
+    exports: ['scaleScenario', 'scenario'],
+    pending: {
+      scenario: 'One million live tokens stored',
+      subject: 'Portcullis, SQLite',
+      bar: 'RSS < 200 MB under load',
+      status: 'pending',
+      note: 'comes from the scale scenario (bench/scale.ts, issue 5) once merged',
+    },
+  },
+];
+
+function isScenario(value: unknown): value is Scenario {
+  return typeof value === 'object' && value !== null && typeof (value as Scenario).run === 'function' && typeof (value as Scenario).id === 'string';
+}
+
+async function loadPlugged(plugged: PluggedScenario): Promise<Scenario> {
+  const path = join(HERE, plugged.file);
+  const pendingScenario: Scenario = { id: plugged.file.replace(/\.ts$/, ''), title: plugged.pending.scenario, run: async () => [plugged.pending] };
+  if (!existsSync(path)) return pendingScenario;
+  const module = (await import(path)) as Record<string, unknown>;
+  const found = plugged.exports.map((name) => module[name]).find(isScenario);
+  if (found) return found;
+  return { ...pendingScenario, run: async () => [{ ...plugged.pending, note: `bench/${plugged.file} exports no Scenario yet; wire it in bench/registry.ts` }] };
+}
+
+/** Every scenario of a full run, in order. `only` keeps those whose id is listed. */
+export async function scenarios(only?: string[]): Promise<Scenario[]> {
+  const all = [...BUILT_IN, ...(await Promise.all(PLUGGED.map(loadPlugged))), memoryScenario];
+  return only && only.length > 0 ? all.filter((scenario) => only.includes(scenario.id)) : all;
+}

@@ -1,0 +1,76 @@
+import { basicAuth, FORM, fmtRatio, form, postForm } from '../lib/forms.ts';
+import type { Measurement } from '../lib/load.ts';
+import type { TargetProcess } from '../lib/spawn.ts';
+import type { BenchContext, Contender, MeasureOptions, Row, Scenario } from '../scenario.ts';
+import { emptyRoute } from './empty-route.ts';
+
+export const INTROSPECTION_BAR = 0.6;
+const TOKENS = 256;
+
+/** Issues live access tokens by client credentials, then introspects them in turn as the same client. */
+async function introspectionContender(
+  ctx: BenchContext,
+  label: string,
+  target: TargetProcess,
+  client: { id: string; secret: string },
+  paths: { token: string; introspect: string },
+): Promise<Contender> {
+  const authorization = basicAuth(client.id, client.secret);
+  const bodies: string[] = [];
+  for (let i = 0; i < TOKENS; i++) {
+    const answer = await postForm(`${target.url}${paths.token}`, { grant_type: 'client_credentials' }, authorization);
+    bodies.push(form({ token: answer.access_token as string }));
+  }
+  // An inactive answer would be a broken run, not a fast one: check every token once before the
+  // load, which then sends prebuilt requests (the load generator's cheap path, as for the bound).
+  for (const body of bodies) {
+    const answer = await postForm(`${target.url}${paths.introspect}`, Object.fromEntries(new URLSearchParams(body)), authorization);
+    if (answer.active !== true) throw new Error(`${label}: a freshly issued token introspects as ${JSON.stringify(answer)}`);
+  }
+  const load: MeasureOptions = {
+    request: { path: paths.introspect, headers: { 'content-type': FORM, authorization } },
+    bodies,
+  };
+  return { label, measure: (window) => ctx.measure(target, { ...window, ...load }) };
+}
+
+/**
+ * SPEC §6: RFC 7662 introspection of a live access token against the empty form-POST route on the
+ * same HTTP stack, with oidc-provider beside it (@node-oauth/oauth2-server has no introspection endpoint).
+ */
+export const introspectionScenario: Scenario = {
+  id: 'introspection',
+  title: 'Token introspection',
+  async run(ctx) {
+    const scenario = `Introspection (RFC 7662), c=${ctx.settings.connections}`;
+    const portcullis = await ctx.target('portcullis');
+    const oidc = await ctx.target('oidc-provider');
+
+    const p = portcullis.info as { serviceClient: { id: string; secret: string }; paths: { token: string; introspect: string } };
+    const d = oidc.info as { client: { id: string; secret: string }; paths: { token: string; introspect: string } };
+    ctx.log(`${scenario}: issuing ${TOKENS} access tokens on each server`);
+    const contenders = [
+      await emptyRoute(ctx, form({ token: 'x'.repeat(43) })),
+      await introspectionContender(ctx, 'Portcullis', portcullis, p.serviceClient, p.paths),
+      await introspectionContender(ctx, 'oidc-provider', oidc, d.client, d.paths),
+    ];
+    ctx.log(scenario);
+    const [bound, ours, provider] = (await ctx.interleave(contenders)) as [Measurement, Measurement, Measurement];
+
+    const ratio = (m: Measurement) => m.throughput / bound.throughput;
+    const rows: Row[] = [
+      { scenario, subject: 'empty form-POST route, bare Fastify (bound)', measurement: bound, status: 'bound' },
+      {
+        scenario,
+        subject: 'Portcullis, SQLite',
+        measurement: ours,
+        ratios: { throughput: ratio(ours) },
+        ratioText: `${fmtRatio(ratio(ours))} req/s`,
+        bar: `≥ ${fmtRatio(INTROSPECTION_BAR)} req/s`,
+        status: ours.failures === 0 && ratio(ours) >= INTROSPECTION_BAR ? 'pass' : 'miss',
+      },
+      { scenario, subject: 'oidc-provider', measurement: provider, ratios: { throughput: ratio(provider) }, ratioText: `${fmtRatio(ratio(provider))} req/s`, status: 'peer' },
+    ];
+    return rows;
+  },
+};

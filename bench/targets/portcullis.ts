@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Database from 'better-sqlite3';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { registerClient } from '../../src/manage/clients.ts';
+import { saveScope } from '../../src/manage/scopes.ts';
+import { createUser } from '../../src/manage/users.ts';
+import type { TargetStarter } from '../lib/target.ts';
+
+/**
+ * Portcullis as `portcullis serve` runs it (createApp with its defaults: info logging to stdout,
+ * argon2id at the SPEC minimum), on a fresh SQLite file in a temporary directory.
+ */
+export const start: TargetStarter = async (options) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const env: Record<string, string> = { PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password' };
+  if (typeof options.logLevel === 'string') env.PORTCULLIS_LOG_LEVEL = options.logLevel;
+  const config = loadConfig({ db: join(dir, 'portcullis.db'), port: 0, host: '127.0.0.1', config: undefined }, env);
+  const app = await createApp(config);
+  const { store, ctx } = app;
+
+  await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
+  await createUser(store, ctx.hasher, systemClock, { username: 'bench-user', password: 'correct horse battery staple' });
+  const ropc = await registerClient(store, systemClock, {
+    name: 'bench-ropc',
+    type: 'confidential',
+    grants: ['password', 'refresh_token'],
+    scopes: ['bench'],
+  });
+  const service = await registerClient(store, systemClock, {
+    name: 'bench-service',
+    type: 'confidential',
+    grants: ['client_credentials'],
+    scopes: ['bench'],
+  });
+
+  await app.server.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.server.address() as AddressInfo;
+  return {
+    port,
+    info: {
+      settings: {
+        store: 'SQLite (WAL, synchronous=NORMAL), fresh file',
+        logLevel: config.logLevel,
+        argon2: config.argon2,
+        uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (libuv default)',
+      },
+      username: 'bench-user',
+      password: 'correct horse battery staple',
+      ropcClient: { id: ropc.client.id, secret: ropc.secret },
+      serviceClient: { id: service.client.id, secret: service.secret },
+      paths: { token: '/oauth/token', introspect: '/oauth/introspect' },
+    },
+    rpc: {
+      // A second, read-only connection: counting is the bench's business, not the store seam's.
+      async countTokens() {
+        const db = new Database(config.db, { readonly: true });
+        try {
+          const now = Math.floor(Date.now() / 1000);
+          const tokens = (db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n;
+          const live = (
+            db
+              .prepare('SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND rotated_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+              .get(now) as { n: number }
+          ).n;
+          return { tokens, live };
+        } finally {
+          db.close();
+        }
+      },
+    },
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};

@@ -1,0 +1,73 @@
+import type Database from 'better-sqlite3';
+
+interface PendingWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Group commit for SQLite: the write transactions asked for during one turn of the event loop run
+ * together in one IMMEDIATE transaction, each inside its own savepoint, and are committed once.
+ *
+ * Each commit appends every page it touched to the WAL, with its locking and system calls; tokens
+ * have random keys, so two concurrent grants rarely share a leaf page but always share the index
+ * and interior pages, the locks and the syscalls. Nothing changes for the caller: its promise
+ * settles only after the commit that holds its write (a response never announces a token that is
+ * not on disk), a write that throws rolls back its own savepoint and rejects alone, and a failed
+ * commit rejects every write of the group.
+ */
+export class GroupCommit {
+  private queue: PendingWrite[] = [];
+  private readonly inSavepoint: (work: () => unknown) => unknown;
+  private readonly group: (batch: PendingWrite[]) => Outcome[];
+
+  /** `onFlush` runs before each group is written (the store starts its background checkpointer there). */
+  constructor(
+    db: Database.Database,
+    private readonly onFlush: () => void = () => undefined,
+  ) {
+    // Called inside the group's transaction, a better-sqlite3 transaction function is a savepoint.
+    this.inSavepoint = db.transaction((work: () => unknown) => work());
+    const group = db.transaction((batch: PendingWrite[]): Outcome[] =>
+      batch.map((write): Outcome => {
+        try {
+          return { ok: true, value: this.inSavepoint(write.work) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    this.group = (batch) => group.immediate(batch);
+  }
+
+  /** Runs `work` (synchronous SQLite calls) in the next group; settles once that group is committed. */
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits whatever is queued now (also called before the database closes). */
+  flush(): void {
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    this.onFlush();
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.group(batch);
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
+  }
+}
