@@ -38,9 +38,10 @@ import {
   toFamily,
   toScope,
   toService,
+  toThrottleBlock,
   toTokenView,
   toUser,
-} from './rows.ts';
+} from '../rows.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -672,13 +673,7 @@ export class PostgresStore implements Store {
        ORDER BY since DESC, counter, username, ip LIMIT 1000`,
       [query.now, query.username ?? null, query.ip ?? null],
     );
-    return rows.map((row) => ({
-      counter: row.counter as ThrottleBlock['counter'],
-      username: row.username === '' ? null : (row.username as string),
-      ip: row.ip === '' ? null : (row.ip as string),
-      since: Number(row.since),
-      until: Number(row.until),
-    }));
+    return rows.map(toThrottleBlock);
   }
 
   async deleteThrottleBlocks(subject: { username: string } | { ip: string }): Promise<number> {

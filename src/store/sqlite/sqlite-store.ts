@@ -3,12 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
-  type AccessTokenTtl,
   type AdminSession,
   type Acl,
   type Client,
   DEFAULT_SETTINGS,
-  type GrantType,
   type Scope,
   type Service,
   type Settings,
@@ -32,112 +30,22 @@ import {
 } from '../store.ts';
 import { BackgroundCheckpointer } from './background-checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
+import {
+  type Row,
+  toAcl,
+  toAdminSession,
+  toAuditRecord,
+  toClient,
+  toFamily,
+  toScope,
+  toService,
+  toThrottleBlock,
+  toTokenView,
+  toUser,
+} from '../rows.ts';
 import { tokenStateSql } from './token-state.ts';
 
-type Row = Record<string, unknown>;
-
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
-
-function splitList(value: unknown): string[] {
-  return typeof value === 'string' && value !== '' ? value.split(' ') : [];
-}
-
-function parseAccessTtl(value: string): AccessTokenTtl {
-  return value === 'global' || value === 'never' ? value : Number(value);
-}
-
-function toClient(row: Row): Client {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    version: row.version as string,
-    description: row.description as string,
-    type: row.type as Client['type'],
-    secretHash: (row.secret_hash as string | null) ?? null,
-    grants: splitList(row.grants) as GrantType[],
-    scopes: splitList(row.scopes).sort(),
-    accessTokenTtl: parseAccessTtl(row.access_ttl as string),
-    refreshLimit: (row.refresh_limit as number | null) ?? null,
-    refreshTokenTtl: row.refresh_ttl as number,
-    enabled: row.enabled === 1,
-    introspect: row.introspect === 1,
-    serviceUser: (row.service_user as string | null) ?? null,
-    createdAt: row.created_at as number,
-  };
-}
-
-function toUser(row: Row): User {
-  return {
-    username: row.username as string,
-    passwordHash: row.password_hash as string,
-    groups: splitList(row.groups).sort(),
-    enabled: row.enabled === 1,
-    createdAt: row.created_at as number,
-  };
-}
-
-function toScope(row: Row): Scope {
-  return {
-    name: row.name as string,
-    description: row.description as string,
-    resources: JSON.parse(row.resources as string) as string[],
-  };
-}
-
-function toService(row: Row): Service {
-  return {
-    name: row.name as string,
-    upstream: row.upstream as string,
-    methods: splitList(row.methods),
-    templates: JSON.parse(row.templates as string) as string[],
-    createdAt: row.created_at as number,
-  };
-}
-
-function toAcl(row: Row): Acl {
-  // JSON, not space-separated: group names may contain spaces.
-  return { resource: row.resource as string, allow: JSON.parse(row.allow as string) as string[], deny: JSON.parse(row.deny as string) as string[] };
-}
-
-function toFamily(row: Row): TokenFamily {
-  return {
-    id: row.id as string,
-    clientId: row.client_id as string,
-    username: (row.username as string | null) ?? null,
-    scope: splitList(row.scope),
-    refreshCount: row.refresh_count as number,
-    createdAt: row.created_at as number,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-  };
-}
-
-function toTokenView(row: Row): TokenView {
-  return {
-    hash: row.hash as string,
-    kind: row.kind as TokenView['kind'],
-    familyId: row.family_id as string,
-    clientId: row.client_id as string,
-    username: (row.username as string | null) ?? null,
-    scope: splitList(row.scope),
-    issuedAt: row.issued_at as number,
-    expiresAt: (row.expires_at as number | null) ?? null,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-    rotatedAt: (row.rotated_at as number | null) ?? null,
-    familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
-    clientEnabled: row.client_enabled === 1,
-    userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : row.user_enabled === 1,
-  };
-}
-
-function toAdminSession(row: Row): AdminSession {
-  return {
-    idHash: row.id_hash as string,
-    username: row.username as string,
-    createdAt: row.created_at as number,
-    lastSeenAt: row.last_seen_at as number,
-    expiresAt: row.expires_at as number,
-  };
-}
 
 function tokenParams(token: TokenRecord): Row {
   return {
@@ -642,14 +550,7 @@ export class SqliteStore implements Store {
       username: query.username ?? null,
       client: query.clientId ?? null,
     }) as Row[];
-    return rows.map((row) => {
-      const record: AuditRecord = { id: row.id as number, at: row.at as number, type: row.type as AuditRecord['type'] };
-      for (const [field, column] of [['ip', 'ip'], ['clientId', 'client_id'], ['username', 'username'], ['reason', 'reason']] as const) {
-        if (row[column] !== null) record[field] = row[column] as string;
-      }
-      if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
-      return record;
-    });
+    return rows.map(toAuditRecord);
   }
 
   async saveService(service: Service): Promise<void> {
@@ -719,15 +620,5 @@ export class SqliteStore implements Store {
 
 /** Seconds an ended throttle block is kept before a later block clears it away. */
 const FORGET_BLOCKS_AFTER = 86_400;
-
-function toThrottleBlock(row: Row): ThrottleBlock {
-  return {
-    counter: row.counter as ThrottleBlock['counter'],
-    username: row.username === '' ? null : (row.username as string),
-    ip: row.ip === '' ? null : (row.ip as string),
-    since: Number(row.since),
-    until: Number(row.until),
-  };
-}
 
 class LimitReached extends Error {}

@@ -1,8 +1,16 @@
-import type { AuditRecord } from '../../core/audit.ts';
-import type { AccessTokenTtl, Acl, AdminSession, Client, GrantType, Scope, Service, TokenFamily, TokenView, User } from '../../core/model.ts';
+import type { AuditRecord } from '../core/audit.ts';
+import type { AccessTokenTtl, Acl, AdminSession, Client, GrantType, Scope, Service, ThrottleBlock, TokenFamily, TokenView, User } from '../core/model.ts';
 
-/** A result row as `pg` returns it: BIGINT columns already parsed to numbers by the store's type parser. */
+/**
+ * Result rows to domain records, for both stores: the schemas have the same columns. A row as
+ * better-sqlite3 or `pg` returns it (the PostgreSQL store parses BIGINT columns to numbers).
+ */
 export type Row = Record<string, unknown>;
+
+/** A boolean column: PostgreSQL's `boolean`, or SQLite's 0/1 integer. */
+function flag(value: unknown): boolean {
+  return value === true || value === 1;
+}
 
 function splitList(value: unknown): string[] {
   return typeof value === 'string' && value !== '' ? value.split(' ') : [];
@@ -25,8 +33,8 @@ export function toClient(row: Row): Client {
     accessTokenTtl: parseAccessTtl(row.access_ttl as string),
     refreshLimit: (row.refresh_limit as number | null) ?? null,
     refreshTokenTtl: row.refresh_ttl as number,
-    enabled: row.enabled as boolean,
-    introspect: row.introspect as boolean,
+    enabled: flag(row.enabled),
+    introspect: flag(row.introspect),
     serviceUser: (row.service_user as string | null) ?? null,
     createdAt: row.created_at as number,
   };
@@ -37,7 +45,7 @@ export function toUser(row: Row): User {
     username: row.username as string,
     passwordHash: row.password_hash as string,
     groups: splitList(row.groups).sort(),
-    enabled: row.enabled as boolean,
+    enabled: flag(row.enabled),
     createdAt: row.created_at as number,
   };
 }
@@ -75,11 +83,10 @@ export function toTokenView(row: Row): TokenView {
     revokedAt: (row.revoked_at as number | null) ?? null,
     rotatedAt: (row.rotated_at as number | null) ?? null,
     familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
-    clientEnabled: row.client_enabled as boolean,
-    userEnabled: (row.user_enabled as boolean | null) ?? null,
+    clientEnabled: flag(row.client_enabled),
+    userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : flag(row.user_enabled),
   };
 }
-
 
 export function toService(row: Row): Service {
   return {
@@ -114,4 +121,15 @@ export function toAuditRecord(row: Row): AuditRecord {
   }
   if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
   return record;
+}
+
+/** Throttle blocks store an absent username or address as '' (part of the primary key). */
+export function toThrottleBlock(row: Row): ThrottleBlock {
+  return {
+    counter: row.counter as ThrottleBlock['counter'],
+    username: row.username === '' ? null : (row.username as string),
+    ip: row.ip === '' ? null : (row.ip as string),
+    since: Number(row.since),
+    until: Number(row.until),
+  };
 }
