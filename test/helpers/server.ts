@@ -59,7 +59,10 @@ export async function startTestServer(options: { env?: Record<string, string>; c
   const hasher = new CountingHasher();
   const config = loadConfig(
     { db: dbPath, port: 0, config: undefined },
-    { PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-tests', PORTCULLIS_LOG_LEVEL: 'info', PORTCULLIS_SETTINGS_MAX_AGE: '0', ...options.env },
+    { PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-tests', PORTCULLIS_LOG_LEVEL: 'info', PORTCULLIS_SETTINGS_MAX_AGE: '0',
+      // No background purge at a random moment: tests that want one ask for it.
+      PORTCULLIS_PURGE_INTERVAL: '0',
+      ...options.env },
   );
   const app = await createApp(config, {
     clock,
