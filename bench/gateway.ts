@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { generateSecret, hashSecret } from '../src/core/secrets.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import type { Measurement } from './lib/load.ts';
+import type { Row, Scenario } from './scenario.ts';
 
 export interface LatencyFigures {
   p50: number;
@@ -208,6 +210,68 @@ export async function runGatewayBench(options: { connections?: number; durationS
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** SPEC §6: the resource server adds under 1 ms of p99 latency over calling the upstream directly. */
+export const GATEWAY_BAR_MS = 1;
+const GATEWAY_TITLE = 'Resource server: added latency over calling the upstream directly';
+
+function asMeasurement(figures: LatencyFigures, result: GatewayBenchResult): Measurement {
+  return {
+    throughput: figures.requestsPerSecond,
+    p50: figures.p50,
+    p99: figures.p99,
+    count: Math.round(figures.requestsPerSecond * result.durationSeconds),
+    failures: 0,
+    seconds: result.durationSeconds,
+    connections: result.connections,
+  };
+}
+
+/** The table rows for one gateway run: the upstream called directly (the bound), a bare proxy hop, and the gateway. */
+export function gatewayRows(result: GatewayBenchResult): Row[] {
+  const scenario = `${GATEWAY_TITLE}, c=${result.connections}`;
+  const fmt = (n: number) => n.toFixed(3);
+  const passes = result.added.p99 < GATEWAY_BAR_MS;
+  return [
+    { scenario, subject: 'tiny node:http upstream, called directly (bound)', measurement: asMeasurement(result.direct, result), status: 'bound' },
+    {
+      scenario,
+      subject: 'bare ten-line node:http proxy, no checks (the floor for any Node proxy hop)',
+      measurement: asMeasurement(result.bareProxy, result),
+      ratioText: `+${fmt(result.bareProxy.p50 - result.direct.p50)} ms p50; +${fmt(result.bareProxy.p99 - result.direct.p99)} ms p99`,
+      ratios: { addedP50Ms: result.bareProxy.p50 - result.direct.p50, addedP99Ms: result.bareProxy.p99 - result.direct.p99 },
+      status: 'measured',
+    },
+    {
+      scenario,
+      subject: 'Portcullis gateway (/invoke/bench/echo: bearer token, scope, ACL, streaming proxy), SQLite',
+      measurement: asMeasurement(result.gateway, result),
+      ratioText: `+${fmt(result.added.p50)} ms p50; +${fmt(result.added.p99)} ms p99`,
+      ratios: { addedP50Ms: result.added.p50, addedP99Ms: result.added.p99, p99: result.ratio.p99, throughput: result.ratio.throughput },
+      bar: `added p99 < ${GATEWAY_BAR_MS} ms`,
+      status: passes ? 'pass' : 'miss',
+      note: `over the bare proxy: +${fmt(result.addedOverBareProxy.p50)} ms p50, +${fmt(result.addedOverBareProxy.p99)} ms p99; the quietest of the rounds for each (bench/gateway.ts)`,
+    },
+  ];
+}
+
+/**
+ * The gateway scenario of `npm run bench`: runGatewayBench with the run's durations and rounds, at
+ * one connection (added latency is the hop's, not the queueing of a saturated closed loop; `npm run
+ * bench:gateway` with BENCH_CONNECTIONS measures other concurrencies).
+ */
+export const gatewayScenario: Scenario = {
+  id: 'gateway',
+  title: GATEWAY_TITLE,
+  async run(ctx) {
+    const { duration, rounds } = ctx.settings;
+    const perRound = Math.max(1, Math.round(duration / rounds));
+    ctx.log(`  gateway: 1 connection, ${rounds} round(s) of ${perRound} s each for direct, bare proxy and gateway`);
+    const result = await runGatewayBench({ connections: 1, durationSeconds: perRound, rounds });
+    ctx.log(`  gateway: added p50 ${result.added.p50} ms, p99 ${result.added.p99} ms over direct`);
+    return gatewayRows(result);
+  },
+};
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await runGatewayBench();

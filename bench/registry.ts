@@ -24,7 +24,8 @@ interface PluggedScenario {
 
 // ─── Scenario registry ────────────────────────────────────────────────────────────────────────
 // Built-in scenarios run in this order; memory comes last because it reports the peak seen
-// during the others. Plug-ins run before memory:
+// during the others. Plug-ins run before memory (both export their Scenario now; the pending rows
+// below only show if a file is missing):
 //   - bench/gateway.ts (issue 3): resource server call vs its upstream called directly, added
 //     p50/p99 latency. Export `gatewayScenario: Scenario` (see bench/scenario.ts); it may use
 //     ctx.target('portcullis') or start its own processes, and lib/load.ts's measureHttp, which
@@ -51,7 +52,7 @@ const PLUGGED: PluggedScenario[] = [
     pending: {
       scenario: 'One million live tokens stored',
       subject: 'Portcullis, SQLite',
-      bar: 'RSS < 200 MB under load',
+      bar: 'RSS < 200 MB with 1M tokens',
       status: 'pending',
       note: 'comes from the scale scenario (bench/scale.ts, issue 5) once merged',
     },

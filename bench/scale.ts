@@ -25,6 +25,9 @@ import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { startServerProcess, type ServerProcess } from '../test/helpers/processes.ts';
+import type { Measurement } from './lib/load.ts';
+import type { Row, Scenario } from './scenario.ts';
+import { MEMORY_BAR_MB } from './scenarios/memory.ts';
 
 /** The part of autocannon's result this bench reads (the package ships no types). */
 interface AutocannonResult {
@@ -297,6 +300,96 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleFigures
     if (options.store === 'postgres') await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`).catch(() => {});
   }
 }
+
+/** Tokens stored by `npm run bench`: SPEC §6's million, or a tenth of it with --quick. */
+export const SCALE_TOKENS = { full: 1_000_000, quick: 100_000 };
+
+function loadMeasurement(perSecond: number, p99: number, options: { duration: number; connections: number }, errors: number): Measurement {
+  return {
+    throughput: perSecond,
+    p50: Number.NaN,
+    p99,
+    count: Math.round(perSecond * options.duration),
+    failures: errors,
+    seconds: options.duration,
+    connections: options.connections,
+  };
+}
+
+/** The table rows for one scale run: issue and introspection, empty store against loaded, then resident memory. */
+export function scaleRows(figures: ScaleFigures, options: { duration: number; connections: number; quick: boolean }): Row[] {
+  const count = figures.tokens.toLocaleString('en');
+  const store = figures.store === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  const scenario = `${figures.tokens === 1_000_000 ? 'One million' : count} live tokens stored, ${store}, c=${options.connections}`;
+  const quickNote = options.quick ? `--quick: ${count} tokens; the full run stores one million` : undefined;
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+  const { empty, loaded } = figures;
+  const issueRatio = ratio(loaded.issuePerSecond, empty.issuePerSecond);
+  const introspectRatio = ratio(loaded.introspectPerSecond, empty.introspectPerSecond);
+  const errorsNote = (phase: PhaseFigures) => (phase.errors > 0 ? `${phase.errors} failed requests` : undefined);
+  const join = (...parts: (string | undefined)[]) => parts.filter(Boolean).join('; ') || undefined;
+  return [
+    {
+      scenario,
+      subject: 'Portcullis, empty store: token issue (client credentials)',
+      measurement: loadMeasurement(empty.issuePerSecond, empty.issueP99Ms, options, 0),
+      status: 'bound',
+    },
+    {
+      scenario,
+      subject: `Portcullis, ${count} tokens stored: token issue (client credentials)`,
+      measurement: loadMeasurement(loaded.issuePerSecond, loaded.issueP99Ms, options, 0),
+      ratioText: `${issueRatio.toFixed(2)}× req/s`,
+      ratios: { throughput: issueRatio },
+      status: 'measured',
+      note: join(quickNote, errorsNote(loaded)),
+    },
+    {
+      scenario,
+      subject: 'Portcullis, empty store: introspection of random stored tokens',
+      measurement: loadMeasurement(empty.introspectPerSecond, empty.introspectP99Ms, options, 0),
+      status: 'bound',
+    },
+    {
+      scenario,
+      subject: `Portcullis, ${count} tokens stored: introspection of random stored tokens`,
+      measurement: loadMeasurement(loaded.introspectPerSecond, loaded.introspectP99Ms, options, 0),
+      ratioText: `${introspectRatio.toFixed(2)}× req/s`,
+      ratios: { throughput: introspectRatio },
+      status: 'measured',
+    },
+    {
+      scenario,
+      subject: `Portcullis, peak RSS with ${count} tokens stored, over both loads (empty store: ${empty.peakRssMb} MB)`,
+      ratioText: `${loaded.peakRssMb} MB`,
+      ratios: { rssMb: loaded.peakRssMb, emptyRssMb: empty.peakRssMb, storeSizeMb: figures.storeSizeMb, loadSeconds: figures.loadSeconds },
+      bar: `RSS < ${MEMORY_BAR_MB} MB with 1M tokens`,
+      status: loaded.peakRssMb < MEMORY_BAR_MB ? 'pass' : 'miss',
+      note: join(quickNote, `store ${figures.storeSizeMb} MB on disk, loaded in ${figures.loadSeconds} s`),
+    },
+  ];
+}
+
+/**
+ * The scale scenario of `npm run bench`: runScaleBench on SQLite with one million live tokens
+ * (100,000 with --quick), each load the run's per-round duration at the run's connections.
+ */
+export const scaleScenario: Scenario = {
+  id: 'scale',
+  title: 'One million live tokens stored',
+  async run(ctx) {
+    const { quick, connections } = ctx.settings;
+    const tokens = quick ? SCALE_TOKENS.quick : SCALE_TOKENS.full;
+    const duration = Math.max(1, Math.round(ctx.settings.duration / ctx.settings.rounds));
+    ctx.log(`  scale: SQLite, ${tokens.toLocaleString('en')} tokens, ${duration} s per load, c=${connections}`);
+    const figures = await runScaleBench({ store: 'sqlite', tokens, duration, connections });
+    ctx.log(
+      `  scale: loaded in ${figures.loadSeconds} s; peak RSS ${figures.empty.peakRssMb} MB empty, ${figures.loaded.peakRssMb} MB loaded; ` +
+        `issue ${figures.empty.issuePerSecond} → ${figures.loaded.issuePerSecond}/s, introspect ${figures.empty.introspectPerSecond} → ${figures.loaded.introspectPerSecond}/s`,
+    );
+    return scaleRows(figures, { duration, connections, quick });
+  },
+};
 
 function printFigures(figures: ScaleFigures): void {
   const row = (label: string, phase: PhaseFigures) =>

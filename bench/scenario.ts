@@ -45,7 +45,8 @@ export interface BenchContext {
   log(message: string): void;
 }
 
-export type RowStatus = 'pass' | 'miss' | 'bound' | 'peer' | 'pending' | 'failed';
+/** `measured`: a figure shown for context, compared against no bar (e.g. throughput with a million tokens stored). */
+export type RowStatus = 'pass' | 'miss' | 'bound' | 'peer' | 'measured' | 'pending' | 'failed';
 
 /** One side of a comparison: how to measure it for `duration` seconds after `warmup` seconds. */
 export interface Contender {

@@ -22,6 +22,7 @@ const STATUS: Record<Row['status'], string> = {
   miss: '**MISS**',
   bound: 'bound',
   peer: 'peer',
+  measured: 'measured',
   pending: 'pending',
   failed: '**FAILED**',
 };

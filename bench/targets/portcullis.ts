@@ -17,7 +17,14 @@ import type { TargetStarter } from '../lib/target.ts';
  */
 export const start: TargetStarter = async (options) => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
-  const env: Record<string, string> = { PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password' };
+  const env: Record<string, string> = {
+    PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password',
+    // The throttle stays on (every password attempt reserves a failure before its hash and is refunded
+    // on success), but one bench user logs in 32 times at once from loopback: with the default budget
+    // of 10 failures per (user, address) the reservations in flight alone would block it.
+    PORTCULLIS_THROTTLE_USER_IP_FAILURES: '10000',
+    PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
+  };
   if (typeof options.logLevel === 'string') env.PORTCULLIS_LOG_LEVEL = options.logLevel;
   const config = loadConfig({ db: join(dir, 'portcullis.db'), port: 0, host: '127.0.0.1', config: undefined }, env);
   const app = await createApp(config);
@@ -48,6 +55,7 @@ export const start: TargetStarter = async (options) => {
         logLevel: config.logLevel,
         argon2: config.argon2,
         uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (libuv default)',
+        throttle: 'on, shared counters in the SQLite file; user_ip and ip budgets 10000 (defaults 10 and 100) so that 32 parallel logins of one user from loopback are not refused',
       },
       username: 'bench-user',
       password: 'correct horse battery staple',
