@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,29 +14,9 @@ import { saveScope } from '../../src/manage/scopes.ts';
 import { saveService } from '../../src/manage/services.ts';
 import { createUser } from '../../src/manage/users.ts';
 import { setAcl } from '../../src/manage/acls.ts';
+import { type ServerProcess, startServerProcess } from '../helpers/processes.ts';
 import { postForm } from '../helpers/server.ts';
 import { bearer, startUpstream, type Upstream } from '../helpers/upstream.ts';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (child.exitCode !== null) throw new Error(`authorization server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('authorization server did not start');
-}
 
 /**
  * Two processes: `portcullis serve` as the authorization server, and in this process a resource
@@ -48,7 +26,7 @@ async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
 describe('a resource server verifying by remote introspection (two processes)', () => {
   const CACHE_BOUND = 1;
   let dir: string;
-  let authServer: ChildProcess;
+  let authServer: ServerProcess;
   let authUrl: string;
   let resourceServer: App;
   let resourceUrl: string;
@@ -59,13 +37,8 @@ describe('a resource server verifying by remote introspection (two processes)', 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'portcullis-rs-'));
     const db = join(dir, 'shared.db');
-    const port = await freePort();
-    authUrl = `http://127.0.0.1:${port}`;
-    authServer = spawn(process.execPath, ['bin/portcullis.mjs', 'serve', '--db', db, '--port', String(port), '--log-level', 'warn'], {
-      env: { ...process.env, PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-tests', PORTCULLIS_SETTINGS_MAX_AGE: '0' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await waitUntilUp(authUrl, authServer);
+    authServer = await startServerProcess({ PORTCULLIS_DB: db, PORTCULLIS_SETTINGS_MAX_AGE: '0' });
+    authUrl = authServer.url;
 
     upstream = await startUpstream();
     // The resource server's own process needs its introspection credentials before it starts;
@@ -103,8 +76,7 @@ describe('a resource server verifying by remote introspection (two processes)', 
   after(async () => {
     await resourceServer?.close();
     await upstream?.close();
-    authServer?.kill('SIGTERM');
-    await new Promise((resolve) => (authServer.exitCode !== null ? resolve(undefined) : authServer.once('exit', resolve)));
+    await authServer?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
