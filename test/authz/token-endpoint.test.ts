@@ -122,6 +122,7 @@ describe('token endpoint errors, in SPEC §2 order', () => {
     const res = await postForm(tokenUrl, { grant_type: 'urn:example:magic' }, { basic: ['nobody', 'nothing'] });
     assert.equal(res.status, 400);
     assert.equal(res.body.error, 'unsupported_grant_type');
+    assert.equal(res.text.includes('urn:example:magic'), false, 'the value sent is not echoed (hardening)');
   });
 
   it('1. the password grant without a password → 400 invalid_request', async () => {

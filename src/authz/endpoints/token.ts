@@ -18,7 +18,8 @@ export const supportedGrantTypes = [...grants.keys()];
 
 function findGrant(request: OAuthRequest): Grant {
   const grant = grants.get(request.params.grant_type!);
-  if (!grant) throw new UnsupportedGrantType(`grant_type ${request.params.grant_type} is not supported`);
+  // The value is not echoed: error bodies never repeat what the client sent.
+  if (!grant) throw new UnsupportedGrantType(`supported grant types: ${supportedGrantTypes.join(', ')}`);
   return grant;
 }
 
