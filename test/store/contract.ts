@@ -747,6 +747,111 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
       });
     });
 
+    describe('reads see every change (the SQLite store caches clients and token views)', () => {
+      /** A request that arrives after another instance's change is handled in a later turn of the event loop. */
+      const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+      it('a client read again after a change made here, or by another instance, is the changed client', async () => {
+        await store.saveScope({ name: 'read', description: '', resources: [] });
+        await store.saveScope({ name: 'write', description: '', resources: [] });
+        const app = client({ scopes: ['read', 'write'] });
+        await store.createClient(app);
+        assert.equal((await store.findClient(app.id))?.enabled, true);
+
+        await store.updateClient(app.id, { enabled: false, grants: ['client_credentials'] });
+        const changed = await store.findClient(app.id);
+        assert.equal(changed?.enabled, false);
+        assert.deepEqual(changed?.grants, ['client_credentials']);
+
+        // A scope deleted takes its association with it (a cascade, not a write to the client).
+        await store.deleteScope('write');
+        assert.deepEqual((await store.findClient(app.id))?.scopes, ['read']);
+
+        const other = await fixture.twin();
+        await other.updateClient(app.id, { enabled: true, secretHash: hashSecret('rotated') });
+        await nextTurn();
+        const seen = await store.findClient(app.id);
+        assert.equal(seen?.enabled, true);
+        assert.equal(seen?.secretHash, hashSecret('rotated'));
+
+        await other.deleteClient(app.id);
+        await nextTurn();
+        assert.equal(await store.findClient(app.id), undefined);
+      });
+
+      it('a cached record cannot be changed by its reader', async () => {
+        const app = client();
+        await store.createClient(app);
+        const read = await store.findClient(app.id);
+        assert.ok(read);
+        try {
+          (read as { enabled: boolean }).enabled = false;
+          read.grants.push('client_credentials');
+        } catch {
+          // Frozen: the change is refused, which is what a cache must do.
+        }
+        const again = await store.findClient(app.id);
+        assert.equal(again?.enabled, true);
+        assert.deepEqual(again?.grants, ['password', 'refresh_token']);
+      });
+
+      it('a token view read again follows its token, family, client and user', async () => {
+        const app = client();
+        await store.createClient(app);
+        await store.createUser(user('carol'));
+        const g = await saveGrant(store, grant(app.id, 'carol'));
+        const view = async () => store.findToken(g.access.hash);
+        assert.equal(tokenState((await view())!, NOW), 'active');
+
+        await store.updateUser('carol', { enabled: false });
+        assert.equal((await view())?.userEnabled, false);
+        await store.updateUser('carol', { enabled: true });
+        assert.equal((await view())?.userEnabled, true);
+
+        await store.updateClient(app.id, { enabled: false });
+        assert.equal((await view())?.clientEnabled, false);
+        await store.updateClient(app.id, { enabled: true });
+        assert.equal(tokenState((await view())!, NOW), 'active');
+
+        // The refresh token rotates: its own view says so at once.
+        assert.equal((await store.findToken(g.refresh.hash))?.rotatedAt, null);
+        const next = successors(g, NOW + 1);
+        assert.equal(await store.rotateRefreshToken({ presentedHash: g.refresh.hash, now: NOW + 1, refreshLimit: null, newTokens: next, reuseLeewaySeconds: 0 }), 'rotated');
+        assert.equal((await store.findToken(g.refresh.hash))?.rotatedAt, NOW + 1);
+
+        await store.revokeFamily(g.family.id, NOW + 2);
+        assert.equal((await view())?.familyRevokedAt, NOW + 2);
+        assert.equal((await store.findToken(next[0]!.hash))?.familyRevokedAt, NOW + 2);
+      });
+
+      it('a token view read again after another instance revoked or deleted it is the changed one', async () => {
+        const app = client();
+        await store.createClient(app);
+        const g = await saveGrant(store, grant(app.id, null));
+        assert.equal(tokenState((await store.findToken(g.access.hash))!, NOW), 'active');
+
+        const other = await fixture.twin();
+        await other.revokeFamiliesOf({ clientId: app.id }, NOW + 5);
+        await nextTurn();
+        assert.equal((await store.findToken(g.access.hash))?.familyRevokedAt, NOW + 5);
+
+        await other.deleteClient(app.id);
+        await nextTurn();
+        assert.equal(await store.findToken(g.access.hash), undefined);
+      });
+
+      it("a user created under a token's username makes the view's user enabled", async () => {
+        const app = client();
+        await store.createClient(app);
+        const g = await saveGrant(store, grant(app.id, 'dave'));
+        assert.equal((await store.findToken(g.access.hash))?.userEnabled, false, 'no such user: not enabled');
+        await store.createUser(user('dave'));
+        assert.equal((await store.findToken(g.access.hash))?.userEnabled, true);
+        await store.deleteUser('dave');
+        assert.equal((await store.findToken(g.access.hash))?.userEnabled, false);
+      });
+    });
+
     describe('throttle blocks', () => {
       it('records, lists running ones newest first, replaces per (counter, subject) and forgets on unlock', async () => {
         await store.recordThrottleBlock({ counter: 'user_ip', username: 'mallory', ip: '192.0.2.1', since: NOW, until: NOW + 300 });

@@ -30,6 +30,8 @@ import {
 } from '../store.ts';
 import { BackgroundCheckpointer } from './background-checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
+import type { ChangeWatch } from './change-watch.ts';
+import { ReadCaches } from './read-caches.ts';
 import {
   type Row,
   toAcl,
@@ -88,6 +90,8 @@ export class SqliteStore implements Store {
   /** Token writes of the hot paths (grants, refreshes) are committed in groups; see GroupCommit. */
   private readonly writes: GroupCommit;
   private readonly checkpointer: BackgroundCheckpointer;
+  /** Caches of the client and token reads; on once the schema is migrated (their triggers need the tables). */
+  private caches: ReadCaches | undefined;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -134,6 +138,7 @@ export class SqliteStore implements Store {
       }
     });
     run.immediate();
+    this.caches ??= new ReadCaches(this.db);
     return applied;
   }
 
@@ -314,8 +319,11 @@ export class SqliteStore implements Store {
   }
 
   async findClient(id: string): Promise<Client | undefined> {
-    const row = this.sql(`${CLIENT_SELECT} WHERE c.id = ?`).get(id) as Row | undefined;
-    return row && toClient(row);
+    const load = () => {
+      const row = this.sql(`${CLIENT_SELECT} WHERE c.id = ?`).get(id) as Row | undefined;
+      return row && toClient(row);
+    };
+    return this.caches ? this.caches.client(id, load) : load();
   }
 
   async findClientByName(name: string, version: string): Promise<Client | undefined> {
@@ -380,8 +388,11 @@ export class SqliteStore implements Store {
   }
 
   async findToken(hash: string): Promise<TokenView | undefined> {
-    const row = this.sql(`${TOKEN_SELECT} WHERE t.hash = ?`).get(hash) as Row | undefined;
-    return row && toTokenView(row);
+    const load = () => {
+      const row = this.sql(`${TOKEN_SELECT} WHERE t.hash = ?`).get(hash) as Row | undefined;
+      return row && toTokenView(row);
+    };
+    return this.caches ? this.caches.token(hash, load) : load();
   }
 
   async findFamily(id: string): Promise<TokenFamily | undefined> {
@@ -591,6 +602,19 @@ export class SqliteStore implements Store {
   /** The open database handle, for the throttle counters that live in the same file. */
   get database(): Database.Database {
     return this.db;
+  }
+
+  /**
+   * Runs synchronous work on this connection in the next group commit (see GroupCommit), for the
+   * throttle counters in the same file; settles once it is committed.
+   */
+  inWriteGroup<T>(work: () => T): Promise<T> {
+    return this.writes.run(work);
+  }
+
+  /** What tells the caches of this file's rows that they changed; `undefined` before `migrate()`. */
+  get changeWatch(): ChangeWatch | undefined {
+    return this.caches?.changes;
   }
 
   async recordThrottleBlock(block: ThrottleBlock): Promise<void> {
