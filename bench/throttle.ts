@@ -44,7 +44,7 @@ try {
   await measure('memory', memoryThrottleBackend, 2000);
   const sqlite = new SqliteStore(join(dir, 'bench.db'));
   await sqlite.migrate();
-  const sqliteBackend = sqliteThrottleBackend(sqlite.database);
+  const sqliteBackend = sqliteThrottleBackend(sqlite);
   await measure('sqlite', sqliteBackend, 2000);
   await sqliteBackend.close?.();
   await sqlite.close();

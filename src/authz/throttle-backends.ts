@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { RateLimiterPostgres, RateLimiterRedis, RateLimiterSQLite } from 'rate-limiter-flexible';
+import { RateLimiterPostgres, RateLimiterRedis, type RateLimiterRes, RateLimiterSQLite } from 'rate-limiter-flexible';
 import { ConfigError } from '../core/errors.ts';
 import { PostgresStore } from '../store/postgres/postgres-store.ts';
+import { BoundedCache, type ChangeWatch } from '../store/sqlite/change-watch.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { type CounterName, memoryThrottleBackend, type ThrottleBackend } from './throttle.ts';
@@ -48,19 +49,125 @@ function sqlBackend(kind: string, make: (keyPrefix: string, points: number, dura
   };
 }
 
-/** Counters in the SQLite file the store uses (better-sqlite3 handle; same WAL, busy timeout). */
-export function sqliteThrottleBackend(db: Database.Database): ThrottleBackend {
+/** Counter keys known to have no live row; bounded, since every client id and address makes one. */
+const ABSENT_KEYS = 10_000;
+
+interface AbsentKeys {
+  watch: ChangeWatch;
+  keys: BoundedCache<string, true>;
+  /** Counts the writes seen, so that a lookup started before one does not remember an old absence. */
+  writes: number;
+}
+
+/** rate-limiter-flexible's SQLite statements (same table layout and semantics), compiled once. */
+function counterStatements(db: Database.Database) {
+  return {
+    get: db.prepare(`SELECT points, expire FROM ${TABLE} WHERE key = ? AND (expire > ? OR expire IS NULL)`),
+    add: db.prepare(
+      `INSERT INTO ${TABLE} (key, points, expire) VALUES (?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET
+         points = CASE WHEN expire IS NULL OR expire > ? THEN points + excluded.points ELSE excluded.points END,
+         expire = CASE WHEN expire IS NULL OR expire > ? THEN expire ELSE excluded.expire END
+       RETURNING points, expire`,
+    ),
+    replace: db.prepare(`INSERT OR REPLACE INTO ${TABLE} (key, points, expire) VALUES (?, ?, ?) RETURNING points, expire`),
+    delete: db.prepare(`DELETE FROM ${TABLE} WHERE key = ?`),
+    clearExpired: db.prepare(`DELETE FROM ${TABLE} WHERE expire < ?`),
+  };
+}
+
+/**
+ * RateLimiterSQLite (its table, its upserts, its results) with the store's connection used the way
+ * the hot path needs:
+ * - writes join the store's group commit (SqliteStore.inWriteGroup), so the counter writes of every
+ *   login in flight share one commit with the tokens they issue, instead of one commit each; each
+ *   upsert still runs alone and in order inside the group, so every `penalty` sees the exact count;
+ * - `get` remembers which keys have no counter, so the check every client authentication makes
+ *   (is this client blocked from this address?) costs no query while nobody is failing. The
+ *   store's ChangeWatch forgets a key on any write to its row through this connection, and
+ *   everything when another connection commits; a read that raced a write is not remembered.
+ */
+class SqliteCounter extends RateLimiterSQLite {
+  constructor(
+    options: ConstructorParameters<typeof RateLimiterSQLite>[0],
+    private readonly store: SqliteStore,
+    private readonly statements: ReturnType<typeof counterStatements>,
+    private readonly absent: AbsentKeys,
+  ) {
+    super(options);
+  }
+
+  override async get(key: string | number, options?: { [key: string]: unknown }): Promise<RateLimiterRes | null> {
+    this.absent.watch.checkExternal();
+    const stored = this.getKey(key);
+    if (this.absent.keys.get(stored)) return null;
+    const seen = this.absent.writes;
+    const state = await super.get(key, options);
+    if (state === null && this.absent.writes === seen) this.absent.keys.set(stored, true);
+    return state;
+  }
+
+  async _get(rlKey: string): Promise<unknown> {
+    return this.statements.get.get(rlKey, Date.now()) ?? null;
+  }
+
+  _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<unknown> {
+    return this.store.inWriteGroup(() => {
+      const now = Date.now();
+      const expire = msDuration > 0 ? now + msDuration : null;
+      return forceExpire ? this.statements.replace.get(rlKey, points, expire) : this.statements.add.get(rlKey, points, expire, now, now);
+    });
+  }
+
+  _delete(rlKey: string): Promise<boolean> {
+    return this.store.inWriteGroup(() => this.statements.delete.run(rlKey).changes > 0);
+  }
+
+  async clearExpired(nowMs: number): Promise<void> {
+    await this.store.inWriteGroup(() => this.statements.clearExpired.run(nowMs));
+  }
+}
+
+/**
+ * Counters in the SQLite file the store uses (same connection: same WAL, busy timeout, group
+ * commit). Call after the store's migrations, which create the table and the store's change watch.
+ */
+export function sqliteThrottleBackend(store: SqliteStore): ThrottleBackend {
+  const watch = store.changeWatch;
+  if (!watch) throw new Error('sqliteThrottleBackend: migrate the store first');
+  const absent: AbsentKeys = { watch, keys: new BoundedCache(ABSENT_KEYS), writes: 0 };
+  watch.watch(
+    [
+      { table: TABLE, event: 'INSERT', key: 'NEW.key' },
+      { table: TABLE, event: 'UPDATE', key: 'NEW.key' },
+      { table: TABLE, event: 'DELETE', key: 'OLD.key' },
+    ],
+    (key) => {
+      absent.writes++;
+      absent.keys.delete(key as string);
+    },
+    () => {
+      absent.writes++;
+      absent.keys.clear();
+    },
+  );
+  const statements = counterStatements(store.database);
   return sqlBackend('sqlite', (keyPrefix, points, duration) =>
-    new RateLimiterSQLite({
-      storeClient: db,
-      storeType: 'better-sqlite3',
-      tableName: TABLE,
-      tableCreated: true,
-      clearExpiredByTimeout: false,
-      keyPrefix,
-      points,
-      duration,
-    }) as unknown as ClearableLimiter & ReturnType<ThrottleBackend['counter']>,
+    new SqliteCounter(
+      {
+        storeClient: store.database,
+        storeType: 'better-sqlite3',
+        tableName: TABLE,
+        tableCreated: true,
+        clearExpiredByTimeout: false,
+        keyPrefix,
+        points,
+        duration,
+      },
+      store,
+      statements,
+      absent,
+    ) as unknown as ClearableLimiter & ReturnType<ThrottleBackend['counter']>,
   );
 }
 
@@ -129,6 +236,6 @@ export async function connectRedisThrottleBackend(url: string, keyPrefix: string
 export async function openThrottleBackend(config: { redis?: { url: string; keyPrefix: string } | undefined }, store: Store): Promise<ThrottleBackend> {
   if (config.redis !== undefined) return connectRedisThrottleBackend(config.redis.url, config.redis.keyPrefix);
   if (store instanceof PostgresStore) return postgresThrottleBackend(store.connectionPool);
-  if (store instanceof SqliteStore) return sqliteThrottleBackend(store.database);
+  if (store instanceof SqliteStore) return sqliteThrottleBackend(store);
   return memoryThrottleBackend;
 }
