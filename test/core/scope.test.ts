@@ -67,6 +67,12 @@ describe('generated secrets (SPEC §1, §4)', () => {
     assert.notEqual(a, generateSecret());
   });
 
+  it('never repeat, across the refills of the random pool they are drawn from', () => {
+    const seen = new Set(Array.from({ length: 2_000 }, generateSecret));
+    assert.equal(seen.size, 2_000);
+    for (const secret of seen) assert.equal(Buffer.from(secret, 'base64url').length, 32);
+  });
+
   it('are stored as SHA-256 and checked against it', () => {
     const secret = generateSecret();
     const stored = hashSecret(secret);

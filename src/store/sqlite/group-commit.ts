@@ -16,8 +16,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * have random keys, so two concurrent grants rarely share a leaf page but always share the index
  * and interior pages, the locks and the syscalls. Nothing changes for the caller: its promise
  * settles only after the commit that holds its write (a response never announces a token that is
- * not on disk), a write that throws rolls back its own savepoint and rejects alone, and a failed
- * commit rejects every write of the group.
+ * not on disk), a write that throws rejects alone, and a failed commit rejects every write of the group.
+ *
+ * Writes rarely throw, so a group first runs without a savepoint per write (two statements each);
+ * when one throws, the whole group rolls back and runs again with a savepoint around each write,
+ * so that the failing one rolls back alone. A write is therefore atomic without a transaction of
+ * its own, and must be nothing but synchronous database work, safe to run twice.
  */
 export class GroupCommit {
   private queue: PendingWrite[] = [];
@@ -31,7 +35,8 @@ export class GroupCommit {
   ) {
     // Called inside the group's transaction, a better-sqlite3 transaction function is a savepoint.
     this.inSavepoint = db.transaction((work: () => unknown) => work());
-    const group = db.transaction((batch: PendingWrite[]): Outcome[] =>
+    const optimistic = db.transaction((batch: PendingWrite[]): Outcome[] => batch.map((write): Outcome => ({ ok: true, value: write.work() })));
+    const careful = db.transaction((batch: PendingWrite[]): Outcome[] =>
       batch.map((write): Outcome => {
         try {
           return { ok: true, value: this.inSavepoint(write.work) };
@@ -40,7 +45,13 @@ export class GroupCommit {
         }
       }),
     );
-    this.group = (batch) => group.immediate(batch);
+    this.group = (batch) => {
+      try {
+        return optimistic.immediate(batch);
+      } catch {
+        return careful.immediate(batch);
+      }
+    };
   }
 
   /** Runs `work` (synchronous SQLite calls) in the next group; settles once that group is committed. */

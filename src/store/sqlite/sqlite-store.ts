@@ -402,7 +402,8 @@ export class SqliteStore implements Store {
 
   async rotateRefreshToken(request: RotateRequest): Promise<RotateOutcome> {
     const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash ?? null;
-    const rotate = this.db.transaction((): RotateOutcome => {
+    // Atomic as a write of the group commit: a throw rolls back all of it (see GroupCommit).
+    const rotate = (): RotateOutcome => {
       const params = { now: request.now, hash: request.presentedHash, replacement };
       let claimed = this.sql(
         `UPDATE tokens SET rotated_at = @now, replaced_by = @replacement
@@ -438,7 +439,7 @@ export class SqliteStore implements Store {
       }
       for (const token of request.newTokens) this.insertToken({ ...token, familyId: claimed.family_id as string });
       return 'rotated';
-    });
+    };
     try {
       return await this.writes.run(rotate);
     } catch (error) {
