@@ -49,9 +49,10 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzCon
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) =>
     done(null, { unsupported: true }),
   );
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('Cache-Control', 'no-store');
     reply.header('Pragma', 'no-cache');
+    done(null, payload);
   });
 
   for (const endpoint of Object.values(endpoints)) {
