@@ -10,6 +10,8 @@ export interface LoadRequest {
 export interface LoadOptions {
   url: string;
   connections: number;
+  /** Requests per second across all connections; unset, each connection sends as fast as answers come (closed loop). */
+  overallRate?: number;
   /** Measured seconds. */
   duration: number;
   /** Unmeasured seconds first, so that JIT, caches and pools are warm. */
@@ -122,6 +124,7 @@ async function drive(options: LoadOptions, seconds: number, recorder?: LatencyRe
     connections: options.connections,
     duration: seconds,
     timeout: 30,
+    ...(options.overallRate !== undefined ? { overallRate: options.overallRate } : {}),
     requests: (options.bodies ?? [request.body]).map((body) => ({
         method: request.method ?? 'POST',
         path: request.path,

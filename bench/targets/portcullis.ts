@@ -6,10 +6,17 @@ import Database from 'better-sqlite3';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { systemClock } from '../../src/core/clock.ts';
+import type { PasswordHasher } from '../../src/core/password-hash.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { saveScope } from '../../src/manage/scopes.ts';
 import { createUser } from '../../src/manage/users.ts';
 import type { TargetStarter } from '../lib/target.ts';
+
+const instantHasher: PasswordHasher = {
+  hash: async (password) => `instant:${password}`,
+  verify: async (stored, password) => stored === `instant:${password}`,
+  verifyDummy: async () => undefined,
+};
 
 /**
  * Portcullis as `portcullis serve` runs it (createApp with its defaults: info logging to stdout,
@@ -27,7 +34,8 @@ export const start: TargetStarter = async (options) => {
   };
   if (typeof options.logLevel === 'string') env.PORTCULLIS_LOG_LEVEL = options.logLevel;
   const config = loadConfig({ db: join(dir, 'portcullis.db'), port: 0, host: '127.0.0.1', config: undefined }, env);
-  const app = await createApp(config);
+  // Diagnostics only (bench/threads.ts): a hasher that does no work, to see what a grant costs besides the hash.
+  const app = await createApp(config, options.instantHash === true ? { hasher: instantHasher } : {});
   const { store, ctx } = app;
 
   await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
