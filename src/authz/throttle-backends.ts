@@ -136,7 +136,7 @@ export function sqliteThrottleBackend(store: SqliteStore): ThrottleBackend {
   const watch = store.changeWatch;
   if (!watch) throw new Error('sqliteThrottleBackend: migrate the store first');
   const absent: AbsentKeys = { watch, keys: new BoundedCache(ABSENT_KEYS), writes: 0 };
-  watch.watch(
+  const unwatch = watch.watch(
     [
       { table: TABLE, event: 'INSERT', key: 'NEW.key' },
       { table: TABLE, event: 'UPDATE', key: 'NEW.key' },
@@ -152,7 +152,7 @@ export function sqliteThrottleBackend(store: SqliteStore): ThrottleBackend {
     },
   );
   const statements = counterStatements(store.database);
-  return sqlBackend('sqlite', (keyPrefix, points, duration) =>
+  const backend = sqlBackend('sqlite', (keyPrefix, points, duration) =>
     new SqliteCounter(
       {
         storeClient: store.database,
@@ -169,6 +169,13 @@ export function sqliteThrottleBackend(store: SqliteStore): ThrottleBackend {
       absent,
     ) as unknown as ClearableLimiter & ReturnType<ThrottleBackend['counter']>,
   );
+  return {
+    ...backend,
+    async close() {
+      await backend.close?.();
+      unwatch();
+    },
+  };
 }
 
 /** Counters in the PostgreSQL database, through the store's pool (its limits and statement timeout). */

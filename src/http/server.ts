@@ -79,6 +79,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     done(null, payload);
   });
 
+  // Once a request is read (body included), its reads must see every commit made before it,
+  // also by the CLI or another process: the SQLite store re-checks its caches (ChangeWatch).
+  app.addHook('preHandler', (_request, _reply, done) => {
+    options.ctx.store.startRequest?.();
+    done();
+  });
+
   registerMetrics(app, options.metrics ?? new Metrics());
   await app.register(oauthRoutes, { ctx: options.ctx });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });

@@ -16,6 +16,8 @@ export class LocalTokenVerifier implements TokenVerifier {
   ) {}
 
   async verify(token: string): Promise<VerifiedToken | undefined> {
+    // Each verification is a request of its own: a token revoked before it arrived is seen revoked.
+    this.store.startRequest?.();
     const record = await this.store.findToken(hashSecret(token));
     if (!record || record.kind !== 'access' || !isTokenLive(record, this.clock.nowSeconds())) return undefined;
     return { clientId: record.clientId, username: record.username, scope: record.scope, expiresAt: record.expiresAt };

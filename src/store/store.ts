@@ -98,6 +98,11 @@ export interface Store {
   migrate(): Promise<number[]>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
+  /**
+   * A request has been read: reads from now on must see every commit made before this moment,
+   * by this process or any other. For stores that cache reads (SQLite); others need not implement it.
+   */
+  startRequest?(): void;
   close(): Promise<void>;
 
   getSettings(): Promise<Settings>;

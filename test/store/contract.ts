@@ -840,6 +840,22 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.equal(await store.findToken(g.access.hash), undefined);
       });
 
+      it('a request begun after another instance committed sees the commit, even within one turn of the event loop', async () => {
+        const app = client();
+        await store.createClient(app);
+        const g = await saveGrant(store, grant(app.id, null));
+        const other = await fixture.twin();
+        store.startRequest?.();
+        assert.equal((await store.findToken(g.access.hash))?.familyRevokedAt, null);
+        assert.equal((await store.findClient(app.id))?.enabled, true);
+        // The CLI revokes and disables; its command has returned when the next request is sent.
+        await other.revokeFamily(g.family.id, NOW + 7);
+        await other.updateClient(app.id, { enabled: false });
+        store.startRequest?.();
+        assert.equal((await store.findToken(g.access.hash))?.familyRevokedAt, NOW + 7);
+        assert.equal((await store.findClient(app.id))?.enabled, false);
+      });
+
       it("a user created under a token's username makes the view's user enabled", async () => {
         const app = client();
         await store.createClient(app);

@@ -15,10 +15,12 @@ export interface WatchedChange {
  *   of the schema), whichever code path made it: store methods, foreign-key cascades, the throttle
  *   counters; a trigger calls back into JavaScript, synchronously, inside the writing statement;
  * - a commit by any other connection (the CLI, another process on the same file) changes
- *   `PRAGMA data_version`, which `checkExternal` reads before the first cached lookup of each turn
- *   of the event loop; when it changed, every cache is cleared. Reading it takes WAL locks (system
- *   calls), so once per turn rather than per lookup: every request answered in a turn had arrived
- *   before the turn's check, so none of them can see a state older than its own arrival.
+ *   `PRAGMA data_version`; when it has changed, every cache is cleared. `checkExternal` reads it
+ *   before the first cached lookup after a request began (`newRequest`, called by the HTTP layer
+ *   and the token verifier once each request is read), so a request sent after the CLI's commit
+ *   returned never sees what was there before. Reading it takes WAL locks (system calls), hence
+ *   once per request rather than once per lookup; code that never says when requests begin gets a
+ *   check per turn of the event loop.
  * A write that is later rolled back has still cleared its entries: clearing too much is harmless.
  * Reads never run inside a write transaction (better-sqlite3 transactions are synchronous), so no
  * cache ever holds an uncommitted row.
@@ -28,7 +30,8 @@ export class ChangeWatch {
   private readonly clearers: (() => void)[] = [];
   private readonly dataVersion: Database.Statement;
   private lastVersion: number;
-  private checkedThisTurn = false;
+  private checked = false;
+  private channels = 0;
   private triggers = 0;
 
   constructor(private readonly db: Database.Database) {
@@ -44,24 +47,36 @@ export class ChangeWatch {
    * Calls `listener` on each watched change made through this connection (with the row's key
    * when one is named), and `clear` when another connection has committed. Call once the tables exist.
    */
-  watch(changes: WatchedChange[], listener: (key: unknown) => void, clear: () => void): void {
-    const channel = `c${this.listeners.size}`;
+  watch(changes: WatchedChange[], listener: (key: unknown) => void, clear: () => void): () => void {
+    const channel = `c${this.channels++}`;
     this.listeners.set(channel, listener);
     this.clearers.push(clear);
-    for (const change of changes) {
+    const names = changes.map((change) => {
+      const name = `portcullis_watch_${this.triggers++}`;
       this.db.exec(
-        `CREATE TEMP TRIGGER portcullis_watch_${this.triggers++} AFTER ${change.event} ON main.${change.table}
+        `CREATE TEMP TRIGGER ${name} AFTER ${change.event} ON main.${change.table}
          BEGIN SELECT portcullis_changed('${channel}', ${change.key ?? 'NULL'}); END`,
       );
-    }
+      return name;
+    });
+    return () => {
+      this.listeners.delete(channel);
+      this.clearers.splice(this.clearers.indexOf(clear), 1);
+      if (this.db.open) for (const name of names) this.db.exec(`DROP TRIGGER IF EXISTS temp.${name}`);
+    };
   }
 
-  /** Clears every cache if another connection has committed since this turn of the event loop began. */
+  /** A request has been read: the next lookup must see every commit made before now, by anyone. */
+  newRequest(): void {
+    this.checked = false;
+  }
+
+  /** Clears every cache if another connection has committed since the last check. */
   checkExternal(): void {
-    if (this.checkedThisTurn) return;
-    this.checkedThisTurn = true;
+    if (this.checked) return;
+    this.checked = true;
     setImmediate(() => {
-      this.checkedThisTurn = false;
+      this.checked = false;
     });
     const version = this.dataVersion.get() as number;
     if (version === this.lastVersion) return;

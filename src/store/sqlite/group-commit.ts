@@ -35,20 +35,36 @@ export class GroupCommit {
   ) {
     // Called inside the group's transaction, a better-sqlite3 transaction function is a savepoint.
     this.inSavepoint = db.transaction((work: () => unknown) => work());
-    const optimistic = db.transaction((batch: PendingWrite[]): Outcome[] => batch.map((write): Outcome => ({ ok: true, value: write.work() })));
+    let writeThrew = false;
+    const optimistic = db.transaction((batch: PendingWrite[]): Outcome[] =>
+      batch.map((write): Outcome => {
+        try {
+          return { ok: true, value: write.work() };
+        } catch (error) {
+          writeThrew = true;
+          throw error;
+        }
+      }),
+    );
     const careful = db.transaction((batch: PendingWrite[]): Outcome[] =>
       batch.map((write): Outcome => {
         try {
           return { ok: true, value: this.inSavepoint(write.work) };
         } catch (error) {
+          // After some errors (disk full, I/O, out of memory) SQLite has rolled back the whole
+          // transaction itself: the writes after it must not commit on their own, so the group fails.
+          if (!db.inTransaction) throw error;
           return { ok: false, error };
         }
       }),
     );
     this.group = (batch) => {
+      writeThrew = false;
       try {
         return optimistic.immediate(batch);
-      } catch {
+      } catch (error) {
+        // Only a write that threw earns the second run; a failed BEGIN or COMMIT (busy, disk) fails the group.
+        if (!writeThrew) throw error;
         return careful.immediate(batch);
       }
     };

@@ -613,6 +613,10 @@ export class SqliteStore implements Store {
     return this.writes.run(work);
   }
 
+  startRequest(): void {
+    this.caches?.changes.newRequest();
+  }
+
   /** What tells the caches of this file's rows that they changed; `undefined` before `migrate()`. */
   get changeWatch(): ChangeWatch | undefined {
     return this.caches?.changes;

@@ -9,6 +9,7 @@ import { ManualClock } from '../../../src/core/clock.ts';
 import type { TokenFamily, TokenRecord } from '../../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../../src/core/secrets.ts';
 import { registerClient } from '../../../src/manage/clients.ts';
+import { GroupCommit } from '../../../src/store/sqlite/group-commit.ts';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 
 const NOW = 1_000_000;
@@ -94,5 +95,54 @@ describe('SQLite group commit (token writes of one event-loop turn share a trans
     assert.equal(outcome, 'limit_reached');
     assert.equal((await store.findToken(limited.tokens[1]!.hash))!.rotatedAt, null);
     assert.ok(await store.findToken(other.tokens[0]!.hash));
+  });
+
+  it('fails the whole group, committing nothing more, when SQLite has rolled the transaction back itself', async () => {
+    // As after SQLITE_FULL or an I/O error: the transaction is gone when the write throws.
+    const db = new Database(join(dir, 'rollback.sqlite'));
+    try {
+      db.exec('CREATE TABLE t (n INTEGER)');
+      const group = new GroupCommit(db);
+      const insert = (n: number) => () => db.prepare('INSERT INTO t (n) VALUES (?)').run(n);
+      const results = await Promise.allSettled([
+        group.run(insert(1)),
+        group.run(() => {
+          db.exec('ROLLBACK');
+          throw new Error('the database rolled back');
+        }),
+        group.run(insert(3)),
+      ]);
+      assert.deepEqual(results.map((result) => result.status), ['rejected', 'rejected', 'rejected']);
+      assert.deepEqual(db.prepare('SELECT n FROM t').all(), [], 'no write of the failed group is stored');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('does not run a group twice when the database is locked: the writes fail after one busy timeout', async () => {
+    const path = join(dir, 'busy.sqlite');
+    const db = new Database(path);
+    const other = new Database(path);
+    try {
+      db.exec('CREATE TABLE t (n INTEGER)');
+      db.pragma('busy_timeout = 200');
+      other.exec('BEGIN IMMEDIATE');
+      let runs = 0;
+      const started = performance.now();
+      const group = new GroupCommit(db);
+      await assert.rejects(
+        group.run(() => {
+          runs++;
+          return db.prepare('INSERT INTO t (n) VALUES (1)').run();
+        }),
+        /locked|busy/i,
+      );
+      assert.equal(runs, 0, 'BEGIN IMMEDIATE failed before any write ran');
+      assert.ok(performance.now() - started < 380, 'one busy timeout, not two');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      db.close();
+    }
   });
 });
