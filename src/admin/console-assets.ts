@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
+import { packageFile } from '../package-files.ts';
 
 /** Where `npm run build:console` (scripts/build-console.mjs) writes the console. */
-export const CONSOLE_ASSETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/console');
+export const CONSOLE_ASSETS_DIR = packageFile('build', 'console');
 
 /** The files the console cannot work without; checked at start-up so that a missing build fails loudly. */
 const REQUIRED = ['index.html', 'console.js', 'console.css'];

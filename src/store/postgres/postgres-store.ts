@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { AuditEvent, AuditRecord } from '../../core/audit.ts';
 import {
@@ -42,10 +41,11 @@ import {
   toTokenView,
   toUser,
 } from '../rows.ts';
+import { packageFile } from '../../package-files.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = packageFile('src', 'store', 'postgres', 'migrations');
 
 /** Key of the advisory lock that serialises migrations across instances ("portcu" in ASCII; exact as a double). */
 const MIGRATION_LOCK = 0x706f72746375;

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { packageFile } from '../../package-files.ts';
 
 /**
  * Checkpoints the WAL from a worker thread every `intervalMs`. A checkpoint copies the WAL's pages
@@ -18,7 +19,7 @@ export class BackgroundCheckpointer {
 
   start(): void {
     if (this.worker || this.path === ':memory:') return;
-    const worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), {
+    const worker = new Worker(packageFile('src', 'store', 'sqlite', 'checkpoint-worker.mjs'), {
       workerData: { path: this.path, intervalMs: this.intervalMs },
     });
     worker.unref();

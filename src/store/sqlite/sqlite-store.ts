@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { packageFile } from '../../package-files.ts';
 import {
   type AdminSession,
   type Acl,
@@ -47,7 +47,7 @@ import {
 } from '../rows.ts';
 import { tokenStateSql } from './token-state.ts';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = packageFile('src', 'store', 'sqlite', 'migrations');
 
 function tokenParams(token: TokenRecord): Row {
   return {
