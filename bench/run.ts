@@ -75,9 +75,9 @@ async function main(): Promise<void> {
       let target = targets.get(name);
       if (!target) {
         log(`starting ${name}`);
-        target = spawnTarget(name, options, {
+        // Portcullis's own serve process gets the profiler flags (bench/targets/portcullis.ts).
+        target = spawnTarget(name, name === 'portcullis' ? { ...options, nodeArgs: settings.portcullisNodeArgs } : options, {
           env: settings.targetEnv,
-          nodeArgs: name === 'portcullis' ? settings.portcullisNodeArgs : [],
         });
         targets.set(name, target);
       }

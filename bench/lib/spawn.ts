@@ -70,7 +70,7 @@ export async function spawnTarget(name: string, options: Record<string, unknown>
 
   return {
     name,
-    pid: child.pid!,
+    pid: ready.pid,
     port: ready.port,
     url: `http://127.0.0.1:${ready.port}`,
     info: ready.info,

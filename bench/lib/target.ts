@@ -5,6 +5,11 @@
 export interface StartedTarget {
   /** The loopback port it listens on (absent for in-process targets such as raw argon2id). */
   port?: number;
+  /**
+   * The server's process when the target started one of its own (Portcullis runs `portcullis
+   * serve`): memory and CPU are then read from it (Linux /proc), not from the target's process.
+   */
+  pid?: number;
   /** Facts the runner needs (client ids, secrets, paths), and the settings it runs with, for the report. */
   info: Record<string, unknown>;
   /** Named operations the runner may call in the child over IPC. */
@@ -22,6 +27,6 @@ export type ToChild =
   | { type: 'stop'; id: number };
 
 export type FromChild =
-  | { type: 'ready'; port?: number; info: Record<string, unknown> }
+  | { type: 'ready'; port?: number; pid: number; info: Record<string, unknown> }
   | { type: 'reply'; id: number; value?: unknown; error?: string }
   | { type: 'failed'; error: string };

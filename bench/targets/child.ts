@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FromChild, TargetStarter, ToChild } from '../lib/target.ts';
 
 /**
@@ -13,6 +14,19 @@ const modules: Record<string, () => Promise<{ start: TargetStarter }>> = {
   'raw-argon2': () => import('./raw-argon2.ts'),
 };
 
+/** Resident set size of another process, in bytes (Linux). */
+function serverRss(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(kb?.[1] ?? 0) * 1024;
+}
+
+/** CPU time (user + system, all threads) of another process so far, in µs (Linux clock ticks of 10 ms). */
+function serverCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 function send(message: FromChild): void {
   process.send!(message);
 }
@@ -27,12 +41,12 @@ async function main(): Promise<void> {
       try {
         switch (message.type) {
           case 'rss':
-            send({ type: 'reply', id: message.id, value: process.memoryUsage.rss() });
+            send({ type: 'reply', id: message.id, value: target.pid === undefined ? process.memoryUsage.rss() : serverRss(target.pid) });
             break;
           case 'cpu': {
             // User + system time of every thread of the process (event loop and thread pool), µs.
             const usage = process.cpuUsage();
-            send({ type: 'reply', id: message.id, value: usage.user + usage.system });
+            send({ type: 'reply', id: message.id, value: target.pid === undefined ? usage.user + usage.system : serverCpu(target.pid) });
             break;
           }
           case 'call': {
@@ -55,7 +69,7 @@ async function main(): Promise<void> {
       }
     })();
   });
-  send({ type: 'ready', port: target.port, info: target.info });
+  send({ type: 'ready', port: target.port, pid: target.pid ?? process.pid, info: target.info });
 }
 
 main().catch((error: unknown) => {

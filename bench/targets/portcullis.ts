@@ -1,6 +1,9 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { createApp } from '../../src/app.ts';
@@ -18,9 +21,23 @@ const instantHasher: PasswordHasher = {
   verifyDummy: async () => undefined,
 };
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 /**
- * Portcullis as `portcullis serve` runs it (createApp with its defaults: info logging to stdout,
- * argon2id at the SPEC minimum), on a fresh SQLite file in a temporary directory.
+ * `portcullis serve` itself (bin/portcullis.mjs: the bundle `npm run build` makes, or the sources
+ * through tsx when the bundle is out of date), in a process of its own started by this target, on
+ * a fresh SQLite file that this target seeds first through the same store operations as the CLI.
+ * The runner's CPU and memory figures are the serve process's (StartedTarget.pid).
+ * With `instantHash` (bench/threads.ts only), Portcullis runs in this process instead, with a
+ * hasher that does no work, to see what a grant costs besides the hash.
  */
 export const start: TargetStarter = async (options) => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
@@ -33,9 +50,10 @@ export const start: TargetStarter = async (options) => {
     PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
   };
   if (typeof options.logLevel === 'string') env.PORTCULLIS_LOG_LEVEL = options.logLevel;
-  const config = loadConfig({ db: join(dir, 'portcullis.db'), port: 0, host: '127.0.0.1', config: undefined }, env);
-  // Diagnostics only (bench/threads.ts): a hasher that does no work, to see what a grant costs besides the hash.
-  const app = await createApp(config, options.instantHash === true ? { hasher: instantHasher } : {});
+  const inProcess = options.instantHash === true;
+  const port = inProcess ? 0 : await freePort();
+  const config = loadConfig({ db: join(dir, 'portcullis.db'), port, host: '127.0.0.1', config: undefined }, env);
+  const app = await createApp(config, inProcess ? { hasher: instantHasher } : {});
   const { store, ctx } = app;
 
   await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
@@ -53,12 +71,28 @@ export const start: TargetStarter = async (options) => {
     scopes: ['bench'],
   });
 
-  await app.server.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.server.address() as AddressInfo;
+  let server: ChildProcess | undefined;
+  let serverPort: number;
+  if (inProcess) {
+    await app.server.listen({ port: 0, host: '127.0.0.1' });
+    serverPort = (app.server.server.address() as AddressInfo).port;
+  } else {
+    await app.close();
+    const nodeArgs = Array.isArray(options.nodeArgs) ? (options.nodeArgs as string[]) : [];
+    server = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/portcullis.mjs'), 'serve', '--db', config.db, '--port', String(port), '--host', '127.0.0.1'], {
+      env: { ...process.env, ...env },
+      // Logs go where the runner's stdout for targets goes (/dev/null): paid for, not read.
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    await waitForHealth(`http://127.0.0.1:${port}/healthz`, server);
+    serverPort = port;
+  }
   return {
-    port,
+    port: serverPort,
+    ...(server?.pid !== undefined ? { pid: server.pid } : {}),
     info: {
       settings: {
+        process: inProcess ? 'in the bench child, instant hasher (diagnostics)' : 'node bin/portcullis.mjs serve (the bundle of npm run build)',
         store: 'SQLite (WAL, synchronous=NORMAL), fresh file',
         logLevel: config.logLevel,
         argon2: config.argon2,
@@ -90,8 +124,34 @@ export const start: TargetStarter = async (options) => {
       },
     },
     async close() {
-      await app.close();
+      if (server) await stopProcess(server);
+      else await app.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 };
+
+/** Polls the server's health endpoint until it answers; fails if the process exits first. */
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`portcullis serve exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`portcullis serve did not answer ${url} within 30 s`);
+}
+
+/** SIGTERM (graceful shutdown, so that --cpu-prof writes its profile), SIGKILL after 10 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
