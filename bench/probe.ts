@@ -1,0 +1,68 @@
+/**
+ * Portcullis alone under one load at a time, for the quick before/after of a change (no bounds,
+ * no peers, nothing written): CPU per request, throughput, p99 and peak RSS of `portcullis serve`.
+ *
+ *   npm run bench:probe                                   # introspection and client credentials, 4 s each
+ *   npm run bench:probe -- --duration 8 introspection
+ *   npm run bench:probe -- --instant-hash password        # a hasher that does no work (in-process target)
+ */
+import { parseArgs } from 'node:util';
+import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
+import { measureHttp } from './lib/load.ts';
+import { spawnTarget } from './lib/spawn.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    duration: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '32' },
+    'instant-hash': { type: 'boolean', default: false },
+  },
+});
+const loads = positionals.length > 0 ? positionals : ['introspection', 'client-credentials'];
+
+const target = await spawnTarget('portcullis', { instantHash: values['instant-hash'] }, { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' } });
+try {
+  const info = target.info as {
+    serviceClient: { id: string; secret: string };
+    ropcClient: { id: string; secret: string };
+    username: string;
+    password: string;
+  };
+  const service = basicAuth(info.serviceClient.id, info.serviceClient.secret);
+  const tokens: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    const answer = await postForm(`${target.url}/oauth/token`, { grant_type: 'client_credentials' }, service);
+    tokens.push(form({ token: answer.access_token as string }));
+  }
+  const requests: Record<string, { path: string; authorization: string; bodies: string[] }> = {
+    introspection: { path: '/oauth/introspect', authorization: service, bodies: tokens },
+    'client-credentials': { path: '/oauth/token', authorization: service, bodies: [form({ grant_type: 'client_credentials' })] },
+    password: {
+      path: '/oauth/token',
+      authorization: basicAuth(info.ropcClient.id, info.ropcClient.secret),
+      bodies: [form({ grant_type: 'password', username: info.username, password: info.password })],
+    },
+  };
+  for (const name of loads) {
+    const load = requests[name];
+    if (!load) throw new Error(`unknown load ${name}: one of ${Object.keys(requests).join(', ')}`);
+    const result = await measureHttp(
+      {
+        url: target.url,
+        connections: Number(values.connections),
+        duration: Number(values.duration),
+        warmup: 1,
+        request: { path: load.path, headers: { 'content-type': FORM, authorization: load.authorization } },
+        bodies: load.bodies,
+      },
+      target,
+    );
+    console.log(
+      `${name.padEnd(19)} ${result.cpuPerRequestUs?.toFixed(0).padStart(5)} µs CPU/req  ${result.throughput.toFixed(0).padStart(6)} req/s  ` +
+        `p99 ${result.p99.toFixed(2)} ms  peak RSS ${((result.peakRss ?? 0) / 1e6).toFixed(0)} MB  failures ${result.failures}`,
+    );
+  }
+} finally {
+  await target.stop();
+}
