@@ -14,8 +14,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +21,7 @@ import autocannon from 'autocannon';
 import { generateSecret, hashSecret } from '../src/core/secrets.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Measurement } from './lib/load.ts';
+import { freePort, waitForHttp } from './lib/processes.ts';
 import type { Row, Scenario } from './scenario.ts';
 
 export interface LatencyFigures {
@@ -50,27 +49,6 @@ export interface GatewayBenchResult {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 const UPSTREAM_SOURCE = `
 const body = JSON.stringify({ ok: true });
@@ -172,9 +150,9 @@ export async function runGatewayBench(options: { connections?: number; durationS
     const bareUrl = `http://127.0.0.1:${barePort}/echo`;
     const directUrl = `http://127.0.0.1:${upstreamPort}/echo`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}/invoke/bench/echo`;
-    await waitFor(directUrl, upstream);
-    await waitFor(bareUrl, bare);
-    await waitFor(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
+    await waitForHttp(directUrl, upstream);
+    await waitForHttp(bareUrl, bare);
+    await waitForHttp(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
 
     const auth = { authorization: `Bearer ${token}` };
     await run(directUrl, connections, 1, auth);

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import type { PasswordHasher } from '../../src/core/password-hash.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { saveScope } from '../../src/manage/scopes.ts';
 import { createUser } from '../../src/manage/users.ts';
+import { freePort, stopProcess, waitForHttp } from '../lib/processes.ts';
 import type { TargetStarter } from '../lib/target.ts';
 
 const instantHasher: PasswordHasher = {
@@ -22,14 +22,6 @@ const instantHasher: PasswordHasher = {
 };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /**
  * `portcullis serve` itself (bin/portcullis.mjs: the bundle `npm run build` makes, or the sources
@@ -84,7 +76,7 @@ export const start: TargetStarter = async (options) => {
       // Logs go where the runner's stdout for targets goes (/dev/null): paid for, not read.
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    await waitForHealth(`http://127.0.0.1:${port}/healthz`, server);
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, server);
     serverPort = port;
   }
   return {
@@ -130,28 +122,3 @@ export const start: TargetStarter = async (options) => {
     },
   };
 };
-
-/** Polls the server's health endpoint until it answers; fails if the process exits first. */
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`portcullis serve exited with code ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`portcullis serve did not answer ${url} within 30 s`);
-}
-
-/** SIGTERM (graceful shutdown, so that --cpu-prof writes its profile), SIGKILL after 10 s. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
