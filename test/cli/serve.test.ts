@@ -78,6 +78,44 @@ describe('portcullis serve: first run', () => {
 });
 
 // SPEC §3 and STYLE "Errors": a bad setting stops start-up with one line naming it.
+// The SQLite store caches clients and token states in the server process: a change the CLI makes
+// from another process must still hold from the next request on (ChangeWatch, docs/deployment.md).
+describe('portcullis serve: what the CLI changes while it runs holds at the next request', () => {
+  const tmp = tempDb();
+  let serve: ServeProcess;
+  after(async () => {
+    await serve?.stop();
+    tmp.cleanup();
+  });
+
+  test('a revoked token turns inactive, a disabled client is refused, an enabled one is served again', async () => {
+    const created = await runCli(['client', 'create', '--name', 'svc', '--type', 'confidential', '--grants', 'client_credentials', '--json', '--db', tmp.db]);
+    assert.equal(created.code, 0, created.stderr);
+    const { client_id: id, client_secret: secret } = created.json<{ client_id: string; client_secret: string }>();
+    serve = await startServe(['--db', tmp.db], { env: { PORTCULLIS_ADMIN_PASSWORD: 'serve-admin-password' } });
+    const basic: [string, string] = [id, secret];
+    const issue = () => postForm(`${serve.url}/oauth/token`, { grant_type: 'client_credentials' }, { basic });
+    const introspect = (token: string) => postForm(`${serve.url}/oauth/introspect`, { token }, { basic });
+
+    const token = (await issue()).body.access_token as string;
+    // Read twice, so that the second answer comes from the server's caches.
+    assert.equal((await introspect(token)).body.active, true);
+    assert.equal((await introspect(token)).body.active, true);
+
+    const revoked = await runCli(['token', 'revoke', '--token-stdin', '--db', tmp.db], { stdin: token });
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.deepEqual((await introspect(token)).body, { active: false });
+
+    const live = (await issue()).body.access_token as string;
+    assert.equal((await introspect(live)).body.active, true);
+    assert.equal((await runCli(['client', 'disable', id, '--db', tmp.db])).code, 0);
+    assert.equal((await issue()).status, 401);
+    assert.equal((await runCli(['client', 'enable', id, '--db', tmp.db])).code, 0);
+    assert.equal((await issue()).status, 200);
+    assert.equal((await introspect(live)).body.active, true, 'enabled again: its tokens are active again (docs/security.md)');
+  });
+});
+
 describe('portcullis serve: a bad setting stops start-up', () => {
   const tmp = tempDb();
   after(() => tmp.cleanup());
