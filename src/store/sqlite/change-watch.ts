@@ -31,6 +31,7 @@ export class ChangeWatch {
   private readonly dataVersion: Database.Statement;
   private lastVersion: number;
   private checked = false;
+  private resetPending = false;
   private channels = 0;
   private triggers = 0;
 
@@ -75,9 +76,15 @@ export class ChangeWatch {
   checkExternal(): void {
     if (this.checked) return;
     this.checked = true;
-    setImmediate(() => {
-      this.checked = false;
-    });
+    // The fallback for callers that never call newRequest: at most one pending per turn, not one
+    // per request (newRequest clears the flag on every request of the HTTP path).
+    if (!this.resetPending) {
+      this.resetPending = true;
+      setImmediate(() => {
+        this.resetPending = false;
+        this.checked = false;
+      });
+    }
     const version = this.dataVersion.get() as number;
     if (version === this.lastVersion) return;
     this.lastVersion = version;
