@@ -4,12 +4,12 @@ import { BoundedCache, ChangeWatch } from './change-watch.ts';
 
 /** Enough for every live client of a large deployment; a miss costs one indexed read. */
 const CLIENTS = 1_000;
-/** Tokens looked up again and again (introspection, the gateway); bounded so that memory is. */
+/** Access tokens looked up again and again (introspection, the gateway); bounded so that memory is. */
 const TOKENS = 10_000;
 
 /**
  * The SQLite store's in-process caches of the rows every client-authenticated request reads: the
- * client, and the state of a presented token. Each entry is dropped by the change that could
+ * client, and the state of a presented access token. Each entry is dropped by the change that could
  * make it wrong (see ChangeWatch), so a cached answer is always the answer the database would
  * give. Misses are not cached: a new token or client is found on its first lookup.
  */
@@ -71,7 +71,9 @@ export class ReadCaches {
     const cached = this.tokens.get(hash);
     if (cached) return cached;
     const token = load();
-    if (token) this.tokens.set(hash, freeze(token));
+    // A refresh token is read once, then rotated: caching it would only push out access tokens,
+    // which introspection and the gateway read again and again.
+    if (token?.kind === 'access') this.tokens.set(hash, freeze(token));
     return token;
   }
 }
