@@ -28,8 +28,18 @@ interface ClearableLimiter {
   clearExpired(beforeMs: number): Promise<unknown>;
 }
 
+/** What every limiter of a SQL backend is built with: our table (created by migration 0006) and one counter's budget. */
+interface TableCounterOptions {
+  tableName: string;
+  tableCreated: true;
+  clearExpiredByTimeout: false;
+  keyPrefix: string;
+  points: number;
+  duration: number;
+}
+
 /** A SQL backend: one table holds every counter (prefix per counter); one timer clears expired rows. */
-function sqlBackend(kind: string, make: (keyPrefix: string, points: number, duration: number) => ClearableLimiter & ReturnType<ThrottleBackend['counter']>): ThrottleBackend {
+function sqlBackend(kind: string, make: (options: TableCounterOptions) => ClearableLimiter & ReturnType<ThrottleBackend['counter']>): ThrottleBackend {
   let clearer: ClearableLimiter | undefined;
   const timer = setInterval(() => {
     // The table is shared, so one limiter clears it for all; a failure waits for the next round.
@@ -39,7 +49,14 @@ function sqlBackend(kind: string, make: (keyPrefix: string, points: number, dura
   return {
     kind,
     counter(name: CounterName, options) {
-      const limiter = make(`portcullis:${name}`, options.points, options.durationSeconds);
+      const limiter = make({
+        tableName: TABLE,
+        tableCreated: true,
+        clearExpiredByTimeout: false,
+        keyPrefix: `portcullis:${name}`,
+        points: options.points,
+        duration: options.durationSeconds,
+      });
       clearer ??= limiter;
       return limiter;
     },
@@ -152,22 +169,11 @@ export function sqliteThrottleBackend(store: SqliteStore): ThrottleBackend {
     },
   );
   const statements = counterStatements(store.database);
-  const backend = sqlBackend('sqlite', (keyPrefix, points, duration) =>
-    new SqliteCounter(
-      {
-        storeClient: store.database,
-        storeType: 'better-sqlite3',
-        tableName: TABLE,
-        tableCreated: true,
-        clearExpiredByTimeout: false,
-        keyPrefix,
-        points,
-        duration,
-      },
-      store,
-      statements,
-      absent,
-    ) as unknown as ClearableLimiter & ReturnType<ThrottleBackend['counter']>,
+  const backend = sqlBackend(
+    'sqlite',
+    (options) =>
+      new SqliteCounter({ ...options, storeClient: store.database, storeType: 'better-sqlite3' }, store, statements, absent) as unknown as ClearableLimiter &
+        ReturnType<ThrottleBackend['counter']>,
   );
   return {
     ...backend,
@@ -180,17 +186,10 @@ export function sqliteThrottleBackend(store: SqliteStore): ThrottleBackend {
 
 /** Counters in the PostgreSQL database, through the store's pool (its limits and statement timeout). */
 export function postgresThrottleBackend(pool: pg.Pool): ThrottleBackend {
-  return sqlBackend('postgres', (keyPrefix, points, duration) =>
-    new RateLimiterPostgres({
-      storeClient: pool,
-      storeType: 'pool',
-      tableName: TABLE,
-      tableCreated: true,
-      clearExpiredByTimeout: false,
-      keyPrefix,
-      points,
-      duration,
-    }) as unknown as ClearableLimiter & ReturnType<ThrottleBackend['counter']>,
+  return sqlBackend(
+    'postgres',
+    (options) =>
+      new RateLimiterPostgres({ ...options, storeClient: pool, storeType: 'pool' }) as unknown as ClearableLimiter & ReturnType<ThrottleBackend['counter']>,
   );
 }
 
