@@ -1,14 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
 
-/** A loopback port free at the moment of asking (for a server started in another process). */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+/** A loopback port free at the moment of asking: the tests' helper (bench/throttle.ts uses their helpers too). */
+export { freePort } from '../../test/helpers/processes.ts';
 
 /** Waits until `url` answers HTTP at all; fails if `child` exits first or after 30 s. */
 export async function waitForHttp(url: string, child: ChildProcess): Promise<void> {

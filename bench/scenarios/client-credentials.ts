@@ -1,8 +1,8 @@
-import { basicAuth, FORM, fmtRatio, form } from '../lib/forms.ts';
+import { basicAuth, FORM, form } from '../lib/forms.ts';
 import type { Measurement } from '../lib/load.ts';
 import type { TargetProcess } from '../lib/spawn.ts';
-import type { MeasureOptions, Row, Scenario } from '../scenario.ts';
-import { emptyRoute } from './empty-route.ts';
+import type { MeasureOptions, Scenario } from '../scenario.ts';
+import { emptyRoute, emptyRouteRows } from './empty-route.ts';
 
 export const CLIENT_CREDENTIALS_BAR = 0.5;
 
@@ -34,21 +34,9 @@ export const clientCredentialsScenario: Scenario = {
       { label: 'oidc-provider', measure: (window) => ctx.measure(oidc, { ...window, ...grant(oidc, '/token', d) }) },
     ])) as [Measurement, Measurement, Measurement, Measurement];
 
-    const ratio = (m: Measurement) => m.throughput / bound.throughput;
-    const rows: Row[] = [
-      { scenario, subject: 'empty form-POST route, bare Fastify (bound)', measurement: bound, status: 'bound' },
-      {
-        scenario,
-        subject: 'Portcullis, SQLite',
-        measurement: ours,
-        ratios: { throughput: ratio(ours) },
-        ratioText: `${fmtRatio(ratio(ours))} req/s`,
-        bar: `≥ ${fmtRatio(CLIENT_CREDENTIALS_BAR)} req/s`,
-        status: ours.failures === 0 && ratio(ours) >= CLIENT_CREDENTIALS_BAR ? 'pass' : 'miss',
-      },
-      { scenario, subject: '@node-oauth/oauth2-server (express)', measurement: theirs, ratios: { throughput: ratio(theirs) }, ratioText: `${fmtRatio(ratio(theirs))} req/s`, status: 'peer' },
-      { scenario, subject: 'oidc-provider', measurement: provider, ratios: { throughput: ratio(provider) }, ratioText: `${fmtRatio(ratio(provider))} req/s`, status: 'peer' },
-    ];
-    return rows;
+    return emptyRouteRows(scenario, CLIENT_CREDENTIALS_BAR, bound, ours, [
+      ['@node-oauth/oauth2-server (express)', theirs],
+      ['oidc-provider', provider],
+    ]);
   },
 };

@@ -1,5 +1,6 @@
-import { basicAuth, FORM } from '../lib/forms.ts';
-import type { BenchContext, Contender } from '../scenario.ts';
+import { basicAuth, FORM, fmtRatio } from '../lib/forms.ts';
+import type { Measurement } from '../lib/load.ts';
+import type { BenchContext, Contender, Row } from '../scenario.ts';
 
 /**
  * The bound of the client-authenticated endpoints: the same request (same headers, same body) to
@@ -13,4 +14,25 @@ export async function emptyRoute(ctx: BenchContext, body: string): Promise<Conte
     body,
   };
   return { label: 'empty Fastify route', measure: (window) => ctx.measure(empty, { ...window, request }) };
+}
+
+/**
+ * The rows of a scenario measured against the empty route: the bound, Portcullis held to `bar`
+ * (a share of the bound's req/s), and each peer with its ratio for comparison.
+ */
+export function emptyRouteRows(scenario: string, bar: number, bound: Measurement, ours: Measurement, peers: [subject: string, Measurement][]): Row[] {
+  const ratio = (m: Measurement) => m.throughput / bound.throughput;
+  return [
+    { scenario, subject: 'empty form-POST route, bare Fastify (bound)', measurement: bound, status: 'bound' },
+    {
+      scenario,
+      subject: 'Portcullis, SQLite',
+      measurement: ours,
+      ratios: { throughput: ratio(ours) },
+      ratioText: `${fmtRatio(ratio(ours))} req/s`,
+      bar: `≥ ${fmtRatio(bar)} req/s`,
+      status: ours.failures === 0 && ratio(ours) >= bar ? 'pass' : 'miss',
+    },
+    ...peers.map(([subject, m]): Row => ({ scenario, subject, measurement: m, ratios: { throughput: ratio(m) }, ratioText: `${fmtRatio(ratio(m))} req/s`, status: 'peer' })),
+  ];
 }

@@ -1,8 +1,8 @@
-import { basicAuth, FORM, fmtRatio, form, postForm } from '../lib/forms.ts';
+import { basicAuth, FORM, form, postForm } from '../lib/forms.ts';
 import type { Measurement } from '../lib/load.ts';
 import type { TargetProcess } from '../lib/spawn.ts';
-import type { BenchContext, Contender, MeasureOptions, Row, Scenario } from '../scenario.ts';
-import { emptyRoute } from './empty-route.ts';
+import type { BenchContext, Contender, MeasureOptions, Scenario } from '../scenario.ts';
+import { emptyRoute, emptyRouteRows } from './empty-route.ts';
 
 export const INTROSPECTION_BAR = 0.6;
 const TOKENS = 256;
@@ -57,20 +57,6 @@ export const introspectionScenario: Scenario = {
     ctx.log(scenario);
     const [bound, ours, provider] = (await ctx.interleave(contenders)) as [Measurement, Measurement, Measurement];
 
-    const ratio = (m: Measurement) => m.throughput / bound.throughput;
-    const rows: Row[] = [
-      { scenario, subject: 'empty form-POST route, bare Fastify (bound)', measurement: bound, status: 'bound' },
-      {
-        scenario,
-        subject: 'Portcullis, SQLite',
-        measurement: ours,
-        ratios: { throughput: ratio(ours) },
-        ratioText: `${fmtRatio(ratio(ours))} req/s`,
-        bar: `≥ ${fmtRatio(INTROSPECTION_BAR)} req/s`,
-        status: ours.failures === 0 && ratio(ours) >= INTROSPECTION_BAR ? 'pass' : 'miss',
-      },
-      { scenario, subject: 'oidc-provider', measurement: provider, ratios: { throughput: ratio(provider) }, ratioText: `${fmtRatio(ratio(provider))} req/s`, status: 'peer' },
-    ];
-    return rows;
+    return emptyRouteRows(scenario, INTROSPECTION_BAR, bound, ours, [['oidc-provider', provider]]);
   },
 };
