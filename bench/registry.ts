@@ -13,7 +13,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /**
  * A scenario that lives in its own file and lands with another issue. Until the file exists (or
  * while it exports no `Scenario`), the run prints a `pending` row for it, so that the table always
- * lists every SPEC §6 bar.
+ * lists every docs/benchmarks.md bar.
  */
 interface PluggedScenario {
   file: string;

@@ -1,5 +1,5 @@
 /**
- * Scale scenario (SPEC §5, §6 "memory"): token issue and introspection throughput, and the server's
+ * Scale scenario (docs/deployment.md, docs/benchmarks.md): token issue and introspection throughput, and the server's
  * resident memory, with an empty store and with a million live tokens stored.
  *
  *   npm run bench:scale -- [--store sqlite|postgres|both] [--tokens 1000000] [--duration 5] [--connections 16]
@@ -301,7 +301,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleFigures
   }
 }
 
-/** Tokens stored by `npm run bench`: SPEC §6's million, or a tenth of it with --quick. */
+/** Tokens stored by `npm run bench`: docs/benchmarks.md's million, or a tenth of it with --quick. */
 export const SCALE_TOKENS = { full: 1_000_000, quick: 100_000 };
 
 function loadMeasurement(perSecond: number, p99: number, options: { duration: number; connections: number }, errors: number): Measurement {

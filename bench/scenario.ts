@@ -13,7 +13,7 @@ export interface BenchSettings {
    * (bound, ours, peers, bound, ours, peers, …), so that drift in a shared machine's load hits all alike.
    */
   rounds: number;
-  /** Concurrent connections (closed loop) for every scenario; SPEC §6 sets 32 for the password grant. */
+  /** Concurrent connections (closed loop) for every scenario; docs/benchmarks.md sets 32 for the password grant. */
   connections: number;
   /** Environment given to every target process (the same for the bounds, Portcullis and the peers). */
   targetEnv: Record<string, string>;
@@ -67,7 +67,7 @@ export interface Row {
   /** Ratio to the scenario's bound, as text ("0.97× req/s; 1.05× p99"), with the numbers in `ratios`. */
   ratioText?: string;
   ratios?: Record<string, number>;
-  /** The SPEC §6 bar, as text. */
+  /** The docs/benchmarks.md bar, as text. */
   bar?: string;
   status: RowStatus;
   note?: string;

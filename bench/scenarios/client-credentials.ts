@@ -7,7 +7,7 @@ import { emptyRoute, emptyRouteRows } from './empty-route.ts';
 export const CLIENT_CREDENTIALS_BAR = 0.5;
 
 /**
- * SPEC §6: the client-credentials grant against an empty form-POST route on the same HTTP stack
+ * docs/benchmarks.md: the client-credentials grant against an empty form-POST route on the same HTTP stack
  * (bare Fastify, same parser, same request), with both peers beside it.
  */
 export const clientCredentialsScenario: Scenario = {

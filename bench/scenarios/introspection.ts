@@ -35,7 +35,7 @@ async function introspectionContender(
 }
 
 /**
- * SPEC §6: RFC 7662 introspection of a live access token against the empty form-POST route on the
+ * docs/benchmarks.md: RFC 7662 introspection of a live access token against the empty form-POST route on the
  * same HTTP stack, with oidc-provider beside it (@node-oauth/oauth2-server has no introspection endpoint).
  */
 export const introspectionScenario: Scenario = {

@@ -4,7 +4,7 @@ export const MEMORY_BAR_MB = 200;
 const MB = 1024 * 1024;
 
 /**
- * SPEC §6 memory: the Portcullis process's resident set, sampled every 250 ms during every measured
+ * docs/benchmarks.md, memory: the Portcullis process's resident set, sampled every 250 ms during every measured
  * window of this run (all grants, introspection), with the number of tokens it then stores.
  * The one-million-token condition of the bar is the scale scenario's (bench/scale.ts, issue 5).
  */

@@ -6,7 +6,7 @@ export const THROUGHPUT_BAR = 0.95;
 export const P99_BAR = 1.25;
 
 /**
- * SPEC §6: the password grant against raw argon2id verification (the hash is the physical limit),
+ * docs/benchmarks.md: the password grant against raw argon2id verification (the hash is the physical limit),
  * same parameters, same concurrency, same thread-pool size, measured one after the other.
  */
 export const passwordScenario: Scenario = {

@@ -56,7 +56,7 @@ async function refreshContender(ctx: BenchContext, label: string, target: Target
 }
 
 /**
- * SPEC §6: the refresh grant with rotation, persisted (SQLite, committed per request), against
+ * docs/benchmarks.md: the refresh grant with rotation, persisted (SQLite, committed per request), against
  * @node-oauth/oauth2-server's in-memory refresh with rotation, same run, same concurrency.
  */
 export const refreshScenario: Scenario = {

@@ -9,7 +9,7 @@ export interface LoginAttempt {
 }
 
 /**
- * The throttling step of admin sign-in (SPEC §4: the same throttling as the token endpoint).
+ * The throttling step of admin sign-in (docs/security.md: the same throttling as the token endpoint).
  * `check` runs before any password is verified and throws (an `OAuthError` 429 with
  * `Retry-After`) when the attempt must wait; the outcome is reported afterwards.
  */

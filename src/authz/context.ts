@@ -13,9 +13,9 @@ export interface AuthzContext {
   settings: SettingsCache;
   /** RFC 8414 issuer identifier; the base of the endpoint URLs in metadata. */
   issuer: string;
-  /** Brute-force defence for passwords and client secrets (SPEC §4). */
+  /** Brute-force defence for passwords and client secrets (docs/security.md). */
   throttle: LoginThrottle;
-  /** Security events (SPEC §4). */
+  /** Security events (docs/security.md). */
   audit: AuditLog;
   /** Seconds within which the immediately previous refresh token may be presented again; 0 (default) is strict. */
   refreshReuseLeeway?: number;

@@ -13,7 +13,7 @@ export interface TokenResponse {
   scope?: string;
 }
 
-/** Access-token lifetime in seconds for this client, or `null` for never (SPEC §1). */
+/** Access-token lifetime in seconds for this client, or `null` for never (README "Concepts"). */
 export function accessTokenLifetime(client: Client, settings: Settings): number | null {
   const ttl = client.accessTokenTtl === 'global' ? settings.accessTokenTtl : client.accessTokenTtl;
   return ttl === 'never' ? null : ttl;

@@ -33,7 +33,7 @@ export function parseForm(body: string): ParsedForm {
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 
-/** Loopback clients count as secure, as browsers treat localhost (SPEC §4). */
+/** Loopback clients count as secure, as browsers treat localhost (docs/security.md). */
 export function isLoopback(ip: string): boolean {
   return LOOPBACK.test(ip);
 }

@@ -18,7 +18,7 @@ export function checkRequired(request: OAuthRequest, names: readonly string[]): 
 }
 
 /**
- * Require-HTTPS (SPEC §4, Integration Server's "Require HTTPS"): plain HTTP is refused unless the
+ * Require-HTTPS (docs/security.md, Integration Server's "Require HTTPS"): plain HTTP is refused unless the
  * client is on a loopback address. RFC 6749 §3.2 requires TLS at the token endpoint.
  */
 export async function checkHttps(ctx: AuthzContext, request: OAuthRequest): Promise<void> {

@@ -43,7 +43,7 @@ export async function verifyResourceOwner(
   return user;
 }
 
-/** Re-hashes a password that just proved right when its stored hash is imported or weaker (SPEC §4). */
+/** Re-hashes a password that just proved right when its stored hash is imported or weaker (docs/security.md). */
 async function upgradeHash(ctx: AuthzContext, user: User, password: string): Promise<void> {
   if (!ctx.hasher.needsRehash?.(user.passwordHash)) return;
   const upgraded = await ctx.hasher.hash(password);

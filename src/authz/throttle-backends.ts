@@ -14,7 +14,7 @@ import { type CounterName, memoryThrottleBackend, type ThrottleBackend } from '.
  * - SQLite deployment: the `throttle_counters` table of the same database file (RateLimiterSQLite),
  *   so counters survive a restart and `portcullis user unlock` reaches the running server's counters;
  * - PostgreSQL: the `throttle_counters` table of the same database, through the store's own pool
- *   (RateLimiterPostgres), shared by every instance of the cluster (SPEC §5);
+ *   (RateLimiterPostgres), shared by every instance of the cluster (docs/deployment.md);
  * - Redis, when `redis_url` is set: RateLimiterRedis, shared by every instance using that Redis.
  * Both tables are created by our numbered migrations (0006), never by the limiter at run time.
  */

@@ -9,7 +9,7 @@ export interface CounterPolicy {
   blockSeconds: number;
 }
 
-/** Brute-force defence settings (SPEC §4); every number has a default in `DEFAULT_THROTTLE`. */
+/** Brute-force defence settings (docs/security.md); every number has a default in `DEFAULT_THROTTLE`. */
 export interface ThrottleSettings {
   /** Off only when explicitly switched off. */
   enabled: boolean;
@@ -35,7 +35,7 @@ export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip';
 
 /**
  * Where the counters live. Every backend is a rate-limiter-flexible limiter; throttle-backends.ts
- * has the SQLite, PostgreSQL and Redis ones, shared by every instance (SPEC §5).
+ * has the SQLite, PostgreSQL and Redis ones, shared by every instance (docs/deployment.md).
  */
 export interface ThrottleBackend {
   counter(name: CounterName, options: { points: number; durationSeconds: number }): RateLimiterAbstract;
@@ -98,7 +98,7 @@ function userKey(username: string): string {
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Brute-force defence for the password grant and client authentication (RFC 6749 §4.3.2, SPEC §4).
+ * Brute-force defence for the password grant and client authentication (RFC 6749 §4.3.2, docs/security.md).
  * Only failures count; a refused attempt is not a failure (it never reached a hash).
  * Does NOT decide which address is the client's: that is the HTTP layer's job (trusted proxies).
  *

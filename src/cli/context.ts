@@ -5,7 +5,7 @@ import { Argon2Hasher, type PasswordHasher } from '../core/password-hash.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 
-/** Options every data command takes (SPEC §3). */
+/** Options every data command takes (docs/cli.md). */
 export interface DataOptions {
   db?: string;
   databaseUrl?: string;

@@ -12,7 +12,7 @@ import { serviceCommand } from './commands/service.ts';
 import { tokenCommand } from './commands/token.ts';
 import { userCommand } from './commands/user.ts';
 
-/** Exit statuses (SPEC §3): 0 success, 1 a user error, 2 a usage error. */
+/** Exit statuses (docs/cli.md): 0 success, 1 a user error, 2 a usage error. */
 const EXIT_USER_ERROR = 1;
 const EXIT_USAGE = 2;
 

@@ -1,7 +1,7 @@
 import type { Acl } from './model.ts';
 
 /**
- * Access control lists (SPEC §1): allowed and denied groups on a folder or a service. A service
+ * Access control lists (docs/resource-server.md): allowed and denied groups on a folder or a service. A service
  * uses the nearest ACL up its folder chain (the service itself, then its folder, then each parent
  * folder); the nearest one decides alone, it is not merged with those above it.
  */

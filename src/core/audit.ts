@@ -1,5 +1,5 @@
 /**
- * Security events (SPEC §4): what happened, to whom, from where — never a password, secret or
+ * Security events (docs/security.md): what happened, to whom, from where — never a password, secret or
  * token. Family ids and client ids are identifiers, not credentials, and may appear.
  */
 export type AuditEventType =

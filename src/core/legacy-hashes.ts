@@ -4,7 +4,7 @@ import { verify as verifyBcrypt } from '@node-rs/bcrypt';
 import { constantTimeEqualBytes } from './secrets.ts';
 
 /**
- * Password hashes imported from other systems (SPEC §4): they verify, and the login that proves
+ * Password hashes imported from other systems (docs/security.md): they verify, and the login that proves
  * the password re-hashes it to argon2id. Accepted formats, all in one line:
  *
  * - bcrypt: `$2a$`, `$2b$`, `$2y$` (Modular Crypt Format, as every bcrypt library writes it).

@@ -1,4 +1,4 @@
-/** The domain records of SPEC §1, as the core sees them (camelCase; the wire uses snake_case). */
+/** The domain records of README "Concepts", as the core sees them (camelCase; the wire uses snake_case). */
 
 export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -113,7 +113,7 @@ export interface AdminSession {
 }
 
 /**
- * A protected resource `folder.sub:name` (SPEC §1), served by an upstream HTTP target.
+ * A protected resource `folder.sub:name` (README "Concepts"), served by an upstream HTTP target.
  * Reachable at `/invoke/folder.sub/name` and at each of its URL templates.
  */
 export interface Service {

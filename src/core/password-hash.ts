@@ -2,7 +2,7 @@ import { type Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
 import { legacyFormat, verifyLegacy } from './legacy-hashes.ts';
 import { generateSecret } from './secrets.ts';
 
-/** argon2id cost parameters; SPEC §4 sets the floor. */
+/** argon2id cost parameters; docs/security.md sets the floor. */
 export interface Argon2Params {
   /** KiB */
   memoryCost: number;

@@ -1,5 +1,5 @@
 /**
- * The resources a scope can cover (SPEC §1): a folder (`orders`, `orders.v1`), a service
+ * The resources a scope can cover (docs/resource-server.md): a folder (`orders`, `orders.v1`), a service
  * (`orders.v1:getOrder`) or a URL template (`GET /rest/orders/{id}`, `* /rest/admin/**`).
  * This file only parses and validates them; matching a request is the resource server's job.
  */

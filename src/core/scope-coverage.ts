@@ -1,7 +1,7 @@
 import { parseResource } from './resource-name.ts';
 
 /**
- * Whether a scope covers a request (SPEC §1): the scope lists the service, one of its folders
+ * Whether a scope covers a request (docs/resource-server.md): the scope lists the service, one of its folders
  * (a folder covers everything below it), or a URL template matching the request's method and path.
  *
  * The rules for paths, written down once and used both for routing and for coverage, so that the

@@ -10,7 +10,7 @@ let poolOffset = pool.length;
 
 /**
  * A new bearer credential (access token, refresh token, client secret): 256 random bits, base64url.
- * @see SPEC §1 "token"
+ * @see docs/oauth.md "Stored data"
  */
 export function generateSecret(): string {
   if (poolOffset === pool.length) {

@@ -46,7 +46,7 @@ const SCRUBBERS: [RegExp, string][] = [
   [/\b(password|client_secret|access_token|refresh_token|token|secret)=[^&\s"\\]*/gi, `$1=${CENSOR}`],
   // JSON members that carry credentials, at any depth.
   [/"(password|passwordHash|password_hash|client_secret|access_token|refresh_token|token|secret|authorization)":"(?:[^"\\]|\\.)*"/gi, `"$1":"${CENSOR}"`],
-  // A generated credential: 256 bits in base64url is 43 characters (SPEC §1).
+  // A generated credential: 256 bits in base64url is 43 characters (README "Concepts").
   [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, CENSOR],
   // Hashes in modular crypt format (argon2, bcrypt, pbkdf2, scrypt).
   [/\$(argon2(?:id|i|d)|2[aby]|pbkdf2-sha(?:256|512)|scrypt)\$[^\s"]*/g, CENSOR],

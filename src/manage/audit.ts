@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
 
 /**
- * Records an operator change (SPEC §4 "admin change"). Operator changes are rare, so they are
+ * Records an operator change (docs/security.md "Audit log"). Operator changes are rare, so they are
  * written at once rather than buffered like the token endpoint's events.
  */
 export async function auditChange(store: Store, clock: Clock, event: Omit<AuditEvent, 'at'>): Promise<void> {

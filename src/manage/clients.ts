@@ -78,7 +78,7 @@ function checkGrantsForType(type: ClientType, grants: GrantType[]): void {
   }
 }
 
-/** Registers a client (SPEC §1): validates, generates id and secret, stores only the secret's hash. */
+/** Registers a client (README "Concepts"): validates, generates id and secret, stores only the secret's hash. */
 export async function registerClient(store: Store, clock: Clock, input: ClientInput): Promise<RegisteredClient> {
   const version = input.version ?? '';
   checkName('name', input.name, true);

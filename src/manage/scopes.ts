@@ -7,7 +7,7 @@ import type { Store } from '../store/store.ts';
 import { auditChange } from './audit.ts';
 import { updateClient } from './clients.ts';
 
-/** Creates or replaces a scope after checking its name and every resource it lists (SPEC §1). */
+/** Creates or replaces a scope after checking its name and every resource it lists (README "Concepts"). */
 export async function saveScope(store: Store, scope: Scope, clock: Clock = systemClock): Promise<Scope> {
   if (!isValidScopeName(scope.name)) {
     throw new UserError('scope names are 1 to 100 printable ASCII characters, without spaces, \\ , or "', 400, 'name');

@@ -11,7 +11,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
 
 /**
  * Changes global OAuth settings. Running instances pick the change up within their settings cache's
- * maximum age (SPEC §5: instances are stateless and share the store).
+ * maximum age (docs/deployment.md: instances are stateless and share the store).
  */
 export async function updateSettings(store: Store, patch: Partial<Settings>, clock: Clock = systemClock): Promise<Settings> {
   const ttl = patch.accessTokenTtl;

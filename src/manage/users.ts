@@ -55,7 +55,7 @@ export async function requireUser(store: Store, username: string): Promise<User>
   return user;
 }
 
-/** Sets a new password; every token family and admin console session of the user ends (SPEC §2). */
+/** Sets a new password; every token family and admin console session of the user ends (docs/oauth.md). */
 export async function setPassword(store: Store, hasher: PasswordHasher, clock: Clock, username: string, password: string): Promise<void> {
   checkPassword(password);
   await requireUser(store, username);

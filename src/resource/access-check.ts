@@ -42,7 +42,7 @@ export function coveringScopes(catalog: CatalogSnapshot, target: CoverageTarget)
 }
 
 /**
- * Scope first, then ACL (SPEC §2): the token's scopes must cover the target, and the resource
+ * Scope first, then ACL (docs/resource-server.md): the token's scopes must cover the target, and the resource
  * owner (or the client's service-account user) must pass the nearest ACL up the folder chain.
  * Group memberships are looked up only when an ACL applies.
  */

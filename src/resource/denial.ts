@@ -1,5 +1,5 @@
 /**
- * A refusal by the resource server, with the exact status, headers and JSON body of SPEC §2
+ * A refusal by the resource server, with the exact status, headers and JSON body of docs/resource-server.md
  * "Resource server". The gateway, the middleware and the Fastify plugin all write it the same way.
  */
 export class ResourceDenial extends Error {

@@ -78,7 +78,7 @@ export function upstreamUrl(service: Service, rawUrl: string, appendPath: boolea
 }
 
 /**
- * The resource server's gateway for `/invoke/…` and `/rest/…` (SPEC §2 "Resource server").
+ * The resource server's gateway for `/invoke/…` and `/rest/…` (docs/resource-server.md).
  * Framework-free: it takes node's request and response. The order of checks:
  * 1. the bearer token (401): nothing about services is revealed to a caller without a valid token;
  * 2. the path and the service it names (400, 404);

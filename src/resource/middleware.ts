@@ -9,7 +9,7 @@ export type ProtectedRequest = IncomingMessage & { portcullis?: Access };
 
 /**
  * A plain `(req, res, next)` middleware (node:http, Express, Connect): on success it sets
- * `req.portcullis` and calls `next()`; on a denial it answers per SPEC §2 and does not call
+ * `req.portcullis` and calls `next()`; on a denial it answers per docs/resource-server.md and does not call
  * `next`; an unexpected failure goes to `next(error)`.
  */
 export function portcullisMiddleware(

@@ -24,7 +24,7 @@ export interface PurgeJob {
 }
 
 /**
- * Continuous purge of expired and revoked tokens (SPEC §5), in bounded batches. Safe with many
+ * Continuous purge of expired and revoked tokens (docs/deployment.md), in bounded batches. Safe with many
  * instances: the PostgreSQL store takes its batch with `FOR UPDATE SKIP LOCKED`, so instances that
  * purge at the same moment share the work; SQLite has one writer at a time anyway. The first run
  * is placed at random in the interval so that instances started together do not purge in step.

@@ -4,7 +4,7 @@ import { deleteClient, updateClient } from '../../src/manage/clients.ts';
 import { deleteUser, setPassword, setUserEnabled } from '../../src/manage/users.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-/** SPEC §2 "Refresh grant" and SPEC §4: account and client changes end tokens. */
+/** docs/oauth.md "Refresh tokens" and docs/security.md: account and client changes end tokens. */
 describe('account and client changes end tokens (over HTTP)', () => {
   let server: TestServer;
   /** A resource server that may introspect every client's tokens. */

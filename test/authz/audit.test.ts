@@ -7,7 +7,7 @@ import { revokeTokens } from '../../src/manage/tokens.ts';
 import { setPassword, setUserEnabled } from '../../src/manage/users.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-describe('audit log (SPEC §4)', () => {
+describe('audit log (docs/security.md)', () => {
   let server: TestServer;
   let client: { id: string; secret: string | undefined };
   const password = 'audited password 1';

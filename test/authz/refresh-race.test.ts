@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-// SPEC §2 and STYLE "Storage seam": rotation is atomic in the database. Two presentations of one
+// docs/oauth.md: rotation is atomic in the database. Two presentations of one
 // refresh token at the same moment give exactly one new token pair; the loser counts as reuse.
 
 let server: TestServer;

@@ -17,7 +17,7 @@ async function setup(env: Record<string, string> = {}) {
   return { server, login, refresh };
 }
 
-describe('refresh reuse, strict by default (SPEC §2)', () => {
+describe('refresh reuse, strict by default (docs/oauth.md)', () => {
   let ctx: Awaited<ReturnType<typeof setup>>;
   before(async () => {
     ctx = await setup();

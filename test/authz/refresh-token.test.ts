@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-// RFC 6749 §6 (normative) and SPEC §2 "Refresh grant": rotation and reuse detection (hardening,
+// RFC 6749 §6 (normative) and docs/oauth.md "Refresh tokens": rotation and reuse detection (hardening,
 // as RFC 9700 §4.14.2 recommends).
 
 let server: TestServer;
@@ -125,7 +125,7 @@ describe('refresh scope (RFC 6749 §6)', () => {
   });
 });
 
-describe('refresh limit (SPEC §1)', () => {
+describe('refresh limit (README "Concepts")', () => {
   it('allows exactly N refreshes per family, then invalid_grant', async () => {
     const limited = await server.client({ name: 'limited', grants: ['password', 'refresh_token'], refreshLimit: 2 });
     const as = { basic: [limited.id, limited.secret!] as [string, string], secrets: server.secrets };
@@ -166,7 +166,7 @@ describe('expiry with an injected clock', () => {
   });
 });
 
-describe('account changes end grants (SPEC §2)', () => {
+describe('account changes end grants (docs/oauth.md)', () => {
   it('a password change ends the user\'s refresh tokens', async () => {
     await server.user('bob', 'bob-password-1');
     const res = await postForm(tokenUrl, { grant_type: 'password', username: 'bob', password: 'bob-password-1' }, auth());

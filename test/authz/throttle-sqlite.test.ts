@@ -18,7 +18,7 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The SQLite counters: writes share the store's group commit and client checks remember clean keys,
- * so these pin down that neither changes what the throttle decides (SPEC §4).
+ * so these pin down that neither changes what the throttle decides (docs/security.md).
  */
 describe('throttle counters in the SQLite file', () => {
   let dir: string;

@@ -13,7 +13,7 @@ function from(ip: string): { headers: Record<string, string> } {
 
 const IP_BUDGET = 40;
 
-describe('brute-force defence over HTTP (SPEC §4, RFC 6749 §4.3.2)', () => {
+describe('brute-force defence over HTTP (docs/security.md, RFC 6749 §4.3.2)', () => {
   let server: TestServer;
   let client: { id: string; secret: string | undefined };
   const password = 'correct horse battery staple';

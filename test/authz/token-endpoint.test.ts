@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-// Normative assertions follow RFC 6749 and SPEC §2; hardening ones are marked as such.
+// Normative assertions follow RFC 6749 and docs/oauth.md; hardening ones are marked as such.
 
 let server: TestServer;
 let tokenUrl: string;
@@ -35,7 +35,7 @@ function assertNoStore(headers: Headers) {
   assert.equal(headers.get('pragma'), 'no-cache');
 }
 
-describe('password grant succeeds (RFC 6749 §4.3, SPEC §2 step 9)', () => {
+describe('password grant succeeds (RFC 6749 §4.3, docs/oauth.md, step 9)', () => {
   it('for a confidential client with HTTP Basic (client_secret_basic)', async () => {
     const res = await postForm(tokenUrl, password(), { basic: [confidential.id, confidential.secret], secrets: server.secrets });
     assert.equal(res.status, 200);
@@ -80,7 +80,7 @@ describe('password grant succeeds (RFC 6749 §4.3, SPEC §2 step 9)', () => {
   });
 });
 
-describe('token endpoint errors, in SPEC §2 order', () => {
+describe('token endpoint errors, in docs/oauth.md order', () => {
   const basic = () => ({ basic: [confidential.id, confidential.secret] as [string, string] });
 
   it('1. a body that is not a form → 400 invalid_request', async () => {
@@ -227,7 +227,7 @@ describe('token endpoint errors, in SPEC §2 order', () => {
   });
 });
 
-describe('token lifetimes and refresh tokens per client settings (SPEC §1)', () => {
+describe('token lifetimes and refresh tokens per client settings (README "Concepts")', () => {
   it('omits expires_in for a client whose tokens never expire', async () => {
     const c = await server.client({ name: 'forever', grants: ['password'], accessTokenTtl: 'never' });
     const res = await postForm(tokenUrl, password(), { basic: [c.id, c.secret!], secrets: server.secrets });
@@ -284,7 +284,7 @@ describe('client credentials grant (RFC 6749 §4.4)', () => {
   });
 });
 
-describe('Require-HTTPS (SPEC §2 step 2)', () => {
+describe('Require-HTTPS (docs/oauth.md, step 2)', () => {
   it('refuses plain HTTP from a non-loopback client, as reported by a trusted proxy', async () => {
     const proxied = await startTestServer({ env: { PORTCULLIS_TRUSTED_PROXIES: '127.0.0.1' } });
     try {

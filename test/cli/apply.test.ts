@@ -8,7 +8,7 @@ import { postForm } from '../helpers/server.ts';
 const EXAMPLE = resolve(import.meta.dirname, '../../examples/setup.yaml');
 const ENV = { ALICE_PASSWORD: 'alice-password-from-env', SHOP_SECRET: 'shop-secret-from-the-environment' };
 
-// SPEC §3 `portcullis apply -f`: the example file, applied twice, then used for real.
+// docs/cli.md `portcullis apply -f`: the example file, applied twice, then used for real.
 describe('portcullis apply -f examples/setup.yaml', () => {
   const tmp = tempDb();
   const data = ['--db', tmp.db];

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { runCli, tempDb } from '../helpers/cli.ts';
 
-// SPEC §3: `portcullis client …`, spawned for real, against a temporary SQLite file.
+// docs/cli.md: `portcullis client …`, spawned for real, against a temporary SQLite file.
 describe('portcullis client', () => {
   const tmp = tempDb();
   const data = ['--db', tmp.db];

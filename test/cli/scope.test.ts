@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { runCli, tempDb } from '../helpers/cli.ts';
 
-// SPEC §1 (scope names and resources) through SPEC §3's `portcullis scope create`.
+// Scope names and resources (docs/resource-server.md) through `portcullis scope create` (docs/cli.md).
 describe('portcullis scope', () => {
   const tmp = tempDb();
   const data = ['--db', tmp.db];

@@ -16,7 +16,7 @@ async function publicClient(db: string): Promise<string> {
   return created.json().client_id;
 }
 
-// SPEC §3, first run: an empty database gets `Administrator` in `Administrators`.
+// docs/cli.md, first run: an empty database gets `Administrator` in `Administrators`.
 describe('portcullis serve: first run', () => {
   const running: ServeProcess[] = [];
   const dirs: { cleanup(): void }[] = [];
@@ -77,7 +77,7 @@ describe('portcullis serve: first run', () => {
   });
 });
 
-// SPEC §3 and STYLE "Errors": a bad setting stops start-up with one line naming it.
+// docs/cli.md: a bad setting stops start-up with one line naming it.
 // The SQLite store caches clients and token states in the server process: a change the CLI makes
 // from another process must still hold from the next request on (ChangeWatch, docs/deployment.md).
 describe('portcullis serve: what the CLI changes while it runs holds at the next request', () => {

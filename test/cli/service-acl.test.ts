@@ -13,7 +13,7 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('portcullis service / acl / apply (SPEC §3)', () => {
+describe('portcullis service / acl / apply (docs/cli.md)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('applies services and ACLs from a setup file, and lists them', () => {

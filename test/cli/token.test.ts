@@ -5,7 +5,7 @@ import { hashSecret } from '../../src/core/secrets.ts';
 import { runCli } from '../helpers/cli.ts';
 import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-// SPEC §3 `portcullis token list|revoke|purge`, on the database of a running server that issued the tokens.
+// docs/cli.md `portcullis token list|revoke|purge`, on the database of a running server that issued the tokens.
 describe('portcullis token', () => {
   let server: TestServer;
   let data: string[];

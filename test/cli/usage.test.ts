@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runCli, tempDb } from '../helpers/cli.ts';
 
-// SPEC §3: exit status 0 on success, 1 on a user error, 2 on usage errors.
+// docs/cli.md: exit status 0 on success, 1 on a user error, 2 on usage errors.
 describe('portcullis usage and migrate', () => {
   const tmp = tempDb();
   after(() => tmp.cleanup());

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { runCli, tempDb } from '../helpers/cli.ts';
 
-// SPEC §3: `portcullis user …` and `portcullis group …`, spawned for real.
+// docs/cli.md: `portcullis user …` and `portcullis group …`, spawned for real.
 describe('portcullis user and group', () => {
   const tmp = tempDb();
   const data = ['--db', tmp.db];

@@ -10,7 +10,7 @@ import { createTestDatabase, requirePostgres, type TestDatabase } from '../helpe
 import { type ServerProcess, startServerProcess } from '../helpers/processes.ts';
 import { postForm } from '../helpers/server.ts';
 
-// Three `portcullis serve` processes on one PostgreSQL database (a new one per run): SPEC §5.
+// Three `portcullis serve` processes on one PostgreSQL database (a new one per run): docs/deployment.md.
 if (await requirePostgres('cluster test (three instances on PostgreSQL)')) {
   describe('a cluster of three instances on one PostgreSQL', () => {
     let database: TestDatabase;

@@ -12,7 +12,7 @@ import { type ServerProcess, startServerProcess } from '../helpers/processes.ts'
 import { postForm } from '../helpers/server.ts';
 
 // Three `portcullis serve` processes on one PostgreSQL database (a new one per run): their
-// brute-force counters live in that database, so the cluster counts failures as one (SPEC §4, §5).
+// brute-force counters live in that database, so the cluster counts failures as one (docs/security.md, docs/deployment.md).
 if (await requirePostgres('throttling across a cluster on PostgreSQL')) {
   describe('a cluster of three instances counts failed logins as one', () => {
     let database: TestDatabase;

@@ -65,7 +65,7 @@ describe('configuration', () => {
     assert.equal(loadConfig({ config: fromFlag }, { PORTCULLIS_CONFIG: fromEnv }).port, 6002);
   });
 
-  test('nested argon2 keys, and their lower bounds (SPEC §4)', () => {
+  test('nested argon2 keys, and their lower bounds (docs/security.md)', () => {
     const config = loadConfig({ config: yamlFile('argon2:\n  memory_cost: 65536\n  time_cost: 3\n') }, { PORTCULLIS_ARGON2_PARALLELISM: '2' });
     assert.deepEqual(config.argon2, { memoryCost: 65536, timeCost: 3, parallelism: 2 });
     rejects({ config: yamlFile('argon2:\n  memory_cost: 1024\n') }, {}, /argon2\.memory_cost must be an integer from 19456/);

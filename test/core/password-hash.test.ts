@@ -26,7 +26,7 @@ function scryptHash(password: string): string {
   return `$scrypt$ln=14,r=8,p=1$${b64(salt)}$${b64(scryptSync(password, salt, 32, { N: 2 ** 14, r: 8, p: 1 }))}`;
 }
 
-describe('imported password hashes (SPEC §4)', () => {
+describe('imported password hashes (docs/security.md)', () => {
   const password = 'Tr0ub4dor&3-imported';
 
   test('bcrypt $2a$, $2b$ and $2y$ verify', async () => {

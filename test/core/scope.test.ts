@@ -5,7 +5,7 @@ import { parseResource } from '../../src/core/resource-name.ts';
 import { isSubset, isValidScopeName, parseScopeParam } from '../../src/core/scope.ts';
 import { constantTimeEqual, generateSecret, hashSecret, secretMatches } from '../../src/core/secrets.ts';
 
-describe('scope names (SPEC §1, RFC 6749 §3.3)', () => {
+describe('scope names (README "Concepts", RFC 6749 §3.3)', () => {
   it('accepts printable ASCII without \\ , " and at most 100 characters', () => {
     for (const name of ['orders', 'orders:read', 'https://api.example.com/x', '!#$%&\'()*+-./:;<=>?@[]^_`{|}~', 'a'.repeat(100)]) {
       assert.equal(isValidScopeName(name), true, name);
@@ -43,7 +43,7 @@ describe('the scope parameter', () => {
   });
 });
 
-describe('scope resources (SPEC §1)', () => {
+describe('scope resources (README "Concepts")', () => {
   it('parses folders, services and URL templates', () => {
     assert.deepEqual(parseResource('orders'), { kind: 'folder', folder: 'orders' });
     assert.deepEqual(parseResource('orders.v1'), { kind: 'folder', folder: 'orders.v1' });
@@ -59,7 +59,7 @@ describe('scope resources (SPEC §1)', () => {
   });
 });
 
-describe('generated secrets (SPEC §1, §4)', () => {
+describe('generated secrets (README "Concepts", docs/security.md)', () => {
   it('carry 256 random bits in base64url and differ every time', () => {
     const a = generateSecret();
     assert.match(a, /^[A-Za-z0-9_-]{43}$/);

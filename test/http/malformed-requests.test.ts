@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { findLeaks, startTestServer, type TestServer } from '../helpers/server.ts';
 
-/** Every error code an OAuth endpoint may answer with (RFC 6749 §5.2, RFC 7009 §2.2.1, SPEC §2). */
+/** Every error code an OAuth endpoint may answer with (RFC 6749 §5.2, RFC 7009 §2.2.1, docs/oauth.md). */
 const RFC_ERRORS = new Set([
   'invalid_request',
   'invalid_client',

@@ -16,7 +16,7 @@ async function seenAddress(server: TestServer, client: { id: string; secret: str
   return (await server.app.store.listAudit({ limit: 50 })).find((record) => record.username === username)?.ip;
 }
 
-describe('client address behind trusted proxies (SPEC §4)', () => {
+describe('client address behind trusted proxies (docs/security.md)', () => {
   let server: TestServer;
   let client: { id: string; secret: string | undefined };
   before(async () => {

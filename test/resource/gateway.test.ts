@@ -17,7 +17,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('gateway (SPEC §2 "Resource server", RFC 6750)', () => {
+describe('gateway (docs/resource-server.md, RFC 6750)', () => {
   let server: TestServer;
   let upstream: Upstream;
   let clientId: string;

@@ -4,7 +4,7 @@ import { after, before, it } from 'node:test';
 import { hashSecret } from '../../src/core/secrets.ts';
 import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-// SPEC §4: tokens and client secrets are stored only as hashes; passwords only as argon2id.
+// docs/security.md: tokens and client secrets are stored only as hashes; passwords only as argon2id.
 
 let server: TestServer;
 

@@ -30,7 +30,7 @@ function checkGrantAllowed(client: Client, grant: Grant): void {
 }
 
 /**
- * The token endpoint. The checks run in SPEC §2's order, and the order is the security: the
+ * The token endpoint. The checks run in the order docs/oauth.md gives, and the order is the security: the
  * client and its right to the grant are settled before any grant handler touches a password.
  * @see RFC 6749 §3.2, §4.3, §4.4, §6
  */

@@ -8,7 +8,7 @@ import { Throttled } from '../throttle.ts';
 import type { Grant } from './grant.ts';
 
 /**
- * SPEC §2 step 7: a blocked (username, address) or address is refused with `429` before any hash
+ * docs/oauth.md, step 7: a blocked (username, address) or address is refused with `429` before any hash
  * runs; a username under attack from many addresses is slowed down.
  */
 export async function checkThrottle(ctx: AuthzContext, request: OAuthRequest, clientId: string): Promise<void> {
