@@ -5,6 +5,7 @@
  *   npm run bench:probe                                   # introspection and client credentials, 4 s each
  *   npm run bench:probe -- --duration 8 introspection
  *   npm run bench:probe -- --instant-hash password        # a hasher that does no work (in-process target)
+ *   npm run bench:probe -- refresh                        # refresh with rotation (tokens seeded by password grants)
  */
 import { parseArgs } from 'node:util';
 import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
@@ -35,14 +36,33 @@ try {
     const answer = await postForm(`${target.url}/oauth/token`, { grant_type: 'client_credentials' }, service);
     tokens.push(form({ token: answer.access_token as string }));
   }
-  const requests: Record<string, { path: string; authorization: string; bodies: string[] }> = {
+  const ropc = basicAuth(info.ropcClient.id, info.ropcClient.secret);
+  // Refresh tokens rotate: each answer gives back the token the next request presents.
+  const refreshTokens: string[] = [];
+  if (loads.includes('refresh')) {
+    const connections = Number(values.connections);
+    for (let seeded = 0; seeded < connections * 4; seeded += 16) {
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, () => postForm(`${target.url}/oauth/token`, { grant_type: 'password', username: info.username, password: info.password }, ropc)),
+      );
+      for (const answer of answers) refreshTokens.push(answer.refresh_token as string);
+    }
+  }
+  const rotating = {
+    nextBody: () => form({ grant_type: 'refresh_token', refresh_token: refreshTokens.shift() ?? 'pool-exhausted' }),
+    onBody: (status: number, body: string) => {
+      if (status === 200) refreshTokens.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+    },
+  };
+  const requests: Record<string, { path: string; authorization: string; bodies?: string[]; chain?: typeof rotating }> = {
     introspection: { path: '/oauth/introspect', authorization: service, bodies: tokens },
     'client-credentials': { path: '/oauth/token', authorization: service, bodies: [form({ grant_type: 'client_credentials' })] },
     password: {
       path: '/oauth/token',
-      authorization: basicAuth(info.ropcClient.id, info.ropcClient.secret),
+      authorization: ropc,
       bodies: [form({ grant_type: 'password', username: info.username, password: info.password })],
     },
+    refresh: { path: '/oauth/token', authorization: ropc, chain: rotating },
   };
   for (const name of loads) {
     const load = requests[name];
@@ -54,7 +74,8 @@ try {
         duration: Number(values.duration),
         warmup: 1,
         request: { path: load.path, headers: { 'content-type': FORM, authorization: load.authorization } },
-        bodies: load.bodies,
+        ...(load.bodies && { bodies: load.bodies }),
+        ...load.chain,
       },
       target,
     );
