@@ -61,9 +61,8 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzCon
       app.route({
         method: ['GET', 'PUT', 'DELETE', 'PATCH'],
         url: path,
-        handler: async (_request, reply) => {
-          reply.header('Allow', 'POST');
-          throw new InvalidRequest('use POST');
+        handler: async () => {
+          throw new InvalidRequest('use POST', { allow: ['POST'] });
         },
       });
     }

@@ -62,3 +62,28 @@ describe('GET /metrics (Prometheus text format)', () => {
     for (const secret of server.secrets) assert.ok(!metrics.includes(secret));
   });
 });
+
+describe('failures counted by the error boundary', () => {
+  let server: TestServer;
+  let metrics: string;
+
+  before(async () => {
+    server = await startTestServer();
+    // Admin API refusals: no credentials, then a bearer token that is not one.
+    assert.equal((await fetch(`${server.url}/admin/api/clients`)).status, 401);
+    assert.equal((await fetch(`${server.url}/admin/api/clients`, { headers: { authorization: 'Bearer nope' } })).status, 401);
+    assert.equal((await fetch(`${server.url}/no/such/path`)).status, 404);
+    metrics = await (await fetch(`${server.url}/metrics`)).text();
+  });
+  after(() => server.close());
+
+  it('counts an admin 401 under its real code, not server_error', () => {
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/admin/api/clients', error: 'unauthorized' }), 1);
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/admin/api/clients', error: 'invalid_token' }), 1);
+    assert.ok(!metrics.includes('error="server_error"'), metrics);
+  });
+
+  it('counts unknown paths like every other failure', () => {
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: 'unmatched', error: 'not_found' }), 1);
+  });
+});
