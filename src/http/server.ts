@@ -90,7 +90,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   registerMetrics(app, metrics);
-  await app.register(oauthRoutes, { ctx: options.ctx });
+  await app.register(oauthRoutes, { ctx: options.ctx, metrics });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
   if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });
   return app;
