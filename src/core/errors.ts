@@ -125,7 +125,9 @@ function statusOf(code: ErrorCode, entry: CatalogueEntry, status: number | undef
 /**
  * The one error type every surface throws (OAuth endpoints, resource server, admin API). `status`,
  * `headers` and the default text come from `ERROR_CATALOGUE`; the HTTP error boundary writes
- * `body` with them.
+ * `body` with them. The resource-server library re-exports it as `ResourceDenial`. It does NOT
+ * check that a thrower's text is safe to send: texts are fixed, never copied from the request.
+ * @see RFC 6749 §5.2, RFC 6750 §3
  */
 export class OAuthError extends Error {
   readonly status: number;

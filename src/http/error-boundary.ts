@@ -55,8 +55,8 @@ function toOAuthError(error: unknown): { failure: OAuthError; unexpected: boolea
 }
 
 /**
- * The one way out for every error answer: the OAuth endpoints, the admin API and `/metrics` all
- * throw, and this writes `{"error", "error_description"?, "field"?}` with the
+ * The one way out for every error answer: the OAuth endpoints, the admin API, the gateway and
+ * `/metrics` all throw, and this writes `{"error", "error_description"?, "field"?}` with the
  * catalogue's status and headers (the security headers are added on the way out, as to every
  * answer), counts the failure under its real code, and logs an unexpected cause without ever
  * sending it. Error answers are never cached.

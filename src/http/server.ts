@@ -53,7 +53,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
   addSecurityHeaders(app);
 
-  // Every error answer of every route below, the admin API's included, leaves here.
+  // Every error answer of every route below, the admin API and the gateway included, leaves here.
   const metrics = options.metrics ?? new Metrics();
   app.setErrorHandler(errorBoundary(metrics));
   app.setNotFoundHandler(() => {

@@ -79,6 +79,8 @@ describe('metrics counted where the outcome is known (the error boundary, the to
     assert.equal((await postForm(`${server.url}/invoke/pub.oauth/getToken`, { grant_type: 'client_credentials' }, { basic })).status, 200);
     const wrong = { grant_type: 'password', username: 'alice', password: 'wrong' };
     assert.equal((await postForm(`${server.url}/invoke/pub.oauth/getToken`, wrong, { basic })).status, 400);
+    // The gateway's refusals and an unknown path.
+    assert.equal((await fetch(`${server.url}/invoke/orders/list`)).status, 401);
     assert.equal((await fetch(`${server.url}/no/such/path`)).status, 404);
     metrics = await (await fetch(`${server.url}/metrics`)).text();
   });
@@ -96,7 +98,8 @@ describe('metrics counted where the outcome is known (the error boundary, the to
     assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/invoke/pub.oauth/getToken', error: 'invalid_grant' }), 1);
   });
 
-  it('counts unknown paths like every other failure', () => {
+  it('counts the gateway\'s refusals and unknown paths like every other failure', () => {
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/invoke/*', error: 'unauthorized' }), 1);
     assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: 'unmatched', error: 'not_found' }), 1);
   });
 });
