@@ -24,7 +24,7 @@ export interface CatalogueEntry {
 /**
  * Every error Portcullis answers, on every surface: the OAuth endpoints (RFC 6749 §5.2, RFC 7009
  * §2.2.1, RFC 7662 §2.3), the resource server (RFC 6750 §3.1 and the gateway's own codes), the admin
- * API, and `server_error`.
+ * API, and `server_error`. docs/errors.md documents each code; a test keeps the two equal.
  * RFC 7009's `unsupported_token_type` is absent: both token types can be revoked, so it is never answered.
  */
 export const ERROR_CATALOGUE = {

@@ -1,9 +1,38 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as errors from '../../src/core/errors.ts';
 import { ERROR_CATALOGUE, type ErrorCode, OAuthError } from '../../src/core/errors.ts';
 
+/** The table of docs/errors.md: code to the statuses its row gives. */
+function documentedCodes(): Map<string, number[]> {
+  const text = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+  const rows = new Map<string, number[]>();
+  for (const line of text.split('\n')) {
+    const row = /^\| `([a-z_]+)` \| ([^|]+) \|/.exec(line);
+    if (row) rows.set(row[1]!, [...row[2]!.matchAll(/\b\d{3}\b/g)].map((match) => Number(match[0])));
+  }
+  return rows;
+}
+
 const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+describe('the error catalogue and docs/errors.md', () => {
+  test('every code in the catalogue is documented, with the same statuses', () => {
+    const documented = documentedCodes();
+    for (const code of codes) {
+      const entry: { status: number; alsoStatus?: readonly number[] } = ERROR_CATALOGUE[code];
+      assert.ok(documented.has(code), `${code} is missing from docs/errors.md`);
+      assert.deepEqual(documented.get(code), [entry.status, ...(entry.alsoStatus ?? [])], code);
+    }
+  });
+
+  test('every code documented exists in the catalogue', () => {
+    const documented = [...documentedCodes().keys()];
+    assert.ok(documented.length > 0, 'the table was found');
+    assert.deepEqual(documented.filter((code) => !(code in ERROR_CATALOGUE)), []);
+  });
+});
 
 describe('classes generated from the catalogue', () => {
   const classes = Object.entries(errors).filter(
