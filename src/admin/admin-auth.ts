@@ -1,13 +1,16 @@
 import type { AuthzContext } from '../authz/context.ts';
 import { unmatchedName } from '../authz/audit-log.ts';
+import { Forbidden, InsufficientScope, InvalidCredentials, InvalidToken } from '../core/errors.ts';
 import { ADMIN_GROUP, type AdminSession, type User } from '../core/model.ts';
 import { hashSecret } from '../core/secrets.ts';
 import { isTokenLive } from '../core/token-state.ts';
-import { AdminError } from './admin-error.ts';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.ts';
 
 /** The scope an access token needs to call the admin API. */
 export const ADMIN_SCOPE = 'admin';
+
+/** The realm of the admin API's Bearer challenges (RFC 6750 §3). */
+export const ADMIN_REALM = 'portcullis-admin';
 
 /** Who is calling the admin API, and how they proved it. */
 export type AdminPrincipal =
@@ -16,10 +19,6 @@ export type AdminPrincipal =
 
 export function isAdministrator(user: User | undefined): user is User {
   return user !== undefined && user.enabled && user.groups.includes(ADMIN_GROUP);
-}
-
-function signInRefused(): AdminError {
-  return new AdminError(401, 'invalid_credentials', 'wrong username or password, or not an administrator');
 }
 
 /**
@@ -53,7 +52,7 @@ export async function verifyAdminSignIn(
       reason: !user ? 'unknown_user' : !user.enabled ? 'disabled_user' : !verified ? 'wrong_password' : 'not_administrator',
       detail: { via: 'admin' },
     });
-    throw signInRefused();
+    throw new InvalidCredentials();
   }
   await throttle.recordSuccess(attempt);
   return user;
@@ -69,16 +68,12 @@ export async function verifyAdminSignIn(
 export async function authenticateBearer(ctx: AuthzContext, token: string): Promise<AdminPrincipal> {
   const found = await ctx.store.findToken(hashSecret(token));
   if (!found || found.kind !== 'access' || !isTokenLive(found, ctx.clock.nowSeconds())) {
-    throw new AdminError(401, 'invalid_token', 'the access token is invalid, expired or revoked', {
-      'WWW-Authenticate': 'Bearer realm="portcullis-admin", error="invalid_token"',
-    });
+    throw new InvalidToken(undefined, { realm: ADMIN_REALM });
   }
   if (!found.scope.includes(ADMIN_SCOPE)) {
-    throw new AdminError(403, 'insufficient_scope', `the access token lacks the ${ADMIN_SCOPE} scope`, {
-      'WWW-Authenticate': `Bearer realm="portcullis-admin", error="insufficient_scope", scope="${ADMIN_SCOPE}"`,
-    });
+    throw new InsufficientScope(`the access token lacks the ${ADMIN_SCOPE} scope`, { realm: ADMIN_REALM, scope: [ADMIN_SCOPE] });
   }
   const user = found.username === null ? undefined : await ctx.store.findUser(found.username);
-  if (!isAdministrator(user)) throw new AdminError(403, 'forbidden', `only members of ${ADMIN_GROUP} may use the admin API`);
+  if (!isAdministrator(user)) throw new Forbidden(`only members of ${ADMIN_GROUP} may use the admin API`);
   return { username: user.username, via: 'bearer' };
 }

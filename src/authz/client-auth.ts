@@ -24,7 +24,7 @@ function decodeBasicPart(part: string): string {
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {
-    throw new InvalidClient('malformed Basic credentials', { 'WWW-Authenticate': 'Basic realm="portcullis"' });
+    throw new InvalidClient('malformed Basic credentials', { viaBasic: true });
   }
 }
 
@@ -49,7 +49,7 @@ export function readClientCredentials(request: OAuthRequest): ClientCredentials 
       throw new InvalidRequest('use one client authentication method, not both');
     }
     const basic = readBasic(header);
-    if (!basic) throw new InvalidClient('malformed Basic credentials', { 'WWW-Authenticate': 'Basic realm="portcullis"' });
+    if (!basic) throw new InvalidClient('malformed Basic credentials', { viaBasic: true });
     if (body.client_id !== undefined && body.client_id !== basic.clientId) {
       throw new InvalidRequest('client_id in the body differs from the Basic credentials');
     }
@@ -120,9 +120,7 @@ export async function authenticateClient(store: Store, credentials: ClientCreden
       clientId: client?.id ?? unmatchedName(credentials.clientId),
       reason: reason ?? 'unknown_client',
     });
-    const headers: Record<string, string> =
-      credentials.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="portcullis"' } : {};
-    throw new InvalidClient('client authentication failed', headers);
+    throw new InvalidClient('client authentication failed', { viaBasic: credentials.method === 'client_secret_basic' });
   }
   return client;
 }
@@ -130,8 +128,6 @@ export async function authenticateClient(store: Store, credentials: ClientCreden
 /** Introspection is for confidential clients only (RFC 7662 §2.1: the endpoint must be protected). */
 export function requireConfidential(client: Client, credentials: ClientCredentials): void {
   if (client.type !== 'confidential') {
-    const headers: Record<string, string> =
-      credentials.method === 'client_secret_basic' ? { 'WWW-Authenticate': 'Basic realm="portcullis"' } : {};
-    throw new InvalidClient('this endpoint requires a confidential client', headers);
+    throw new InvalidClient('this endpoint requires a confidential client', { viaBasic: credentials.method === 'client_secret_basic' });
   }
 }

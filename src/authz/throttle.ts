@@ -64,7 +64,7 @@ export class Throttled extends TooManyAttempts {
     readonly reason: ThrottleReason,
     retryAfterSeconds: number,
   ) {
-    super('too many failed attempts; try again later', { 'Retry-After': String(Math.max(1, retryAfterSeconds)) });
+    super(undefined, { retryAfterSeconds });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { OAuthError } from '../core/errors.ts';
 import type { Access } from '../resource/access-check.ts';
-import { ResourceDenial } from '../resource/denial.ts';
 import { type GuardOptions, ResourceGuard } from '../resource/resource-guard.ts';
 
 declare module 'fastify' {
@@ -13,7 +13,9 @@ declare module 'fastify' {
 /**
  * A Fastify plugin that protects every route of the context it is registered in (it is not
  * encapsulated, like plugins wrapped with fastify-plugin): register it inside
- * `app.register(async (scope) => { … })` to protect only some routes.
+ * `app.register(async (scope) => { … })` to protect only some routes. A refusal is answered here,
+ * with the catalogue's status, headers and body (docs/errors.md), not by the application's error
+ * handler, which would not know the challenge headers.
  */
 const plugin: FastifyPluginAsync<GuardOptions> = async (app: FastifyInstance, options: GuardOptions) => {
   const guard = new ResourceGuard(options);
@@ -22,8 +24,8 @@ const plugin: FastifyPluginAsync<GuardOptions> = async (app: FastifyInstance, op
     try {
       request.portcullis = await guard.check(request.raw);
     } catch (error) {
-      if (!(error instanceof ResourceDenial)) throw error;
-      return reply.code(error.status).headers(error.headers).send(error.body);
+      if (!(error instanceof OAuthError)) throw error;
+      return reply.code(error.status).headers(error.headers).header('Cache-Control', 'no-store').send(error.body);
     }
   });
 };

@@ -1,16 +1,12 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { supportedGrantTypes } from '../authz/endpoints/token.ts';
-import type { ParsedForm } from '../authz/oauth-request.ts';
-import { OAuthError } from '../core/errors.ts';
+import type { ErrorCode } from '../core/errors.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
-
-const TOKEN_PATHS = new Set(['/oauth/token', '/invoke/pub.oauth/getToken']);
 
 /**
  * The instance's Prometheus metrics, in a registry of its own (several apps can live in one
  * process, as in the tests). Label values come only from fixed sets (route templates, grant
- * types, OAuth error codes), never from raw request input, so cardinality stays bounded.
+ * types, the error catalogue's codes), never from raw request input, so cardinality stays bounded.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -24,7 +20,7 @@ export class Metrics {
 
   readonly failures = new Counter({
     name: 'portcullis_request_failures_total',
-    help: 'Failed requests, per route and OAuth error code',
+    help: 'Failed requests, per route and error code (docs/errors.md)',
     labelNames: ['route', 'error'] as const,
     registers: [this.registry],
   });
@@ -60,6 +56,13 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+  }
+
+  /** Counts one error answer under its route and code; called by the error boundary only. */
+  countFailure(request: FastifyRequest, error: ErrorCode): void {
+    const route = routeOf(request);
+    this.failures.inc({ route, error });
+    if (error === 'too_many_attempts') this.throttled.inc({ route });
   }
 
   /** Reports a database connection pool at each scrape: connections open, idle, and requests waiting for one. */
@@ -103,26 +106,14 @@ function routeOf(request: FastifyRequest): string {
 }
 
 /**
- * Adds the counting hooks and `GET /metrics` (Prometheus text format). Register before the routes
- * it should observe, so that their encapsulated contexts inherit the hooks.
+ * Adds the timing hook and `GET /metrics` (Prometheus text format). Register before the routes it
+ * should observe, so that their encapsulated contexts inherit the hook. Failures are counted by
+ * the error boundary, tokens by the token endpoint's route, each from what it knows first-hand.
  */
 export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onError', async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | Error) => {
-    // The same mapping as the error boundary: framework 4xx are invalid_request, the rest server_error.
-    const status = (error as FastifyError).statusCode;
-    const code = error instanceof OAuthError ? error.error : status !== undefined && status >= 400 && status < 500 ? 'invalid_request' : 'server_error';
-    metrics.failures.inc({ route: routeOf(request), error: code });
-    if (code === 'too_many_attempts') metrics.throttled.inc({ route: routeOf(request) });
-  });
-
-  // Callback hooks on the paths every request takes: an async hook costs a promise per request.
+  // A callback hook on the path every request takes: an async hook costs a promise per request.
   app.addHook('onResponse', (request, reply, done) => {
-    const route = routeOf(request);
-    metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    if (reply.statusCode === 200 && request.method === 'POST' && TOKEN_PATHS.has(route)) {
-      const grantType = (request.body as ParsedForm | undefined)?.params?.grant_type;
-      if (grantType !== undefined && supportedGrantTypes.includes(grantType)) metrics.tokensIssued.inc({ grant_type: grantType });
-    }
+    metrics.requestDuration.observe({ method: request.method, route: routeOf(request), status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
 

@@ -6,6 +6,7 @@ import { metadataEndpoint } from '../authz/endpoints/metadata.ts';
 import { revocationEndpoint } from '../authz/endpoints/revoke.ts';
 import { tokenEndpoint } from '../authz/endpoints/token.ts';
 import { type OAuthRequest, type ParsedForm, parseForm } from '../authz/oauth-request.ts';
+import type { Metrics } from './metrics.ts';
 
 /** OAuth endpoints take small forms; anything larger is an attack or a mistake. */
 const FORM_BODY_LIMIT = 16 * 1024;
@@ -21,23 +22,35 @@ function toOAuthRequest(request: FastifyRequest): OAuthRequest {
   return { ...base, params: body.params, repeated: body.repeated };
 }
 
-const endpoints = {
-  token: { paths: ['/oauth/token', '/invoke/pub.oauth/getToken'], run: tokenEndpoint },
-  introspect: { paths: ['/oauth/introspect', '/invoke/pub.oauth/introspectToken'], run: introspectionEndpoint },
-  revoke: {
-    paths: ['/oauth/revoke', '/invoke/pub.oauth/revokeToken'],
-    run: async (ctx: AuthzContext, request: OAuthRequest) => {
-      await revocationEndpoint(ctx, request);
-      return {};
+type Endpoint = (request: OAuthRequest) => Promise<object>;
+
+/** Each endpoint and its Integration Server alias; the token endpoint counts what it issued, per grant. */
+function endpoints(ctx: AuthzContext, metrics: Metrics): { paths: string[]; run: Endpoint }[] {
+  return [
+    {
+      paths: ['/oauth/token', '/invoke/pub.oauth/getToken'],
+      run: async (request) => {
+        const issued = await tokenEndpoint(ctx, request);
+        metrics.tokensIssued.inc({ grant_type: issued.grantType });
+        return issued.response;
+      },
     },
-  },
-};
+    { paths: ['/oauth/introspect', '/invoke/pub.oauth/introspectToken'], run: (request) => introspectionEndpoint(ctx, request) },
+    {
+      paths: ['/oauth/revoke', '/invoke/pub.oauth/revokeToken'],
+      run: async (request) => {
+        await revocationEndpoint(ctx, request);
+        return {};
+      },
+    },
+  ];
+}
 
 /**
  * The authorization server's endpoints (RFC 6749, 7662, 7009, 8414) and their Integration Server
  * aliases, in their own encapsulated context with a strict form parser.
  */
-export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzContext }): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzContext; metrics: Metrics }): Promise<void> {
   const { ctx } = options;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -55,15 +68,14 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzCon
     done(null, payload);
   });
 
-  for (const endpoint of Object.values(endpoints)) {
+  for (const endpoint of endpoints(ctx, options.metrics)) {
     for (const path of endpoint.paths) {
-      app.post(path, async (request) => endpoint.run(ctx, toOAuthRequest(request)));
+      app.post(path, async (request) => endpoint.run(toOAuthRequest(request)));
       app.route({
         method: ['GET', 'PUT', 'DELETE', 'PATCH'],
         url: path,
-        handler: async (_request, reply) => {
-          reply.header('Allow', 'POST');
-          throw new InvalidRequest('use POST');
+        handler: async () => {
+          throw new InvalidRequest('use POST', { allow: ['POST'] });
         },
       });
     }

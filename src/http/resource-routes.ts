@@ -1,18 +1,33 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Gateway } from '../resource/gateway.ts';
+import type { Gateway, GatewayAnswer } from '../resource/gateway.ts';
 
 /**
- * Protected services at `/invoke/…` and `/rest/…` (docs/resource-server.md). The request body is not parsed: it
- * streams to the upstream as it arrives, so the gateway takes over the raw request and response.
- * The authorization server's `/invoke/pub.oauth/*` aliases are static routes and win over these.
+ * Protected services at `/invoke/…` and `/rest/…` (docs/resource-server.md). The request body is not
+ * parsed: it streams to the upstream as it arrives. The gateway's checks run in this ordinary
+ * handler, so that every refusal (and a 502 or 504 before the upstream's headers arrive) leaves
+ * through the error boundary with the security headers of every other answer; the handler takes
+ * over the socket only to relay the upstream's own answer. The authorization server's
+ * `/invoke/pub.oauth/*` aliases are static routes and win over these.
  */
 export async function resourceRoutes(app: FastifyInstance, options: { gateway: Gateway }): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    let answer: GatewayAnswer;
+    try {
+      // request.ip applies the configured trusted proxies (docs/security.md), so the upstream sees the real client.
+      answer = await options.gateway.handle(request.raw, reply.raw, request.ip);
+    } catch (error) {
+      // The unread request body would otherwise sit in the socket of a kept-alive connection.
+      request.raw.resume();
+      throw error;
+    }
+    if (answer.kind === 'builtin') {
+      reply.header('Cache-Control', 'no-store');
+      return answer.body;
+    }
     reply.hijack();
-    // request.ip applies the configured trusted proxies (docs/security.md), so the upstream sees the real client.
-    await options.gateway.handle(request.raw, reply.raw, request.ip);
+    if (answer.kind === 'upstream') answer.answer.relay();
   };
   for (const url of ['/invoke/*', '/rest', '/rest/*']) app.all(url, handler);
 }

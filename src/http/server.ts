@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminOptions, adminRoutes } from '../admin/admin-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
+import { NotFound } from '../core/errors.ts';
 import type { Gateway } from '../resource/gateway.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
@@ -52,9 +53,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
   addSecurityHeaders(app);
 
-  app.setErrorHandler(errorBoundary);
-  app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).send({ error: 'not_found' });
+  // Every error answer of every route below, the admin API and the gateway included, leaves here.
+  const metrics = options.metrics ?? new Metrics();
+  app.setErrorHandler(errorBoundary(metrics));
+  app.setNotFoundHandler(() => {
+    throw new NotFound();
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -86,8 +89,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     done();
   });
 
-  registerMetrics(app, options.metrics ?? new Metrics());
-  await app.register(oauthRoutes, { ctx: options.ctx });
+  registerMetrics(app, metrics);
+  await app.register(oauthRoutes, { ctx: options.ctx, metrics });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
   if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });
   return app;

@@ -11,13 +11,13 @@ import { auditChange } from './audit.ts';
  */
 export async function setAcl(store: Store, input: Acl, clock: Clock = systemClock): Promise<Acl> {
   if (!isValidFolderName(input.resource) && !isValidServiceName(input.resource)) {
-    throw new UserError('an ACL belongs to a folder (orders.v1) or a service (orders.v1:getOrder)', 400, 'resource');
+    throw new UserError('an ACL belongs to a folder (orders.v1) or a service (orders.v1:getOrder)', 'invalid_request', 'resource');
   }
   const allow = [...new Set(input.allow)];
   const deny = [...new Set(input.deny)];
   const groups = new Set(await store.listGroups());
   for (const [field, list] of [['allow', allow], ['deny', deny]] as const) {
-    for (const group of list) if (!groups.has(group)) throw new UserError(`group ${group} does not exist`, 400, field);
+    for (const group of list) if (!groups.has(group)) throw new UserError(`group ${group} does not exist`, 'invalid_request', field);
   }
   const acl = { resource: input.resource, allow, deny };
   await store.setAcl(acl);
@@ -31,6 +31,6 @@ export async function listAcls(store: Store): Promise<Acl[]> {
 }
 
 export async function deleteAcl(store: Store, resource: string, clock: Clock = systemClock): Promise<void> {
-  if (!(await store.deleteAcl(resource))) throw new UserError(`no ACL on ${resource}`, 404);
+  if (!(await store.deleteAcl(resource))) throw new UserError(`no ACL on ${resource}`, 'not_found');
   await auditChange(store, clock, { type: 'acl.deleted', detail: { resource } });
 }

@@ -103,7 +103,7 @@ async function labelled<T>(label: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof UserError) throw new UserError(`${label}: ${error.message}`, error.status);
+    if (error instanceof UserError) throw new UserError(`${label}: ${error.message}`, error.code);
     throw error;
   }
 }

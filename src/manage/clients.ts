@@ -42,15 +42,15 @@ export interface RegisteredClient {
 }
 
 function checkName(field: string, value: string, required: boolean): void {
-  if (required && value.trim() === '') throw new UserError(`${field} is required`, 400, field);
-  if (FORBIDDEN_NAME_CHARS.test(value)) throw new UserError(`${field} must not contain & ( ) \\ ; , / " : ' < >`, 400, field);
-  if (value.length > 200) throw new UserError(`${field} is longer than 200 characters`, 400, field);
+  if (required && value.trim() === '') throw new UserError(`${field} is required`, 'invalid_request', field);
+  if (FORBIDDEN_NAME_CHARS.test(value)) throw new UserError(`${field} must not contain & ( ) \\ ; , / " : ' < >`, 'invalid_request', field);
+  if (value.length > 200) throw new UserError(`${field} is longer than 200 characters`, 'invalid_request', field);
 }
 
 export function parseGrants(grants: string[]): GrantType[] {
   for (const grant of grants) {
     if (!(GRANT_TYPES as readonly string[]).includes(grant)) {
-      throw new UserError(`unknown grant ${grant} (expected one of ${GRANT_TYPES.join(', ')})`, 400, 'grants');
+      throw new UserError(`unknown grant ${grant} (expected one of ${GRANT_TYPES.join(', ')})`, 'invalid_request', 'grants');
     }
   }
   return [...new Set(grants)] as GrantType[];
@@ -61,7 +61,7 @@ export function parseAccessTtl(value: string | number): AccessTokenTtl {
   if (value === 'global' || value === 'never') return value;
   const seconds = Number(value);
   if (!Number.isInteger(seconds) || seconds <= 0) {
-    throw new UserError('access-token lifetime must be global, never or a positive number of seconds', 400, 'access_token_ttl');
+    throw new UserError('access-token lifetime must be global, never or a positive number of seconds', 'invalid_request', 'access_token_ttl');
   }
   return seconds;
 }
@@ -74,7 +74,7 @@ export function parseCount(field: string, value: string | number, minimum: numbe
 
 function checkGrantsForType(type: ClientType, grants: GrantType[]): void {
   if (type === 'public' && grants.includes('client_credentials')) {
-    throw new UserError('a public client cannot use the client_credentials grant (it has no secret)', 400, 'grants');
+    throw new UserError('a public client cannot use the client_credentials grant (it has no secret)', 'invalid_request', 'grants');
   }
 }
 
@@ -83,7 +83,7 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
   const version = input.version ?? '';
   checkName('name', input.name, true);
   checkName('version', version, false);
-  if (input.type !== 'confidential' && input.type !== 'public') throw new UserError('type must be confidential or public', 400, 'type');
+  if (input.type !== 'confidential' && input.type !== 'public') throw new UserError('type must be confidential or public', 'invalid_request', 'type');
   const grants = parseGrants(input.grants);
   checkGrantsForType(input.type, grants);
   if (input.type === 'public' && input.secret !== undefined) throw new UserError('a public client has no secret');
@@ -92,7 +92,7 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
     throw new UserError('client_id must be 1 to 200 printable ASCII characters');
   }
   if (input.serviceUser && !(await store.findUser(input.serviceUser))) {
-    throw new UserError(`service user ${input.serviceUser} does not exist`, 400, 'service_user');
+    throw new UserError(`service user ${input.serviceUser} does not exist`, 'invalid_request', 'service_user');
   }
   const secret = input.type === 'confidential' ? (input.secret ?? generateSecret()) : undefined;
   const client: Client = {
@@ -119,7 +119,7 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
 
 export async function requireClient(store: Store, id: string): Promise<Client> {
   const client = await store.findClient(id);
-  if (!client) throw new UserError(`no client ${id}`, 404);
+  if (!client) throw new UserError(`no client ${id}`, 'not_found');
   return client;
 }
 
@@ -130,7 +130,7 @@ export async function updateClient(store: Store, id: string, patch: ClientPatch,
   if (patch.version !== undefined) checkName('version', patch.version, false);
   if (patch.grants !== undefined) checkGrantsForType(current.type, patch.grants);
   if (patch.serviceUser && !(await store.findUser(patch.serviceUser))) {
-    throw new UserError(`service user ${patch.serviceUser} does not exist`, 400, 'service_user');
+    throw new UserError(`service user ${patch.serviceUser} does not exist`, 'invalid_request', 'service_user');
   }
   await translateStoreErrors(store.updateClient(id, patch));
   const fields = Object.keys(patch).filter((field) => field !== 'enabled' && field !== 'secretHash');
@@ -153,7 +153,7 @@ export async function rotateClientSecret(store: Store, id: string, clock: Clock 
 
 /** Deletes a client and every token it holds. */
 export async function deleteClient(store: Store, id: string, clock: Clock = systemClock): Promise<void> {
-  if (!(await store.deleteClient(id))) throw new UserError(`no client ${id}`, 404);
+  if (!(await store.deleteClient(id))) throw new UserError(`no client ${id}`, 'not_found');
   await auditChange(store, clock, { type: 'client.deleted', clientId: id });
 }
 

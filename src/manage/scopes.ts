@@ -10,14 +10,14 @@ import { updateClient } from './clients.ts';
 /** Creates or replaces a scope after checking its name and every resource it lists (README "Concepts"). */
 export async function saveScope(store: Store, scope: Scope, clock: Clock = systemClock): Promise<Scope> {
   if (!isValidScopeName(scope.name)) {
-    throw new UserError('scope names are 1 to 100 printable ASCII characters, without spaces, \\ , or "', 400, 'name');
+    throw new UserError('scope names are 1 to 100 printable ASCII characters, without spaces, \\ , or "', 'invalid_request', 'name');
   }
   const resources = [...new Set(scope.resources.map((resource) => resource.trim()).filter((resource) => resource !== ''))];
   for (const resource of resources) {
     if (!parseResource(resource)) {
       throw new UserError(
         `resource "${resource}" is not a folder (orders.v1), a service (orders.v1:getOrder) or a URL template (GET /rest/orders/{id})`,
-        400,
+        'invalid_request',
         'resources',
       );
     }
@@ -29,19 +29,19 @@ export async function saveScope(store: Store, scope: Scope, clock: Clock = syste
 }
 
 export async function deleteScope(store: Store, name: string, clock: Clock = systemClock): Promise<void> {
-  if (!(await store.deleteScope(name))) throw new UserError(`no scope ${name}`, 404);
+  if (!(await store.deleteScope(name))) throw new UserError(`no scope ${name}`, 'not_found');
   await auditChange(store, clock, { type: 'scope.deleted', detail: { scope: name } });
 }
 
 /** Creates a scope; unlike `saveScope`, refuses to replace an existing one. */
 export async function createScope(store: Store, scope: Scope, clock: Clock = systemClock): Promise<Scope> {
-  if (await store.findScope(scope.name)) throw new UserError(`scope ${scope.name} already exists`, 409, 'name');
+  if (await store.findScope(scope.name)) throw new UserError(`scope ${scope.name} already exists`, 'conflict', 'name');
   return saveScope(store, scope, clock);
 }
 
 export async function requireScope(store: Store, name: string): Promise<Scope> {
   const scope = await store.findScope(name);
-  if (!scope) throw new UserError(`no scope ${name}`, 404);
+  if (!scope) throw new UserError(`no scope ${name}`, 'not_found');
   return scope;
 }
 
@@ -54,7 +54,7 @@ export async function clientsOfScope(store: Store, name: string): Promise<string
 /** Associates a client with exactly these scopes (the client side of the association). */
 export async function setClientScopes(store: Store, clientId: string, scopes: string[], clock: Clock = systemClock): Promise<string[]> {
   for (const name of scopes) {
-    if (!(await store.findScope(name))) throw new UserError(`scope ${name} does not exist`, 400, 'scopes');
+    if (!(await store.findScope(name))) throw new UserError(`scope ${name} does not exist`, 'invalid_request', 'scopes');
   }
   return (await updateClient(store, clientId, { scopes: [...new Set(scopes)] }, clock)).scopes;
 }
@@ -67,7 +67,7 @@ export async function setScopeClients(store: Store, name: string, clientIds: str
   await requireScope(store, name);
   const wanted = new Set(clientIds);
   for (const id of wanted) {
-    if (!(await store.findClient(id))) throw new UserError(`no client ${id}`, 400, 'client_ids');
+    if (!(await store.findClient(id))) throw new UserError(`no client ${id}`, 'invalid_request', 'client_ids');
   }
   for (const client of await store.listClients()) {
     const has = client.scopes.includes(name);

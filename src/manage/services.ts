@@ -22,32 +22,32 @@ const METHOD = /^[A-Z]+$/;
  * the server's paths belong to the authorization server.
  */
 export async function saveService(store: Store, clock: Clock, input: ServiceInput): Promise<Service> {
-  if (!isValidServiceName(input.name)) throw new UserError('service names look like folder.sub:name (letters, digits, _ $ -)', 400, 'name');
+  if (!isValidServiceName(input.name)) throw new UserError('service names look like folder.sub:name (letters, digits, _ $ -)', 'invalid_request', 'name');
   if (input.name.startsWith('pub.oauth:') || BUILTIN_SERVICES.has(input.name)) {
-    throw new UserError(`${input.name} is reserved by Portcullis`, 400, 'name');
+    throw new UserError(`${input.name} is reserved by Portcullis`, 'invalid_request', 'name');
   }
   let upstream: URL;
   try {
     upstream = new URL(input.upstream);
   } catch {
-    throw new UserError('upstream must be an absolute http(s) URL', 400, 'upstream');
+    throw new UserError('upstream must be an absolute http(s) URL', 'invalid_request', 'upstream');
   }
   if (!['http:', 'https:'].includes(upstream.protocol) || upstream.username || upstream.password || upstream.hash) {
-    throw new UserError('upstream must be an http(s) URL without credentials or fragment', 400, 'upstream');
+    throw new UserError('upstream must be an http(s) URL without credentials or fragment', 'invalid_request', 'upstream');
   }
   const methods = [...new Set((input.methods ?? []).map((method) => method.trim().toUpperCase()).filter((m) => m !== ''))];
-  for (const method of methods) if (!METHOD.test(method)) throw new UserError(`"${method}" is not an HTTP method`, 400, 'methods');
+  for (const method of methods) if (!METHOD.test(method)) throw new UserError(`"${method}" is not an HTTP method`, 'invalid_request', 'methods');
   const templates = [...new Set((input.templates ?? []).map((t) => t.trim()).filter((t) => t !== ''))];
   for (const template of templates) {
     let compiled;
     try {
       compiled = compileTemplate(template);
     } catch (error) {
-      throw new UserError(`template ${(error as Error).message}`, 400, 'templates');
+      throw new UserError(`template ${(error as Error).message}`, 'invalid_request', 'templates');
     }
     const first = compiled.segments[0];
     if (!first || first.kind !== 'literal' || first.value !== 'rest') {
-      throw new UserError(`template "${template}" must start with /rest/`, 400, 'templates');
+      throw new UserError(`template "${template}" must start with /rest/`, 'invalid_request', 'templates');
     }
   }
   const existing = await store.findService(input.name);
@@ -73,6 +73,6 @@ export async function listServices(store: Store): Promise<Service[]> {
 }
 
 export async function deleteService(store: Store, name: string, clock: Clock = systemClock): Promise<void> {
-  if (!(await store.deleteService(name))) throw new UserError(`no service ${name}`, 404);
+  if (!(await store.deleteService(name))) throw new UserError(`no service ${name}`, 'not_found');
   await auditChange(store, clock, { type: 'service.deleted', detail: { service: name } });
 }

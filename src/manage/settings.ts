@@ -16,7 +16,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
 export async function updateSettings(store: Store, patch: Partial<Settings>, clock: Clock = systemClock): Promise<Settings> {
   const ttl = patch.accessTokenTtl;
   if (ttl !== undefined && ttl !== 'never' && !(Number.isInteger(ttl) && ttl > 0)) {
-    throw new UserError('access_token_ttl must be never or a positive number of seconds', 400, 'access_token_ttl');
+    throw new UserError('access_token_ttl must be never or a positive number of seconds', 'invalid_request', 'access_token_ttl');
   }
   const updated = await store.updateSettings(patch);
   const changed: Record<string, string | number | boolean> = {};

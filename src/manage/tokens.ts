@@ -55,7 +55,7 @@ export async function revokeTokens(
   }
   const hash = 'id' in target ? target.id : hashSecret(target.token);
   const token = await store.findToken(hash);
-  if (!token) throw new UserError('no such token', 404);
+  if (!token) throw new UserError('no such token', 'not_found');
   const revoked = (await store.revokeFamily(token.familyId, now)) ? 1 : 0;
   await auditChange(store, clock, {
     type: 'token.revoked',

@@ -6,8 +6,8 @@ export async function translateStoreErrors<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof ConflictError) throw new UserError(error.message, 409);
-    if (error instanceof MissingReferenceError) throw new UserError(error.message, 400);
+    if (error instanceof ConflictError) throw new UserError(error.message, 'conflict');
+    if (error instanceof MissingReferenceError) throw new UserError(error.message);
     throw error;
   }
 }

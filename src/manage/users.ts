@@ -19,13 +19,13 @@ export interface UserInput {
 }
 
 function checkPassword(password: string): void {
-  if (password.length === 0) throw new UserError('the password must not be empty', 400, 'password');
-  if (password.length > 1024) throw new UserError('the password is longer than 1024 characters', 400, 'password');
+  if (password.length === 0) throw new UserError('the password must not be empty', 'invalid_request', 'password');
+  if (password.length > 1024) throw new UserError('the password is longer than 1024 characters', 'invalid_request', 'password');
 }
 
 export async function createUser(store: Store, hasher: PasswordHasher, clock: Clock, input: UserInput): Promise<User> {
   if (!USERNAME.test(input.username)) {
-    throw new UserError('username must be 1 to 200 characters without spaces or control characters', 400, 'username');
+    throw new UserError('username must be 1 to 200 characters without spaces or control characters', 'invalid_request', 'username');
   }
   let passwordHash = input.passwordHash;
   if (passwordHash !== undefined && !isAcceptedPasswordHash(passwordHash)) {
@@ -51,7 +51,7 @@ export async function createUser(store: Store, hasher: PasswordHasher, clock: Cl
 
 export async function requireUser(store: Store, username: string): Promise<User> {
   const user = await store.findUser(username);
-  if (!user) throw new UserError(`no user ${username}`, 404);
+  if (!user) throw new UserError(`no user ${username}`, 'not_found');
   return user;
 }
 

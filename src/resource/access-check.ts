@@ -1,7 +1,7 @@
 import { aclAllows, nearestAcl } from '../core/acl.ts';
-import { type CoverageTarget, scopesCover } from '../core/scope-coverage.ts';
+import { AccessDenied, InsufficientScope, InvalidRequest, InvalidToken, TemporarilyUnavailable, Unauthorized } from '../core/errors.ts';
+import { type CoverageTarget, parsePath, scopesCover } from '../core/scope-coverage.ts';
 import type { CatalogSnapshot } from './catalog.ts';
-import { accessDenied, insufficientScope, invalidToken, missingToken, verifierUnavailable } from './denial.ts';
 import type { PrincipalDirectory } from './principals.ts';
 import { type TokenVerifier, type VerifiedToken, VerifierUnavailableError } from './token-verifier.ts';
 
@@ -15,25 +15,42 @@ export interface Access {
 /** RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space or more, then the b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+/** The realm of the resource server's challenge to a request without a token (RFC 6750 §3). */
+const REALM = 'portcullis';
+
 /**
  * Reads and verifies the bearer token. Only the Authorization header is accepted: tokens in
  * query strings end up in logs (RFC 6750 §2.3 discourages them), and form bodies are the
- * upstream's. Does NOT check scope or ACL.
+ * upstream's. A missing token is `unauthorized` (a challenge without an error code, RFC 6750
+ * §3.1); an invalid, expired or revoked one is `invalid_token`, the same answer for each, so that
+ * nothing is learnt about the token; a verifier that cannot answer is `temporarily_unavailable`,
+ * never `invalid_token`. Does NOT check scope or ACL.
  * @see RFC 6750 §2.1, §3.1
  */
 export async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<VerifiedToken> {
-  if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) throw missingToken();
+  if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) throw new Unauthorized(undefined, { realm: REALM });
   const match = BEARER.exec(authorization);
-  if (!match) throw invalidToken();
+  if (!match) throw new InvalidToken();
   let token: VerifiedToken | undefined;
   try {
     token = await verifier.verify(match[1]!);
   } catch (error) {
-    if (error instanceof VerifierUnavailableError) throw verifierUnavailable();
+    if (error instanceof VerifierUnavailableError) throw new TemporarilyUnavailable(undefined, { cause: error });
     throw error;
   }
-  if (!token) throw invalidToken();
+  if (!token) throw new InvalidToken();
   return token;
+}
+
+/**
+ * The segments of a request's path, without its query string; a path with an empty, dot or
+ * malformed segment is refused, never resolved (docs/resource-server.md "Scope coverage").
+ */
+export function pathSegments(rawUrl: string): string[] {
+  const queryAt = rawUrl.indexOf('?');
+  const segments = parsePath(queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt));
+  if (!segments) throw new InvalidRequest('the path has an empty, dot or malformed segment');
+  return segments;
 }
 
 /** The scopes that would cover the target, for the `scope` attribute of `insufficient_scope`. */
@@ -52,7 +69,7 @@ export async function authorize(
   token: VerifiedToken,
   target: CoverageTarget,
 ): Promise<Access> {
-  if (!scopesCover(token.scope, catalog.coverage, target)) throw insufficientScope(coveringScopes(catalog, target));
+  if (!scopesCover(token.scope, catalog.coverage, target)) throw new InsufficientScope(undefined, { scope: coveringScopes(catalog, target) });
   const acl = target.service === '' ? undefined : nearestAcl(target.service, catalog.acls);
   if (!acl) {
     if (token.username !== null) return { token, user: token.username };
@@ -60,6 +77,6 @@ export async function authorize(
     return { token, user: (await principals.resolve(token)).user };
   }
   const principal = await principals.resolve(token);
-  if (!aclAllows(acl, principal.groups)) throw accessDenied();
+  if (!aclAllows(acl, principal.groups)) throw new AccessDenied();
   return { token, user: principal.user };
 }

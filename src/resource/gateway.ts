@@ -1,15 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
+import { MethodNotAllowed, NotFound, type OAuthError } from '../core/errors.ts';
 import type { Service } from '../core/model.ts';
 import { isValidFolderName } from '../core/resource-name.ts';
-import { matchTemplate, parsePath } from '../core/scope-coverage.ts';
-import { type Access, authenticate, authorize } from './access-check.ts';
+import { matchTemplate } from '../core/scope-coverage.ts';
+import { authenticate, authorize, pathSegments } from './access-check.ts';
 import { BUILTIN_SERVICES } from './builtins.ts';
 import type { CatalogSnapshot, ResourceCatalog } from './catalog.ts';
-import { ResourceDenial } from './denial.ts';
 import type { PrincipalDirectory } from './principals.ts';
 import type { TokenVerifier } from './token-verifier.ts';
-import type { UpstreamProxy } from './upstream-proxy.ts';
+import type { UpstreamAnswer, UpstreamProxy } from './upstream-proxy.ts';
 
 /** The folder of the authorization server's own `/invoke` aliases; never a protected service. */
 const RESERVED_FOLDER = 'pub.oauth';
@@ -19,7 +18,6 @@ export interface GatewayDeps {
   catalog: ResourceCatalog;
   principals: PrincipalDirectory;
   proxy: UpstreamProxy;
-  logger?: Logger;
 }
 
 /** Where a request goes: a stored service (proxied) or a built-in, and the path to send upstream. */
@@ -33,22 +31,21 @@ interface Resolved {
   appendPath: boolean;
 }
 
-export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
+/** What the gateway answers a request that passed every check. */
+export type GatewayAnswer =
+  /** A built-in service's JSON answer. */
+  | { kind: 'builtin'; body: object }
+  /** The upstream's answer, its headers arrived, to relay as it is. */
+  | { kind: 'upstream'; answer: UpstreamAnswer }
+  /** The client went away before the upstream answered: nothing to send. */
+  | { kind: 'gone' };
 
-function notFound(): ResourceDenial {
-  return new ResourceDenial(404, { error: 'not_found', error_description: 'no service at this path' });
+function notFound(): OAuthError {
+  return new NotFound('no service at this path');
 }
 
 /** Finds the service a path names: `/invoke/folder.sub/name`, or the most specific matching URL template. */
-export function resolve(catalog: CatalogSnapshot, method: string, path: string): Resolved {
-  const segments = parsePath(path);
-  if (!segments) {
-    throw new ResourceDenial(400, { error: 'invalid_request', error_description: 'the path has an empty, dot or malformed segment' });
-  }
+export function resolve(catalog: CatalogSnapshot, method: string, segments: string[]): Resolved {
   if (segments[0] === 'invoke') {
     if (segments.length !== 3 || !isValidFolderName(segments[1]!) || segments[1] === RESERVED_FOLDER) throw notFound();
     const name = `${segments[1]}:${segments[2]}`;
@@ -79,62 +76,41 @@ export function upstreamUrl(service: Service, rawUrl: string, appendPath: boolea
 
 /**
  * The resource server's gateway for `/invoke/…` and `/rest/…` (docs/resource-server.md).
- * Framework-free: it takes node's request and response. The order of checks:
- * 1. the bearer token (401): nothing about services is revealed to a caller without a valid token;
+ * Framework-free: it takes node's request and response, and throws the error catalogue's errors
+ * (src/core/errors.ts) for its caller's error boundary to answer. The order of checks:
+ * 1. the bearer token (401, or 503 when it cannot be verified): nothing about services is
+ *    revealed to a caller without a valid token;
  * 2. the path and the service it names (400, 404);
  * 3. the token's scope covers it (403 insufficient_scope), then the ACL (403 access_denied);
  * 4. the method the service accepts (405);
- * then the built-in answers, or the upstream is called.
+ * then the built-in answers, or the upstream is called (502, 504 until its headers arrive).
  */
 export class Gateway {
   constructor(private readonly deps: GatewayDeps) {}
 
-  /** `clientIp` is the caller's address as the server determined it (trusted proxies applied); default the socket's. */
-  async handle(req: IncomingMessage, res: ServerResponse, clientIp?: string): Promise<void> {
-    let access: Access;
-    let resolved: Resolved;
+  /**
+   * Checks the request and, when it passes, calls the upstream. Nothing is written to `res`
+   * before the answer resolves: the caller writes a built-in's body, or relays the upstream's
+   * answer. `clientIp` is the caller's address as the server determined it (trusted proxies
+   * applied); default the socket's. Does NOT drain the request body when it throws.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, clientIp?: string): Promise<GatewayAnswer> {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
-    if (rawUrl.startsWith(`/invoke/${RESERVED_FOLDER}/`)) {
-      // The authorization server's aliases answer their own methods; anything else there is not a service.
-      req.resume();
-      writeJson(res, 404, notFound().body);
-      return;
-    }
-    try {
-      const token = await authenticate(this.deps.verifier, req.headers.authorization);
-      const catalog = await this.deps.catalog.snapshot();
-      const queryAt = rawUrl.indexOf('?');
-      resolved = resolve(catalog, method, queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt));
-      access = await authorize(catalog, this.deps.principals, token, { service: resolved.service, method, segments: resolved.segments });
-      if (resolved.methods.length > 0 && !resolved.methods.includes(method)) {
-        throw new ResourceDenial(405, { error: 'method_not_allowed' }, { Allow: resolved.methods.join(', ') });
-      }
-    } catch (error) {
-      if (error instanceof ResourceDenial) {
-        // The unread request body would otherwise sit in the socket of a kept-alive connection.
-        req.resume();
-        writeJson(res, error.status, error.body, error.headers);
-        return;
-      }
-      this.deps.logger?.error({ err: error }, 'gateway failure');
-      req.resume();
-      writeJson(res, 500, { error: 'server_error' });
-      return;
-    }
+    // The authorization server's aliases answer their own methods; anything else there is not a service.
+    if (rawUrl.startsWith(`/invoke/${RESERVED_FOLDER}/`)) throw notFound();
+    const token = await authenticate(this.deps.verifier, req.headers.authorization);
+    const catalog = await this.deps.catalog.snapshot();
+    const resolved = resolve(catalog, method, pathSegments(rawUrl));
+    const access = await authorize(catalog, this.deps.principals, token, { service: resolved.service, method, segments: resolved.segments });
+    if (resolved.methods.length > 0 && !resolved.methods.includes(method)) throw new MethodNotAllowed(undefined, { allow: resolved.methods });
 
     const builtin = BUILTIN_SERVICES.get(resolved.service);
     if (builtin) {
       req.resume();
-      writeJson(res, 200, builtin(access), { 'cache-control': 'no-store' });
-      return;
+      return { kind: 'builtin', body: builtin(access) };
     }
-    try {
-      await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access, clientIp);
-    } catch (error) {
-      this.deps.logger?.error({ err: error }, 'gateway failure');
-      if (res.headersSent) res.destroy();
-      else writeJson(res, 500, { error: 'server_error' });
-    }
+    const answer = await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access, clientIp);
+    return answer ? { kind: 'upstream', answer } : { kind: 'gone' };
   }
 }

@@ -20,7 +20,8 @@ import { PrincipalDirectory } from './principals.ts';
 import type { Authorizer } from './resource-guard.ts';
 
 export type { Access } from './access-check.ts';
-export { ResourceDenial } from './denial.ts';
+// One error type for every refusal; `ResourceDenial` is its earlier name here, kept for `instanceof`.
+export { type ErrorBody, type ErrorCode, OAuthError, OAuthError as ResourceDenial } from '../core/errors.ts';
 export type { IntrospectionOptions } from './introspection-verifier.ts';
 export { portcullisMiddleware, type ProtectedRequest } from './middleware.ts';
 export { type Authorizer, type GuardOptions, ResourceGuard } from './resource-guard.ts';

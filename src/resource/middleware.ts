@@ -1,16 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OAuthError } from '../core/errors.ts';
 import type { Access } from './access-check.ts';
-import { ResourceDenial } from './denial.ts';
-import { writeJson } from './gateway.ts';
 import { type GuardOptions, ResourceGuard } from './resource-guard.ts';
 
 /** The request after a passed check: `req.portcullis` says who is calling. */
 export type ProtectedRequest = IncomingMessage & { portcullis?: Access };
 
+/** Writes a refusal as the Portcullis server does: the catalogue's status, headers and JSON body. */
+function sendRefusal(res: ServerResponse, refusal: OAuthError): void {
+  const text = JSON.stringify(refusal.body);
+  res.writeHead(refusal.status, {
+    ...refusal.headers,
+    'cache-control': 'no-store',
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
 /**
  * A plain `(req, res, next)` middleware (node:http, Express, Connect): on success it sets
- * `req.portcullis` and calls `next()`; on a denial it answers per docs/resource-server.md and does not call
- * `next`; an unexpected failure goes to `next(error)`.
+ * `req.portcullis` and calls `next()`; on a refusal it answers as docs/errors.md lists and does not
+ * call `next`; an unexpected failure goes to `next(error)`.
  */
 export function portcullisMiddleware(
   options: GuardOptions,
@@ -23,7 +34,7 @@ export function portcullisMiddleware(
         next();
       },
       (error: unknown) => {
-        if (error instanceof ResourceDenial) writeJson(res, error.status, error.body, error.headers);
+        if (error instanceof OAuthError) sendRefusal(res, error);
         else next(error);
       },
     );

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { parsePath } from '../core/scope-coverage.ts';
-import { type Access, authenticate, authorize } from './access-check.ts';
+import { InsufficientScope } from '../core/errors.ts';
+import { type Access, authenticate, authorize, pathSegments } from './access-check.ts';
 import type { ResourceCatalog } from './catalog.ts';
-import { insufficientScope, ResourceDenial } from './denial.ts';
 import type { PrincipalDirectory } from './principals.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 
@@ -38,18 +37,16 @@ export class ResourceGuard {
     }
   }
 
-  /** Resolves to the caller's access, or rejects with a `ResourceDenial` to send as is. */
+  /**
+   * Resolves to the caller's access, or rejects with an `OAuthError` (exported as `ResourceDenial`
+   * too) whose `status`, `headers` and `body` are the answer to send, as docs/errors.md lists them.
+   */
   async check(request: Pick<IncomingMessage, 'headers' | 'method' | 'url'>): Promise<Access> {
     const token = await authenticate(this.options.verifier, request.headers.authorization);
     const { scopes, authorizer } = this.options;
-    if (scopes && !token.scope.some((name) => scopes.includes(name))) throw insufficientScope(scopes);
+    if (scopes && !token.scope.some((name) => scopes.includes(name))) throw new InsufficientScope(undefined, { scope: scopes });
     if (!authorizer) return { token, user: token.username };
-    const rawUrl = request.url ?? '/';
-    const queryAt = rawUrl.indexOf('?');
-    const segments = parsePath(queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt));
-    if (!segments) {
-      throw new ResourceDenial(400, { error: 'invalid_request', error_description: 'the path has an empty, dot or malformed segment' });
-    }
+    const segments = pathSegments(request.url ?? '/');
     const catalog = await authorizer.catalog.snapshot();
     return authorize(catalog, authorizer.principals, token, {
       service: this.options.service ?? '',

@@ -44,6 +44,6 @@ export function createResourceServer(options: {
   const catalog = new ResourceCatalog(options.store, options.clock, options.catalogMaxAge);
   const principals = new PrincipalDirectory(options.store, options.clock, options.catalogMaxAge);
   const proxy = new UpstreamProxy({ timeoutMs: options.config.upstreamTimeoutMs, logger: options.logger });
-  const gateway = new Gateway({ verifier, catalog, principals, proxy, logger: options.logger });
+  const gateway = new Gateway({ verifier, catalog, principals, proxy });
   return { gateway, catalog, verifier, close: () => proxy.close() };
 }

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
+import { BadGateway, UpstreamTimeout } from '../core/errors.ts';
 import type { Access } from './access-check.ts';
 
 /** RFC 9110 §7.6.1: connection-specific headers, never forwarded by a proxy. */
@@ -50,22 +51,21 @@ export interface ProxyOptions {
   logger?: Logger;
 }
 
-function sendJson(res: ServerResponse, status: number, body: Record<string, string>): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+/** The upstream's answer, its status and headers arrived. */
+export interface UpstreamAnswer {
+  /** Writes the status and headers (hop-by-hop dropped) to the client and streams the body. */
+  relay(): void;
 }
+
+type Progress = 'waiting' | 'answered' | 'failed';
 
 /**
  * A streaming reverse proxy on node:http with keep-alive agents. The request body and the
  * response body are piped, never buffered. Hop-by-hop headers are dropped both ways;
  * `Authorization`, `Host` and any client-sent `X-Portcullis-*`/`X-Forwarded-*` are replaced by the
- * gateway's own. An unreachable upstream answers 502, one that does not answer in time 504,
- * each with a JSON body saying so.
+ * gateway's own. Nothing is written to the client before the upstream's response headers arrive:
+ * until then a failure is thrown (`bad_gateway` for an unreachable upstream, `upstream_timeout` for
+ * one that does not answer in time) for the error boundary to answer.
  */
 export class UpstreamProxy {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
@@ -73,7 +73,11 @@ export class UpstreamProxy {
 
   constructor(private readonly options: ProxyOptions) {}
 
-  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access, clientIp?: string): Promise<void> {
+  /**
+   * Sends the request upstream. Resolves once the upstream's response headers are in, with the
+   * answer to relay; `undefined` when the client went away first (the upstream call is dropped too).
+   */
+  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access, clientIp?: string): Promise<UpstreamAnswer | undefined> {
     const skip = connectionListed(req.headers);
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -91,60 +95,48 @@ export class UpstreamProxy {
     headers['x-portcullis-scope'] = access.token.scope.join(' ');
 
     const secure = target.protocol === 'https:';
-    return new Promise((resolve) => {
-      let settled = false;
-      const done = () => {
-        if (!settled) {
-          settled = true;
-          resolve();
-        }
-      };
+    return new Promise((resolve, reject) => {
+      let progress: Progress = 'waiting';
       const upstream = (secure ? httpsRequest : httpRequest)(target, {
         method: req.method,
         headers,
         agent: secure ? this.httpsAgent : this.httpAgent,
       });
       const timer = setTimeout(() => {
+        progress = 'failed';
         upstream.destroy(new Error('upstream timeout'));
         this.options.logger?.warn({ upstream: target.origin, timeoutMs: this.options.timeoutMs }, 'upstream timed out');
-        sendJson(res, 504, { error: 'upstream_timeout', error_description: `the upstream did not answer within ${this.options.timeoutMs} ms` });
-        done();
+        reject(new UpstreamTimeout(`the upstream did not answer within ${this.options.timeoutMs} ms`));
       }, this.options.timeoutMs);
 
       upstream.on('response', (answer) => {
         clearTimeout(timer);
-        const skipBack = connectionListed(answer.headers);
-        const back: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value === undefined || HOP_BY_HOP.has(name) || skipBack.has(name)) continue;
-          back[name] = value;
+        if (progress !== 'waiting') {
+          answer.destroy();
+          return;
         }
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, back);
-        answer.pipe(res);
-        answer.on('error', () => res.destroy());
-        res.on('close', () => {
-          if (!answer.complete) answer.destroy();
-          done();
-        });
+        progress = 'answered';
+        resolve({ relay: () => relay(answer, res) });
       });
       upstream.on('error', (error) => {
         clearTimeout(timer);
-        if (settled) return;
-        if (res.headersSent) {
+        if (progress === 'answered') {
           // The upstream died mid-response: the client must see a broken response, not a short one.
           res.destroy();
-          done();
           return;
         }
+        if (progress === 'failed') return;
+        progress = 'failed';
         this.options.logger?.warn({ upstream: target.origin, code: (error as NodeJS.ErrnoException).code }, 'upstream unreachable');
-        sendJson(res, 502, { error: 'bad_gateway', error_description: 'the upstream could not be reached' });
-        done();
+        reject(new BadGateway());
       });
       // The client went away before the upstream answered: stop the upstream call too.
       res.on('close', () => {
-        if (!res.writableFinished) upstream.destroy();
         clearTimeout(timer);
-        done();
+        if (!res.writableFinished) upstream.destroy();
+        if (progress !== 'waiting') return;
+        progress = 'failed';
+        resolve(undefined);
       });
       if (hasBody(req)) {
         req.pipe(upstream);
@@ -160,4 +152,24 @@ export class UpstreamProxy {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/** Streams the upstream's answer to the client, hop-by-hop headers dropped (RFC 9110 §7.6.1). */
+function relay(answer: IncomingMessage, res: ServerResponse): void {
+  if (res.destroyed) {
+    answer.destroy();
+    return;
+  }
+  const skipBack = connectionListed(answer.headers);
+  const back: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || skipBack.has(name)) continue;
+    back[name] = value;
+  }
+  res.writeHead(answer.statusCode ?? 502, answer.statusMessage, back);
+  answer.pipe(res);
+  answer.on('error', () => res.destroy());
+  res.on('close', () => {
+    if (!answer.complete) answer.destroy();
+  });
 }

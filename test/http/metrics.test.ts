@@ -62,3 +62,44 @@ describe('GET /metrics (Prometheus text format)', () => {
     for (const secret of server.secrets) assert.ok(!metrics.includes(secret));
   });
 });
+
+describe('metrics counted where the outcome is known (the error boundary, the token endpoint)', () => {
+  let server: TestServer;
+  let metrics: string;
+
+  before(async () => {
+    server = await startTestServer();
+    await server.user('alice', 'correct horse battery');
+    const app = await server.client({ grants: ['password', 'client_credentials'] });
+    const basic: [string, string] = [app.id, app.secret!];
+    // Admin API refusals: no credentials, then a bearer token that is not one.
+    assert.equal((await fetch(`${server.url}/admin/api/clients`)).status, 401);
+    assert.equal((await fetch(`${server.url}/admin/api/clients`, { headers: { authorization: 'Bearer nope' } })).status, 401);
+    // Tokens through the alias; the body says password, the failure issues nothing.
+    assert.equal((await postForm(`${server.url}/invoke/pub.oauth/getToken`, { grant_type: 'client_credentials' }, { basic })).status, 200);
+    const wrong = { grant_type: 'password', username: 'alice', password: 'wrong' };
+    assert.equal((await postForm(`${server.url}/invoke/pub.oauth/getToken`, wrong, { basic })).status, 400);
+    // The gateway's refusals and an unknown path.
+    assert.equal((await fetch(`${server.url}/invoke/orders/list`)).status, 401);
+    assert.equal((await fetch(`${server.url}/no/such/path`)).status, 404);
+    metrics = await (await fetch(`${server.url}/metrics`)).text();
+  });
+  after(() => server.close());
+
+  it('counts an admin 401 under its real code, not server_error', () => {
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/admin/api/clients', error: 'unauthorized' }), 1);
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/admin/api/clients', error: 'invalid_token' }), 1);
+    assert.ok(!metrics.includes('error="server_error"'), metrics);
+  });
+
+  it('counts a token issued under the grant type the endpoint used', () => {
+    assert.equal(sample(metrics, 'portcullis_tokens_issued_total', { grant_type: 'client_credentials' }), 1);
+    assert.equal(sample(metrics, 'portcullis_tokens_issued_total', { grant_type: 'password' }), undefined);
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/invoke/pub.oauth/getToken', error: 'invalid_grant' }), 1);
+  });
+
+  it('counts the gateway\'s refusals and unknown paths like every other failure', () => {
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/invoke/*', error: 'unauthorized' }), 1);
+    assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: 'unmatched', error: 'not_found' }), 1);
+  });
+});

@@ -2,14 +2,13 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzContext } from '../../authz/context.ts';
-import { type AdminPrincipal, authenticateBearer, isAdministrator } from '../admin-auth.ts';
-import { AdminError } from '../admin-error.ts';
+import { CsrfFailed, Forbidden, InvalidToken, Unauthorized } from '../../core/errors.ts';
+import { ADMIN_REALM, type AdminPrincipal, authenticateBearer, isAdministrator } from '../admin-auth.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import { csrfTokenMatches, endSession, resumeSession, type SessionPolicy } from '../session.ts';
 import { aclRoutes } from './acls.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
-import { adminErrorBoundary, validatorCompiler } from './error-boundary.ts';
 import { groupRoutes } from './groups.ts';
 import { scopeRoutes } from './scopes.ts';
 import { serviceRoutes } from './services.ts';
@@ -18,6 +17,7 @@ import { settingsRoutes } from './settings.ts';
 import { tokenRoutes } from './tokens.ts';
 import { throttleRoutes } from './throttle.ts';
 import { userRoutes } from './users.ts';
+import { validatorCompiler } from './validator.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -72,7 +72,7 @@ async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: Fas
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
-    if (!match) throw new AdminError(401, 'invalid_token', 'use Authorization: Bearer <access token>', { 'WWW-Authenticate': 'Bearer realm="portcullis-admin"' });
+    if (!match) throw new InvalidToken('use Authorization: Bearer <access token>', { realm: ADMIN_REALM });
     request.admin = await authenticateBearer(deps.ctx, match[1]!);
     return;
   }
@@ -80,26 +80,26 @@ async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: Fas
   const session = sessionId ? await resumeSession(deps.ctx.store, deps.ctx.clock, sessionId, deps.sessionPolicy) : undefined;
   if (!sessionId || !session) {
     if (sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/admin' });
-    throw new AdminError(401, 'unauthorized', sessionId ? 'the session has expired; sign in again' : 'sign in first', {
-      'WWW-Authenticate': 'Bearer realm="portcullis-admin"',
-    });
+    throw new Unauthorized(sessionId ? 'the session has expired; sign in again' : 'sign in first', { realm: ADMIN_REALM });
   }
   // Membership is checked on every request: removing someone from Administrators takes effect at once.
   if (!isAdministrator(await deps.ctx.store.findUser(session.username))) {
     await endSession(deps.ctx.store, sessionId);
-    throw new AdminError(403, 'forbidden', 'only members of Administrators may use the admin console');
+    throw new Forbidden('only members of Administrators may use the admin console');
   }
   // A cookie is sent by the browser whatever page asks; the CSRF token proves the page is ours.
   if (!SAFE_METHODS.has(request.method) && !csrfTokenMatches(sessionId, request.headers[CSRF_HEADER] as string | undefined)) {
-    throw new AdminError(403, 'csrf_failed', `missing or wrong ${CSRF_HEADER} header`);
+    throw new CsrfFailed(`missing or wrong ${CSRF_HEADER} header`);
   }
   request.admin = { username: session.username, via: 'session', sessionId, session };
 }
 
-/** The admin REST API under /admin/api, in its own encapsulated context. */
+/**
+ * The admin REST API under /admin/api, in its own encapsulated context. Its errors leave through the
+ * server's error boundary like every other: `{"error", "error_description", "field"?}`.
+ */
 export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   app.setValidatorCompiler(validatorCompiler());
-  app.setErrorHandler(adminErrorBoundary);
   app.decorateRequest('admin', null);
   await app.register(fastifyCookie);
   // JSON only: text/plain is a type any page may send cross-site without a CORS preflight.

@@ -70,7 +70,7 @@ export const throttleRoutes: AdminResource = {
       },
       async (request) => {
         const { username, ip } = request.body;
-        if ((username === undefined) === (ip === undefined)) throw new UserError('give exactly one of username and ip', 400, 'username');
+        if ((username === undefined) === (ip === undefined)) throw new UserError('give exactly one of username and ip', 'invalid_request', 'username');
         return username !== undefined ? unlockUsername(ctx.store, ctx.throttle, ctx.clock, username) : unlockAddress(ctx.store, ctx.throttle, ctx.clock, ip!);
       },
     );

@@ -14,9 +14,9 @@ const passwordSchema = { type: 'string', minLength: 1, maxLength: 1024 } as cons
 function refuseSelfLockout(self: string, username: string, change: { enabled?: boolean; groups?: string[]; delete?: boolean }): void {
   if (self !== username) return;
   if (change.delete) throw new UserError('you cannot delete your own account; ask another administrator');
-  if (change.enabled === false) throw new UserError('you cannot disable your own account', 400, 'enabled');
+  if (change.enabled === false) throw new UserError('you cannot disable your own account', 'invalid_request', 'enabled');
   if (change.groups !== undefined && !change.groups.includes(ADMIN_GROUP)) {
-    throw new UserError(`you cannot remove yourself from ${ADMIN_GROUP}`, 400, 'groups');
+    throw new UserError(`you cannot remove yourself from ${ADMIN_GROUP}`, 'invalid_request', 'groups');
   }
 }
 

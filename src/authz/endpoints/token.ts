@@ -1,5 +1,5 @@
 import { UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
-import type { Client } from '../../core/model.ts';
+import type { Client, GrantType } from '../../core/model.ts';
 import { authenticateClient, clientGuard, readClientCredentials } from '../client-auth.ts';
 import type { AuthzContext } from '../context.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
@@ -29,12 +29,18 @@ function checkGrantAllowed(client: Client, grant: Grant): void {
   }
 }
 
+/** A successful token request: the RFC 6749 §5.1 answer, and the grant that produced it (for metrics). */
+export interface IssuedTokens {
+  grantType: GrantType;
+  response: TokenResponse;
+}
+
 /**
  * The token endpoint. The checks run in the order docs/oauth.md gives, and the order is the security: the
  * client and its right to the grant are settled before any grant handler touches a password.
  * @see RFC 6749 §3.2, §4.3, §4.4, §6
  */
-export async function tokenEndpoint(ctx: AuthzContext, request: OAuthRequest): Promise<TokenResponse> {
+export async function tokenEndpoint(ctx: AuthzContext, request: OAuthRequest): Promise<IssuedTokens> {
   checkForm(request);
   checkRequired(request, ['grant_type']);
   await checkHttps(ctx, request);
@@ -42,6 +48,6 @@ export async function tokenEndpoint(ctx: AuthzContext, request: OAuthRequest): P
   checkRequired(request, grant.parameters);
   const client = await authenticateClient(ctx.store, readClientCredentials(request), clientGuard(ctx, request));
   checkGrantAllowed(client, grant);
-  return grant.handler(ctx, request, client);
+  return { grantType: grant.grantType, response: await grant.handler(ctx, request, client) };
 }
 
