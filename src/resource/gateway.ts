@@ -5,8 +5,10 @@ import { isValidFolderName } from '../core/resource-name.ts';
 import { matchTemplate, parsePath } from '../core/scope-coverage.ts';
 import { type Access, authenticate, authorize } from './access-check.ts';
 import { BUILTIN_SERVICES } from './builtins.ts';
-import type { CatalogSnapshot, ResourceCatalog } from './catalog.ts';
+import type { ResourceCatalog } from './catalog.ts';
+import type { CatalogSnapshot } from './catalog-snapshot.ts';
 import { ResourceDenial } from './denial.ts';
+import { writeJson } from './json-response.ts';
 import type { PrincipalDirectory } from './principals.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 import type { UpstreamProxy } from './upstream-proxy.ts';
@@ -31,12 +33,6 @@ interface Resolved {
   upstream?: Service;
   /** For `/rest/…` templates the request path is appended to the upstream URL; not for `/invoke`. */
   appendPath: boolean;
-}
-
-export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 function notFound(): ResourceDenial {

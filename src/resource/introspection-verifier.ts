@@ -132,6 +132,11 @@ export class IntrospectionVerifier implements TokenVerifier {
   }
 }
 
+/** Verifies tokens by RFC 7662 introspection; `cacheMaxAge` is the worst-case revocation delay. */
+export function introspectionVerifier(options: IntrospectionOptions): IntrospectionVerifier {
+  return new IntrospectionVerifier(options);
+}
+
 /**
  * Reads an RFC 7662 answer. Anything but `active: true` with a `client_id` is inactive; a
  * `token_type` other than Bearer is refused, and so is a missing one unless allowed (a refresh

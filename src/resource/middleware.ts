@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Access } from './access-check.ts';
 import { ResourceDenial } from './denial.ts';
-import { writeJson } from './gateway.ts';
+import { writeJson } from './json-response.ts';
 import { type GuardOptions, ResourceGuard } from './resource-guard.ts';
 
 /** The request after a passed check: `req.portcullis` says who is calling. */
