@@ -16,7 +16,9 @@
 export type { Access } from './access-check.ts';
 export { ResourceDenial } from './denial.ts';
 export { portcullisFastify } from './fastify-plugin.ts';
-export { type IntrospectionOptions, IntrospectionVerifier, introspectionVerifier } from './introspection-verifier.ts';
+export type { VerifierLogger } from './failure-report.ts';
+export type { IntrospectionOptions } from './introspection-options.ts';
+export { IntrospectionVerifier, introspectionVerifier } from './introspection-verifier.ts';
 export { portcullisMiddleware, type ProtectedRequest } from './middleware.ts';
 export { type Authorizer, type GuardOptions, ResourceGuard } from './resource-guard.ts';
 export { type TokenVerifier, type VerifiedToken, VerifierUnavailableError } from './token-verifier.ts';
