@@ -216,7 +216,7 @@ describe('portcullis/resource, the root entry, from plain Node', () => {
     }
   });
 
-  it('typechecks in a strict NodeNext project, with request.portcullis on Fastify requests', async () => {
+  it('typechecks in a strict NodeNext project, with request.portcullis on Fastify requests and app.log as a logger', async () => {
     // Inside the repository, so that `portcullis/resource` resolves to this package's own exports.
     const dir = join(ROOT, 'test-output', `root-entry-${process.pid}`);
     mkdirSync(dir, { recursive: true });
@@ -225,12 +225,14 @@ describe('portcullis/resource, the root entry, from plain Node', () => {
         join(dir, 'consumer.ts'),
         `
 import Fastify from 'fastify';
-import { localVerifier, openStore, portcullisFastify, storeAuthorizer } from 'portcullis/resource';
+import { introspectionVerifier, localVerifier, openStore, portcullisFastify, storeAuthorizer } from 'portcullis/resource';
 
 const store = await openStore({ db: ':memory:' });
 const app = Fastify();
 await app.register(portcullisFastify, { verifier: localVerifier(store), authorizer: storeAuthorizer(store), service: 'orders.v1:list' });
 app.get('/orders', async (request) => ({ user: request.portcullis?.user ?? null }));
+// Fastify's pino logger is a logger for the verifier's failures.
+introspectionVerifier({ endpoint: 'https://auth.example.com/oauth/introspect', clientId: 'rs', clientSecret: 's', cacheMaxAge: 30, logger: app.log });
 `,
       );
       assert.equal(await sh(TSC, [...STRICT_NODENEXT, '--types', 'node', 'consumer.ts'], dir), '');
