@@ -1,8 +1,7 @@
 import { aclAllows, nearestAcl } from '../core/acl.ts';
 import { AccessDenied, InsufficientScope, InvalidRequest, InvalidToken, TemporarilyUnavailable, Unauthorized } from '../core/errors.ts';
 import { type CoverageTarget, parsePath, scopesCover } from '../core/scope-coverage.ts';
-import type { CatalogSnapshot } from './catalog.ts';
-import type { PrincipalDirectory } from './principals.ts';
+import type { CatalogSnapshot } from './catalog-snapshot.ts';
 import { type TokenVerifier, type VerifiedToken, VerifierUnavailableError } from './token-verifier.ts';
 
 /** A request that passed: who the token speaks for, as sent upstream in `X-Portcullis-*`. */
@@ -10,6 +9,21 @@ export interface Access {
   token: VerifiedToken;
   /** The resource owner, or the client's service-account user; `null` when there is neither. */
   user: string | null;
+}
+
+/**
+ * The resource owner an ACL is checked against: the token's user, or for a `client_credentials`
+ * token the client's service-account user. `groups` is `undefined` when there is no such user
+ * (a client without a service user, or a user deleted since), which passes only where no ACL applies.
+ */
+export interface Principal {
+  user: string | null;
+  groups: string[] | undefined;
+}
+
+/** Who a token speaks for, with their groups (from the Portcullis store: `PrincipalDirectory`). */
+export interface PrincipalSource {
+  resolve(token: VerifiedToken): Promise<Principal>;
 }
 
 /** RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space or more, then the b64token. */
@@ -65,7 +79,7 @@ export function coveringScopes(catalog: CatalogSnapshot, target: CoverageTarget)
  */
 export async function authorize(
   catalog: CatalogSnapshot,
-  principals: PrincipalDirectory,
+  principals: PrincipalSource,
   token: VerifiedToken,
   target: CoverageTarget,
 ): Promise<Access> {

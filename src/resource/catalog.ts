@@ -1,50 +1,13 @@
 import type { Clock } from '../core/clock.ts';
-import type { Acl, Service } from '../core/model.ts';
-import { type CompiledTemplate, compareSpecificity, compileTemplate, ScopeCoverage } from '../core/scope-coverage.ts';
 import type { Store } from '../store/store.ts';
-
-/** One URL template and the service it leads to. */
-export interface Route {
-  template: CompiledTemplate;
-  service: string;
-}
-
-/** Everything the per-request check needs besides the token, compiled once per refresh. */
-export interface CatalogSnapshot {
-  services: ReadonlyMap<string, Service>;
-  /** Most specific first (see `compareSpecificity`). */
-  routes: readonly Route[];
-  acls: ReadonlyMap<string, Acl>;
-  /** Scope name to its compiled resource list. */
-  coverage: ReadonlyMap<string, ScopeCoverage>;
-}
-
-export function compileCatalog(services: Service[], acls: Acl[], scopes: { name: string; resources: string[] }[]): CatalogSnapshot {
-  const routes: Route[] = [];
-  for (const service of services) {
-    for (const text of service.templates) {
-      try {
-        routes.push({ template: compileTemplate(text), service: service.name });
-      } catch {
-        // Refused when saved; an old row that no longer compiles routes nothing.
-      }
-    }
-  }
-  routes.sort((a, b) => compareSpecificity(a.template, b.template));
-  return {
-    services: new Map(services.map((service) => [service.name, service])),
-    routes,
-    acls: new Map(acls.map((acl) => [acl.resource, acl])),
-    coverage: new Map(scopes.map((scope) => [scope.name, new ScopeCoverage(scope.resources)])),
-  };
-}
+import { type CatalogSnapshot, type CatalogSource, compileCatalog } from './catalog-snapshot.ts';
 
 /**
  * Services, URL templates, ACLs and scopes, held in memory and reloaded from the store at most
  * once per `maxAgeSeconds` (like the settings cache): the hot path does no query for them, and a
  * change made by the CLI, `apply`, the admin API or another instance applies within that bound.
  */
-export class ResourceCatalog {
+export class ResourceCatalog implements CatalogSource {
   private cached: CatalogSnapshot | undefined;
   private loadedAt = -Infinity;
   private loading: Promise<CatalogSnapshot> | undefined;

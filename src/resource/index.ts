@@ -1,42 +1,40 @@
 /**
- * The resource-server library for your own Node services: the same check as the Portcullis
- * gateway (token, scope coverage, ACL), as a Fastify plugin or a plain `(req, res, next)`
- * middleware, verifying tokens in a Portcullis store or by RFC 7662 introspection.
+ * `portcullis/resource`: the resource-server library (`./library.ts`, also published on its own
+ * as `@portcullis/resource`), plus what needs the Portcullis database: verifying tokens in the
+ * store and taking scopes, ACLs and groups from it.
  *
  * ```ts
- * import { portcullisFastify, introspectionVerifier } from 'portcullis/resource';
+ * import { localVerifier, openStore, portcullisFastify, storeAuthorizer } from 'portcullis/resource';
+ * const store = await openStore({ db: './data/portcullis.db' });
  * await app.register(portcullisFastify, {
- *   verifier: introspectionVerifier({ endpoint, clientId, clientSecret, cacheMaxAge: 30 }),
- *   scopes: ['orders'],
+ *   verifier: localVerifier(store),
+ *   authorizer: storeAuthorizer(store),
+ *   service: 'orders.v1:list',
  * });
  * ```
  */
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
+import type { Access } from './access-check.ts';
 import { ResourceCatalog } from './catalog.ts';
-import { IntrospectionVerifier, type IntrospectionOptions } from './introspection-verifier.ts';
 import { LocalTokenVerifier } from './local-verifier.ts';
 import { PrincipalDirectory } from './principals.ts';
 import type { Authorizer } from './resource-guard.ts';
 
-export type { Access } from './access-check.ts';
-// One error type for every refusal; `ResourceDenial` is its earlier name here, kept for `instanceof`.
-export { type ErrorBody, type ErrorCode, OAuthError, OAuthError as ResourceDenial } from '../core/errors.ts';
-export type { IntrospectionOptions } from './introspection-verifier.ts';
-export { portcullisMiddleware, type ProtectedRequest } from './middleware.ts';
-export { type Authorizer, type GuardOptions, ResourceGuard } from './resource-guard.ts';
-export type { TokenVerifier, VerifiedToken } from './token-verifier.ts';
-export { portcullisFastify } from '../http/fastify-plugin.ts';
+export * from './library.ts';
 export { openStore } from '../store/open-store.ts';
+
+// This package depends on Fastify, so its types may say what the plugin adds to a request.
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the Portcullis plugin when the request passed the check. */
+    portcullis: Access | null;
+  }
+}
 
 /** Verifies tokens in the Portcullis store itself (same database as the authorization server). */
 export function localVerifier(store: Store, clock: Clock = systemClock): LocalTokenVerifier {
   return new LocalTokenVerifier(store, clock);
-}
-
-/** Verifies tokens by RFC 7662 introspection; `cacheMaxAge` is the worst-case revocation delay. */
-export function introspectionVerifier(options: IntrospectionOptions): IntrospectionVerifier {
-  return new IntrospectionVerifier(options);
 }
 
 /** Scopes, ACLs and groups from a Portcullis store, reloaded at most every `maxAgeSeconds`. */

@@ -1,30 +1,8 @@
 import { type Clock, systemClock } from '../core/clock.ts';
 import { hashSecret } from '../core/secrets.ts';
+import { FailureReport } from './failure-report.ts';
+import { checkOptions, type IntrospectionOptions } from './introspection-options.ts';
 import { type TokenVerifier, type VerifiedToken, VerifierUnavailableError } from './token-verifier.ts';
-
-export interface IntrospectionOptions {
-  /** The RFC 7662 endpoint, such as `https://auth.example.com/oauth/introspect`. */
-  endpoint: string;
-  /** A confidential client allowed to introspect any token (`portcullis client create --introspect`). */
-  clientId: string;
-  clientSecret: string;
-  /**
-   * Seconds an answer may be reused. This is the worst-case revocation delay: a token revoked at
-   * the authorization server keeps working here for at most this long. 0 disables the cache.
-   */
-  cacheMaxAge: number;
-  /** Milliseconds to wait for the introspection endpoint. */
-  timeoutMs?: number;
-  /**
-   * Accept active answers without `token_type` (default false). Portcullis says `Bearer` for
-   * access tokens only, so an answer without it is a refresh token; servers that never send
-   * `token_type` need this set, and then cannot tell the two apart.
-   */
-  acceptMissingTokenType?: boolean;
-  /** Cached answers kept at most; the oldest go first. */
-  maxEntries?: number;
-  clock?: Clock;
-}
 
 interface CacheEntry {
   token: VerifiedToken | undefined;
@@ -58,8 +36,15 @@ export class IntrospectionVerifier implements TokenVerifier {
   private readonly clock: Clock;
   private readonly maxEntries: number;
   private readonly timeoutMs: number;
+  /** The endpoint without its query, for messages. */
+  private readonly where: string;
+  private readonly report: FailureReport;
 
+  /** Throws at once, naming the option, when an option is missing or malformed. */
   constructor(private readonly options: IntrospectionOptions) {
+    const endpoint = checkOptions(options);
+    this.where = `${endpoint.origin}${endpoint.pathname}`;
+    this.report = new FailureReport(options.onError, options.logger === false ? undefined : (options.logger ?? console));
     // RFC 6749 §2.3.1: form-encode id and secret before Basic.
     const id = encodeURIComponent(options.clientId);
     const secret = encodeURIComponent(options.clientSecret);
@@ -116,20 +101,50 @@ export class IntrospectionVerifier implements TokenVerifier {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw new VerifierUnavailableError(`introspection endpoint unreachable: ${(error as Error).name}`);
+      throw this.failure('warn', `introspection endpoint ${this.where} ${this.unreachable(error as Error, token)}`);
     }
     if (response.status !== 200) {
       await response.body?.cancel();
-      throw new VerifierUnavailableError(`introspection endpoint answered ${response.status}`);
+      if (response.status === 401 || response.status === 403) {
+        throw this.failure(
+          'error',
+          `introspection endpoint ${this.where} refused the client credentials (${response.status}): check clientId and clientSecret`,
+        );
+      }
+      throw this.failure(response.status < 500 ? 'error' : 'warn', `introspection endpoint ${this.where} answered ${response.status}`);
     }
-    let answer: IntrospectionAnswer;
+    let answer: unknown;
     try {
-      answer = (await response.json()) as IntrospectionAnswer;
+      answer = await response.json();
     } catch {
-      throw new VerifierUnavailableError('introspection endpoint answered with malformed JSON');
+      throw this.failure('error', `introspection endpoint ${this.where} answered with malformed JSON`);
     }
-    return toVerified(answer, this.clock.nowSeconds(), this.options.acceptMissingTokenType === true);
+    if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
+      throw this.failure('error', `introspection endpoint ${this.where} answered JSON that is not an object`);
+    }
+    this.report.succeeded();
+    return toVerified(answer as IntrospectionAnswer, this.clock.nowSeconds(), this.options.acceptMissingTokenType === true);
   }
+
+  /** Why fetch failed, from its cause (`ECONNREFUSED`, `bad port`), and never quoting the token or the secret. */
+  private unreachable(error: Error, token: string): string {
+    if (error.name === 'TimeoutError') return `did not answer within ${this.timeoutMs} ms`;
+    const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+    const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+    const safe = detail !== '' && !detail.includes(token) && !detail.includes(this.options.clientSecret) && !detail.includes(this.authorization);
+    return `is unreachable (${safe ? detail : error.name})`;
+  }
+
+  private failure(level: 'warn' | 'error', message: string): VerifierUnavailableError {
+    const error = new VerifierUnavailableError(message);
+    this.report.failed(error, level);
+    return error;
+  }
+}
+
+/** Verifies tokens by RFC 7662 introspection; `cacheMaxAge` is the worst-case revocation delay. */
+export function introspectionVerifier(options: IntrospectionOptions): IntrospectionVerifier {
+  return new IntrospectionVerifier(options);
 }
 
 /**

@@ -1,16 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
+import type { Principal, PrincipalSource } from './access-check.ts';
 import type { VerifiedToken } from './token-verifier.ts';
-
-/**
- * The resource owner an ACL is checked against: the token's user, or for a `client_credentials`
- * token the client's service-account user. `groups` is `undefined` when there is no such user
- * (a client without a service user, or a user deleted since), which passes only where no ACL applies.
- */
-export interface Principal {
-  user: string | null;
-  groups: string[] | undefined;
-}
 
 interface Entry {
   principal: Principal;
@@ -21,7 +12,7 @@ interface Entry {
  * Looks up group memberships, cached per user or client for at most `maxAgeSeconds` (the same
  * bound as the catalog), and only asked when an ACL applies to the request.
  */
-export class PrincipalDirectory {
+export class PrincipalDirectory implements PrincipalSource {
   private readonly cache = new Map<string, Entry>();
 
   constructor(

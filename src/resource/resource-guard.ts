@@ -1,18 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import { InsufficientScope } from '../core/errors.ts';
-import { type Access, authenticate, authorize, pathSegments } from './access-check.ts';
-import type { ResourceCatalog } from './catalog.ts';
-import type { PrincipalDirectory } from './principals.ts';
+import { type Access, authenticate, authorize, pathSegments, type PrincipalSource } from './access-check.ts';
+import type { CatalogSource } from './catalog-snapshot.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 
-/** Scopes, ACLs and group memberships, from a Portcullis store (see `storeAuthorizer`). */
+/** Scopes, ACLs and group memberships, from a Portcullis store (`storeAuthorizer(store)` in `portcullis/resource`). */
 export interface Authorizer {
-  catalog: ResourceCatalog;
-  principals: PrincipalDirectory;
+  catalog: CatalogSource;
+  principals: PrincipalSource;
 }
 
 export interface GuardOptions {
-  /** Where tokens are checked: `localVerifier(store)` or `introspectionVerifier({...})`. */
+  /** Where tokens are checked: `introspectionVerifier({...})`, or `localVerifier(store)` from `portcullis/resource`. */
   verifier: TokenVerifier;
   /**
    * With an authorizer the request gets the gateway's full check: the token's scopes must cover

@@ -10,8 +10,8 @@ import { PrincipalDirectory } from './principals.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 import { UpstreamProxy } from './upstream-proxy.ts';
 
-/** Remote introspection when configured, else the local store. */
-export function createTokenVerifier(config: ResourceServerConfig, store: Store, clock: Clock): TokenVerifier {
+/** Remote introspection when configured (its failures logged to `logger`), else the local store. */
+export function createTokenVerifier(config: ResourceServerConfig, store: Store, clock: Clock, logger?: Logger): TokenVerifier {
   if (!config.introspection) return new LocalTokenVerifier(store, clock);
   return new IntrospectionVerifier({
     endpoint: config.introspection.url,
@@ -19,6 +19,7 @@ export function createTokenVerifier(config: ResourceServerConfig, store: Store, 
     clientSecret: config.introspection.clientSecret,
     cacheMaxAge: config.cacheMaxAge,
     clock,
+    logger: logger ?? false,
   });
 }
 
@@ -40,7 +41,7 @@ export function createResourceServer(options: {
   catalogMaxAge: number;
   logger?: Logger;
 }): ResourceServer {
-  const verifier = createTokenVerifier(options.config, options.store, options.clock);
+  const verifier = createTokenVerifier(options.config, options.store, options.clock, options.logger);
   const catalog = new ResourceCatalog(options.store, options.clock, options.catalogMaxAge);
   const principals = new PrincipalDirectory(options.store, options.clock, options.catalogMaxAge);
   const proxy = new UpstreamProxy({ timeoutMs: options.config.upstreamTimeoutMs, logger: options.logger });
