@@ -12,10 +12,16 @@ export function tail(text: string, chars = 4_000): string {
   return text.length <= chars ? text : `…${text.slice(-chars)}`;
 }
 
-// A test that fails or times out may leave its children running; they die with the test process.
+// A test that fails or hangs may leave its children running; they die with the test process, also
+// when the runner ends a file that timed out (with SIGTERM, which otherwise skips 'exit' handlers).
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+const killChildren = () => {
   for (const child of running) child.kill('SIGKILL');
+};
+process.once('exit', killChildren);
+process.once('SIGTERM', () => {
+  killChildren();
+  process.kill(process.pid, 'SIGTERM');
 });
 
 /**
