@@ -84,7 +84,9 @@ export async function startServe(
   await watched.until('logging "portcullis is ready"', (signal) =>
     new Promise<void>((done) => {
       const look = () => {
-        if (watched.stdout.includes('"msg":"portcullis is ready"')) done();
+        if (!watched.stdout.includes('"msg":"portcullis is ready"')) return;
+        child.stdout!.off('data', look);
+        done();
       };
       child.stdout!.on('data', look);
       signal.addEventListener('abort', () => child.stdout!.off('data', look));
