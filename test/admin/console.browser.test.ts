@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD } from '../helpers/admin.ts';
+import { CHROMIUM, requireChromium } from '../helpers/chromium.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const SCREENSHOTS = join('test-output', 'screenshots');
@@ -19,11 +20,13 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+const withChromium = requireChromium('admin console in a browser');
+
 /**
  * The console, driven in headless Chromium (Debian's /usr/bin/chromium) against a real server.
  * The steps share one browser and run in order, as an operator would click through.
  */
-describe('admin console in a browser', () => {
+describe('admin console in a browser', { skip: !withChromium }, () => {
   let server: TestServer;
   let context: BrowserContext;
   let page: Page;
@@ -45,7 +48,7 @@ describe('admin console in a browser', () => {
     server.secrets.add('not-the-password');
     profile = mkdtempSync(join(tmpdir(), 'portcullis-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       args: CHROMIUM_ARGS,
       headless: true,
       viewport: { width: 1280, height: 860 },

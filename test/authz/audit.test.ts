@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { AuditRecord } from '../../src/core/audit.ts';
 import { deleteClient, rotateClientSecret, updateClient } from '../../src/manage/clients.ts';
 import { revokeTokens } from '../../src/manage/tokens.ts';
 import { setPassword, setUserEnabled } from '../../src/manage/users.ts';
+import { spawnSyncBounded } from '../helpers/processes.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('audit log (docs/security.md)', () => {
@@ -92,13 +92,13 @@ describe('audit log (docs/security.md)', () => {
 
   test('`portcullis audit tail` shows the newest records', async () => {
     await server.app.ctx.audit.flush();
-    const run = spawnSync(process.execPath, ['bin/portcullis.mjs', 'audit', 'tail', '--limit', '3', '--json', '--db', server.dbPath], { encoding: 'utf8' });
+    const run = spawnSyncBounded(process.execPath, ['bin/portcullis.mjs', 'audit', 'tail', '--limit', '3', '--json', '--db', server.dbPath], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     const rows = JSON.parse(run.stdout) as { id: number; type: string }[];
     assert.equal(rows.length, 3);
     assert.ok(rows[0]!.id < rows[2]!.id, 'oldest of the three first');
     assert.equal(rows[2]!.type, 'client.deleted');
-    const human = spawnSync(process.execPath, ['bin/portcullis.mjs', 'audit', 'tail', '--db', server.dbPath], { encoding: 'utf8' });
+    const human = spawnSyncBounded(process.execPath, ['bin/portcullis.mjs', 'audit', 'tail', '--db', server.dbPath], { encoding: 'utf8' });
     assert.equal(human.status, 0, human.stderr);
     assert.match(human.stdout, /^at\s+type\s+ip\s+client_id\s+username\s+reason\s+detail/);
     assert.match(human.stdout, /login\.failed .*wrong_password/);

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, requirePostgres } from '../helpers/postgres.ts';
+import { spawnSyncBounded } from '../helpers/processes.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'portcullis.mjs');
 
 function portcullis(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
+  const result = spawnSyncBounded(process.execPath, [BIN, ...args], {
     env: { ...process.env, PORTCULLIS_CONFIG: '/dev/null', ...env },
     encoding: 'utf8',
   });

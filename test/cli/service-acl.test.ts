@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { spawnSyncBounded } from '../helpers/processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-cli-'));
 const db = join(dir, 'cli.db');
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['bin/portcullis.mjs', ...args, '--db', db], { encoding: 'utf8' });
+  const result = spawnSyncBounded(process.execPath, ['bin/portcullis.mjs', ...args, '--db', db], { encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -97,7 +97,8 @@ describe('imported hashes log in once and are argon2id afterwards (over HTTP)', 
   let client: { id: string; secret: string | undefined };
 
   before(async () => {
-    server = await startTestServer();
+    // Upgrades to the production cost are under test: the production hasher.
+    server = await startTestServer({ realArgon2: true });
     client = await server.client({ grants: ['password'] });
   });
   after(async () => {

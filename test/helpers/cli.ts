@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { freePort } from './processes.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, WatchedProcess } from './processes.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/portcullis.mjs');
 
@@ -28,30 +28,28 @@ export function cliEnv(env: Record<string, string | undefined> = {}): NodeJS.Pro
   return clean;
 }
 
-/** Runs `node bin/portcullis.mjs …args` to completion, with `stdin` written to its standard input. */
-export function runCli(
+/**
+ * Runs `node bin/portcullis.mjs …args` to completion, with `stdin` written to its standard input.
+ * Fails, having killed it, if it has not finished within 30 s.
+ */
+export async function runCli(
   args: string[],
   options: { stdin?: string; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', fail);
-    child.on('close', (code) =>
-      done({
-        code,
-        stdout,
-        stderr,
-        json() {
-          return JSON.parse(stdout);
-        },
-      }),
-    );
-    child.stdin.end(options.stdin ?? '');
-  });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: 'pipe' });
+  const watched = new WatchedProcess(child, `portcullis ${args.join(' ')}`);
+  const spawned = new Promise<never>((_, fail) => child.once('error', fail));
+  child.stdin.end(options.stdin ?? '');
+  const code = await Promise.race([spawned, watched.finish()]);
+  const { stdout, stderr } = watched;
+  return {
+    code,
+    stdout,
+    stderr,
+    json() {
+      return JSON.parse(stdout);
+    },
+  };
 }
 
 /** A temporary directory holding a database path, removed by `cleanup()`. */
@@ -68,7 +66,10 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `portcullis serve` and resolves once it logs "portcullis is ready". */
+/**
+ * Spawns `portcullis serve` and resolves once it logs "portcullis is ready". Fails, with the end of
+ * its stderr, if it exits first or is not ready within 30 s.
+ */
 export async function startServe(
   args: string[],
   options: { env?: Record<string, string | undefined>; cwd?: string } = {},
@@ -79,25 +80,25 @@ export async function startServe(
     env: cliEnv(options.env),
     stdio: 'pipe',
   });
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  await new Promise<void>((done, fail) => {
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      if (stdout.includes('"msg":"portcullis is ready"')) done();
-    });
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    child.once('exit', (code) => fail(new Error(`serve exited with ${code} before it was ready: ${stderr}`)));
-  });
+  const watched = new WatchedProcess(child, `portcullis serve ${args.join(' ')}`);
+  await watched.until('logging "portcullis is ready"', (signal) =>
+    new Promise<void>((done) => {
+      const look = () => {
+        if (!watched.stdout.includes('"msg":"portcullis is ready"')) return;
+        child.stdout!.off('data', look);
+        done();
+      };
+      child.stdout!.on('data', look);
+      signal.addEventListener('abort', () => child.stdout!.off('data', look));
+    }),
+  );
   return {
     child,
     url: `http://127.0.0.1:${port}`,
-    stdout: () => stdout,
-    stderr: () => stderr,
+    stdout: () => watched.stdout,
+    stderr: () => watched.stderr,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      await watched.stop();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { requireService } from './services.ts';
 
 /** The server the tests use: the machine's own PostgreSQL, trust auth (override with PORTCULLIS_TEST_PG). */
 export const TEST_PG_URL = process.env.PORTCULLIS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -31,16 +32,21 @@ export async function postgresReachable(): Promise<{ ok: true } | { ok: false; r
 }
 
 /**
- * Decides whether the PostgreSQL tests run. Under CI an unreachable server is a failure (thrown at
- * load, so the run goes red); on a developer's machine the caller prints that they were not run.
+ * Whether the PostgreSQL tests of `suite` run: under CI an unreachable server is a failure (thrown
+ * at load, so the run goes red); on a developer's machine they are counted as skipped, with the reason.
  */
 export async function requirePostgres(suite: string): Promise<boolean> {
   const reachable = await postgresReachable();
-  if (reachable.ok) return true;
-  const message = `PostgreSQL at ${TEST_PG_URL} is unreachable (${reachable.reason})`;
-  if (process.env.CI) throw new Error(`${suite}: ${message}; CI must run the PostgreSQL tests. Start it, e.g. pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
-  process.stdout.write(`\n*** ${suite}: NOT RUN: ${message}. Start PostgreSQL or set PORTCULLIS_TEST_PG to run them. ***\n\n`);
-  return false;
+  return requireService(
+    suite,
+    reachable.ok
+      ? reachable
+      : {
+          ok: false,
+          problem: `PostgreSQL at ${TEST_PG_URL} is unreachable (${reachable.reason})`,
+          remedy: 'Start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set PORTCULLIS_TEST_PG.',
+        },
+  );
 }
 
 /** A new, empty database named portcullis_test_<random>, dropped (with its connections) afterwards. */

@@ -1,29 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { requireService, type ServiceCheck } from './services.ts';
 
 /** The Redis the tests use (override with PORTCULLIS_TEST_REDIS). */
 export const TEST_REDIS_URL = process.env.PORTCULLIS_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 
 /**
- * Decides whether the Redis tests run. Under CI an unreachable server is a failure (thrown at load,
- * so the run goes red); on a developer's machine it prints that they were not run.
+ * Whether the Redis tests of `suite` run: under CI an unreachable server is a failure (thrown at
+ * load, so the run goes red); on a developer's machine they are counted as skipped, with the reason.
  */
 export async function requireRedis(suite: string): Promise<boolean> {
   const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, enableOfflineQueue: false });
   let failure: Error | undefined;
   client.on('error', (error: Error) => (failure ??= error));
+  let check: ServiceCheck = { ok: true };
   try {
     await client.connect();
     await client.ping();
-    return true;
   } catch (error) {
-    const message = `Redis at ${TEST_REDIS_URL} is unreachable (${(failure ?? (error as Error)).message})`;
-    if (process.env.CI) throw new Error(`${suite}: ${message}; CI must run the Redis tests.`);
-    process.stdout.write(`\n*** ${suite}: NOT RUN: ${message}. Start Redis or set PORTCULLIS_TEST_REDIS to run them. ***\n\n`);
-    return false;
+    check = {
+      ok: false,
+      problem: `Redis at ${TEST_REDIS_URL} is unreachable (${(failure ?? (error as Error)).message})`,
+      remedy: 'Start it (redis-server) or set PORTCULLIS_TEST_REDIS.',
+    };
   } finally {
     client.disconnect();
   }
+  return requireService(suite, check);
 }
 
 /** A key prefix no other run uses, and a cleanup that deletes every key under it. */

@@ -10,10 +10,14 @@ import { Argon2Hasher, type PasswordHasher } from '../../src/core/password-hash.
 import { type ClientInput, registerClient } from '../../src/manage/clients.ts';
 import { saveScope } from '../../src/manage/scopes.ts';
 import { createUser } from '../../src/manage/users.ts';
+import { CheapHasher } from './cheap-hasher.ts';
 
-/** A hasher that counts what it is asked to do, around the real argon2id one. */
+/**
+ * A hasher that counts what it is asked to do, around `inner`: the cheap argon2id of
+ * cheap-hasher.ts unless a test passes the production one (for tests of hashing itself).
+ */
 export class CountingHasher implements PasswordHasher {
-  readonly inner = new Argon2Hasher();
+  constructor(readonly inner: CheapHasher | Argon2Hasher = new CheapHasher()) {}
   hashes = 0;
   verifies = 0;
   dummyVerifies = 0;
@@ -50,13 +54,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real Portcullis on a loopback port, with a fresh SQLite file and a manual clock. */
-export async function startTestServer(options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+/**
+ * Starts a real Portcullis on a loopback port, with a fresh SQLite file and a manual clock.
+ * Passwords are hashed with the cheap argon2id of cheap-hasher.ts; `realArgon2` gives the server
+ * the production hasher, for tests of hashing itself or that depend on its cost.
+ */
+export async function startTestServer(options: { env?: Record<string, string>; clock?: Clock; realArgon2?: boolean } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
   const dbPath = join(dir, 'portcullis.db');
   const logs: string[] = [];
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();
-  const hasher = new CountingHasher();
+  const hasher = new CountingHasher(options.realArgon2 ? new Argon2Hasher() : new CheapHasher());
   const config = loadConfig(
     { db: dbPath, port: 0, config: undefined },
     { PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-tests', PORTCULLIS_LOG_LEVEL: 'info', PORTCULLIS_SETTINGS_MAX_AGE: '0',

@@ -9,7 +9,8 @@ import { postForm, startTestServer, type TestServer } from '../helpers/server.ts
 let server: TestServer;
 
 before(async () => {
-  server = await startTestServer();
+  // The stored hash must be the production argon2id.
+  server = await startTestServer({ realArgon2: true });
 });
 
 after(() => server.close());

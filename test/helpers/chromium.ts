@@ -1,0 +1,22 @@
+import { accessSync, constants } from 'node:fs';
+import { requireService } from './services.ts';
+
+/** Debian's Chromium, which the browser tests drive (never a downloaded browser). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Whether the browser tests of `suite` run: under CI a missing Chromium is a failure (thrown at
+ * load); on a developer's machine they are counted as skipped, with the reason.
+ */
+export function requireChromium(suite: string): boolean {
+  try {
+    accessSync(CHROMIUM, constants.X_OK);
+    return requireService(suite, { ok: true });
+  } catch (error) {
+    return requireService(suite, {
+      ok: false,
+      problem: `Chromium is not at ${CHROMIUM} (${(error as NodeJS.ErrnoException).code})`,
+      remedy: 'Install it: apt-get install chromium.',
+    });
+  }
+}
