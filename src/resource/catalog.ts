@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Acl, Service } from '../core/model.ts';
 import { type CompiledTemplate, compareSpecificity, compileTemplate, ScopeCoverage } from '../core/scope-coverage.ts';
-import type { Store } from '../store/store.ts';
+import type { CatalogStore, ClientStore } from '../store/store.ts';
 
 /** One URL template and the service it leads to. */
 export interface Route {
@@ -50,7 +50,7 @@ export class ResourceCatalog {
   private loading: Promise<CatalogSnapshot> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: CatalogStore & Pick<ClientStore, 'listScopes'>,
     private readonly clock: Clock,
     private readonly maxAgeSeconds = 5,
   ) {}
