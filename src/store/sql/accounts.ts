@@ -1,7 +1,7 @@
-import { type AccountStore, ConflictError, MissingReferenceError } from '../store.ts';
+import { type AccountStore, ConflictError } from '../store.ts';
 import { toUser } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { type Operation, one, refuse, refusing, run } from './operation.ts';
+import { one, refuse, refusing, relink, run } from './operation.ts';
 import { sql } from './statement.ts';
 
 const USER_SELECT = `
@@ -20,17 +20,10 @@ const UPDATE_USER = sql(
    WHERE username = :username RETURNING username`,
 );
 const DELETE_USER = sql('DELETE FROM users WHERE username = :username');
-const CLEAR_GROUPS = sql('DELETE FROM user_groups WHERE username = :username');
-const ADD_TO_GROUP = sql('INSERT INTO user_groups (username, group_name) VALUES (:username, :group)');
+const CLEAR_GROUPS = sql('DELETE FROM user_groups WHERE username = :owner');
+const ADD_TO_GROUP = sql('INSERT INTO user_groups (username, group_name) VALUES (:owner, :name)');
 const COUNT_MEMBERS = sql('SELECT count(*) AS n FROM user_groups WHERE group_name = :group');
 const REPLACE_HASH = sql('UPDATE users SET password_hash = :next WHERE username = :username AND password_hash = :expected');
-
-function* setGroups(username: string, groups: string[]): Operation<void> {
-  yield* run(CLEAR_GROUPS, { username });
-  for (const group of groups) {
-    yield* refusing(run(ADD_TO_GROUP, { username, group }), { foreign_key: () => new MissingReferenceError(`group ${group} does not exist`) });
-  }
-}
 
 export function accountStore(db: Driver): AccountStore {
   return {
@@ -43,14 +36,14 @@ export function accountStore(db: Driver): AccountStore {
     createUser: (user) =>
       db.atomic(function* () {
         yield* refusing(run(INSERT_USER, user), { primary_key: () => new ConflictError(`user ${user.username} already exists`) });
-        yield* setGroups(user.username, user.groups);
+        yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, user.username, user.groups, 'group');
       }),
     findUser: (username) => db.one(USER_BY_NAME, { username }, toUser),
     listUsers: () => db.all(ALL_USERS, {}, toUser),
     updateUser: (username, patch) =>
       db.atomic(function* () {
         const found = yield* one(UPDATE_USER, { username, passwordHash: patch.passwordHash ?? null, enabled: patch.enabled ?? null });
-        if (found && patch.groups !== undefined) yield* setGroups(username, patch.groups);
+        if (found && patch.groups !== undefined) yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, username, patch.groups, 'group');
         return found !== undefined;
       }),
     deleteUser: async (username) => (await db.run(DELETE_USER, { username })) > 0,

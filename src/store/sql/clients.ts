@@ -1,8 +1,8 @@
 import type { Client } from '../../core/model.ts';
-import { type ClientPatch, type ClientStore, ConflictError, MissingReferenceError } from '../store.ts';
+import { type ClientPatch, type ClientStore, ConflictError } from '../store.ts';
 import { toClient, toScope } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { type Operation, one, refusing, run } from './operation.ts';
+import { one, refusing, relink, run } from './operation.ts';
 import { sql, type Statement } from './statement.ts';
 
 const CLIENT_SELECT = `
@@ -28,8 +28,8 @@ const INSERT_CLIENT = sql(
            :refresh_ttl, :enabled::boolean, :introspect::boolean, :service_user, :created_at)`,
 );
 const DELETE_CLIENT = sql('DELETE FROM clients WHERE id = :id');
-const CLEAR_SCOPES = sql('DELETE FROM client_scopes WHERE client_id = :clientId');
-const ADD_SCOPE = sql('INSERT INTO client_scopes (client_id, scope_name) VALUES (:clientId, :scope)');
+const CLEAR_SCOPES = sql('DELETE FROM client_scopes WHERE client_id = :owner');
+const ADD_SCOPE = sql('INSERT INTO client_scopes (client_id, scope_name) VALUES (:owner, :name)');
 
 /** The columns of the fields given (a patch, or a whole client), as stored. */
 function clientColumns(patch: ClientPatch): Record<string, unknown> {
@@ -70,13 +70,6 @@ function clientRow(client: Client): Record<string, unknown> {
   return { ...clientColumns(client), id: client.id, type: client.type, created_at: client.createdAt };
 }
 
-function* setScopes(clientId: string, scopes: string[]): Operation<void> {
-  yield* run(CLEAR_SCOPES, { clientId });
-  for (const scope of scopes) {
-    yield* refusing(run(ADD_SCOPE, { clientId, scope }), { foreign_key: () => new MissingReferenceError(`scope ${scope} does not exist`) });
-  }
-}
-
 export function clientStore(db: Driver): ClientStore {
   return {
     saveScope: async (scope) => {
@@ -92,7 +85,7 @@ export function clientStore(db: Driver): ClientStore {
           unique: () => new ConflictError(`a client named ${client.name} version ${client.version} already exists`),
           primary_key: () => new ConflictError(`client ${client.id} already exists`),
         });
-        yield* setScopes(client.id, client.scopes);
+        yield* relink(CLEAR_SCOPES, ADD_SCOPE, client.id, client.scopes, 'scope');
       }),
     findClient: (id) => db.one(CLIENT_BY_ID, { id }, toClient),
     findClientByName: (name, version) => db.one(CLIENT_BY_NAME, { name, version }, toClient),
@@ -103,7 +96,7 @@ export function clientStore(db: Driver): ClientStore {
         const found = yield* refusing(one(updateStatement(Object.keys(columns)), { ...columns, id }), {
           unique: () => new ConflictError('a client with that name and version already exists'),
         });
-        if (found && patch.scopes !== undefined) yield* setScopes(id, patch.scopes);
+        if (found && patch.scopes !== undefined) yield* relink(CLEAR_SCOPES, ADD_SCOPE, id, patch.scopes, 'scope');
         return found !== undefined;
       });
     },

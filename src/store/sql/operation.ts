@@ -1,4 +1,5 @@
 import type { Row } from '../rows.ts';
+import { MissingReferenceError } from '../store.ts';
 import type { Statement } from './statement.ts';
 
 export type { Row };
@@ -70,6 +71,15 @@ export function* refusing<T>(step: Generator<Step, T, unknown>, errors: Translat
   } catch (error) {
     return refuse(errors)(error);
   }
+}
+
+/**
+ * Replaces the rows that link `owner` to named records (a user's groups, a client's scopes):
+ * `clear` and `add` take `:owner` (and `:name`); a name with no record is a MissingReferenceError.
+ */
+export function* relink(clear: Statement, add: Statement, owner: string, names: string[], what: string): Operation<void> {
+  yield* run(clear, { owner });
+  for (const name of names) yield* refusing(run(add, { owner, name }), { foreign_key: () => new MissingReferenceError(`${what} ${name} does not exist`) });
 }
 
 /**
