@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoginThrottle, memoryThrottleBackend, type ThrottleBackend, type ThrottleSettings } from '../src/authz/throttle.ts';
-import { connectRedisThrottleBackend, postgresThrottleBackend, sqliteThrottleBackend } from '../src/authz/throttle-backends.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { connectRedisCounters } from '../src/store/redis-counters.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { createTestDatabase, postgresReachable } from '../test/helpers/postgres.ts';
 import { TEST_REDIS_URL, testRedisPrefix } from '../test/helpers/redis.ts';
@@ -44,7 +44,7 @@ try {
   await measure('memory', memoryThrottleBackend, 2000);
   const sqlite = new SqliteStore(join(dir, 'bench.db'));
   await sqlite.migrate();
-  const sqliteBackend = sqliteThrottleBackend(sqlite);
+  const sqliteBackend = sqlite.throttleCounters();
   await measure('sqlite', sqliteBackend, 2000);
   await sqliteBackend.close?.();
   await sqlite.close();
@@ -54,7 +54,7 @@ try {
     const store = new PostgresStore(database.url);
     try {
       await store.migrate();
-      const backend = postgresThrottleBackend(store.connectionPool);
+      const backend = store.throttleCounters();
       await measure('postgres', backend, 500);
       await backend.close?.();
     } finally {
@@ -67,7 +67,7 @@ try {
 
   const redis = testRedisPrefix();
   try {
-    const backend = await connectRedisThrottleBackend(TEST_REDIS_URL, redis.prefix);
+    const backend = await connectRedisCounters(TEST_REDIS_URL, redis.prefix);
     await measure('redis', backend, 2000);
     await backend.close?.();
     await redis.cleanup();

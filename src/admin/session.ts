@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { AdminSession } from '../core/model.ts';
 import { constantTimeEqual, generateSecret, hashSecret } from '../core/secrets.ts';
-import type { Store } from '../store/store.ts';
+import type { SessionStore } from '../store/store.ts';
 
 /** How long an admin console session lives: `idleSeconds` after its last use, and never past `absoluteSeconds`. */
 export interface SessionPolicy {
@@ -36,7 +36,7 @@ export function csrfTokenMatches(sessionId: string, presented: string | undefine
 }
 
 /** Starts a session for an administrator who has just proved their password; stores only the id's hash. */
-export async function startSession(store: Store, clock: Clock, username: string, policy: SessionPolicy): Promise<StartedSession> {
+export async function startSession(store: SessionStore, clock: Clock, username: string, policy: SessionPolicy): Promise<StartedSession> {
   const now = clock.nowSeconds();
   // Expired sessions are removed here, at sign-in, rather than by a timer every instance would run.
   await store.purgeAdminSessions(now, now - policy.idleSeconds);
@@ -56,7 +56,7 @@ export function sessionEndsAt(session: AdminSession, policy: SessionPolicy): num
  * An expired session is deleted and reported as absent.
  */
 export async function resumeSession(
-  store: Store,
+  store: SessionStore,
   clock: Clock,
   sessionId: string,
   policy: SessionPolicy,
@@ -76,6 +76,6 @@ export async function resumeSession(
   return session;
 }
 
-export async function endSession(store: Store, sessionId: string): Promise<void> {
+export async function endSession(store: SessionStore, sessionId: string): Promise<void> {
   await store.deleteAdminSession(hashSecret(sessionId));
 }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { AuditEvent } from '../core/audit.ts';
-import type { Store } from '../store/store.ts';
+import type { AuditStore } from '../store/store.ts';
 
 /** A key for this process's lifetime; fingerprints correlate within it and cannot be reversed by dictionary. */
 const FINGERPRINT_KEY = randomBytes(32);
@@ -25,7 +25,7 @@ export class AuditLog {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AuditStore,
     private readonly onError: (error: unknown) => void = () => {},
     private readonly flushAfterMs = 50,
     private readonly maxBatch = 500,

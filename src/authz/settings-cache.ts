@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { Settings } from '../core/model.ts';
-import type { Store } from '../store/store.ts';
+import type { SettingsStore } from '../store/store.ts';
 
 /**
  * Global settings, read from the store at most once per `maxAgeSeconds`, so that a change made by
@@ -11,7 +11,7 @@ export class SettingsCache {
   private loadedAt = -Infinity;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: SettingsStore,
     private readonly clock: Clock,
     private readonly maxAgeSeconds = 5,
   ) {}

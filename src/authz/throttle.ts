@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { TooManyAttempts } from '../core/errors.ts';
+import type { Counter, Counters } from '../store/counters.ts';
 
 /** A failure counter: so many failures within a window, then a block. */
 export interface CounterPolicy {
@@ -34,16 +35,10 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
 export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip';
 
 /**
- * Where the counters live. Every backend is a rate-limiter-flexible limiter; throttle-backends.ts
- * has the SQLite, PostgreSQL and Redis ones, shared by every instance (docs/deployment.md).
+ * Where the counters live: the store's database or Redis, shared by every instance
+ * (throttle-backends.ts, docs/deployment.md), or memory.
  */
-export interface ThrottleBackend {
-  counter(name: CounterName, options: { points: number; durationSeconds: number }): RateLimiterAbstract;
-  /** Which backend this is (`memory`, `sqlite`, `postgres`, `redis`), for logs and docs. */
-  readonly kind?: string;
-  /** Releases connections and timers; the store the backend shares is closed separately. */
-  close?(): Promise<void>;
-}
+export type ThrottleBackend = Counters;
 
 /**
  * Counters in this process's memory: for unit tests and stores without a backend of their own.
@@ -107,10 +102,10 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * every `beforePassword` must be followed by `passwordFailed` or `passwordSucceeded`.
  */
 export class LoginThrottle {
-  private readonly userIp: RateLimiterAbstract;
-  private readonly ip: RateLimiterAbstract;
-  private readonly user: RateLimiterAbstract;
-  private readonly clientIp: RateLimiterAbstract;
+  private readonly userIp: Counter;
+  private readonly ip: Counter;
+  private readonly user: Counter;
+  private readonly clientIp: Counter;
   /**
    * Told when a block or delay starts (not on every failure: the hot path stays as it was).
    * Must not throw or wait; app.ts records the block in the store, in the background.
@@ -220,7 +215,7 @@ export class LoginThrottle {
   }
 
   /** Counts an attempt up front; one over the budget is refused, and its count taken back. */
-  private async reserve(name: CounterName, limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+  private async reserve(name: CounterName, limiter: Counter, policy: CounterPolicy, k: string): Promise<void> {
     const state = await limiter.penalty(k);
     if (state.consumedPoints > policy.failures) {
       await limiter.reward(k);
@@ -229,14 +224,14 @@ export class LoginThrottle {
   }
 
   /** Returns whether this failure started a block. */
-  private async blockIfSpent(limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<boolean> {
+  private async blockIfSpent(limiter: Counter, policy: CounterPolicy, k: string): Promise<boolean> {
     const state = await limiter.get(k);
     if (!state || state.consumedPoints < policy.failures) return false;
     await limiter.block(k, policy.blockSeconds);
     return true;
   }
 
-  private async refuseIfBlocked(name: CounterName, limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+  private async refuseIfBlocked(name: CounterName, limiter: Counter, policy: CounterPolicy, k: string): Promise<void> {
     const state = await limiter.get(k);
     if (state && state.consumedPoints >= policy.failures) {
       throw new Throttled(name, Math.ceil(state.msBeforeNext / 1000));
@@ -244,7 +239,7 @@ export class LoginThrottle {
   }
 
   /** Counts one failure; the one that spends the budget starts the block. */
-  private async countFailure(limiter: RateLimiterAbstract, policy: CounterPolicy, k: string): Promise<void> {
+  private async countFailure(limiter: Counter, policy: CounterPolicy, k: string): Promise<void> {
     const state = await limiter.penalty(k);
     if (state.consumedPoints >= policy.failures) await limiter.block(k, policy.blockSeconds);
   }

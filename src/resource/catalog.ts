@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { Store } from '../store/store.ts';
+import type { CatalogStore, ClientStore } from '../store/store.ts';
 import { type CatalogSnapshot, type CatalogSource, compileCatalog } from './catalog-snapshot.ts';
 
 /**
@@ -13,7 +13,7 @@ export class ResourceCatalog implements CatalogSource {
   private loading: Promise<CatalogSnapshot> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: CatalogStore & Pick<ClientStore, 'listScopes'>,
     private readonly clock: Clock,
     private readonly maxAgeSeconds = 5,
   ) {}

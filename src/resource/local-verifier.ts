@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { hashSecret } from '../core/secrets.ts';
 import { isTokenLive } from '../core/token-state.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, TokenStore } from '../store/store.ts';
 import type { TokenVerifier, VerifiedToken } from './token-verifier.ts';
 
 /**
@@ -11,7 +11,7 @@ import type { TokenVerifier, VerifiedToken } from './token-verifier.ts';
  */
 export class LocalTokenVerifier implements TokenVerifier {
   constructor(
-    private readonly store: Store,
+    private readonly store: TokenStore & Pick<Store, 'startRequest'>,
     private readonly clock: Clock,
   ) {}
 

@@ -15,6 +15,7 @@ import type {
   User,
 } from '../core/model.ts';
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
+import type { Counters } from './counters.ts';
 
 export interface ClientPatch {
   name?: string;
@@ -88,26 +89,18 @@ export class MissingReferenceError extends Error {
 }
 
 /**
- * The storage seam. Domain-shaped and narrow: every method is one thing the server does.
- * Single-use operations are atomic in the database. Security decisions (secret comparison,
- * expiry policy, what to revoke on reuse) stay in the core.
+ * The storage seam, sliced by consumer (as fosite does): a feature depends on the slice it uses.
+ * Domain-shaped and narrow: every method is one thing the server does. Single-use operations
+ * are atomic in the database. Security decisions (secret comparison, expiry policy, what to
+ * revoke on reuse) stay in the core.
  */
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-  /** Applies pending numbered migrations; returns the versions applied now. */
-  migrate(): Promise<number[]>;
-  /** Throws when the database cannot be reached. */
-  ping(): Promise<void>;
-  /**
-   * A request has been read: reads from now on must see every commit made before this moment,
-   * by this process or any other. For stores that cache reads (SQLite); others need not implement it.
-   */
-  startRequest?(): void;
-  close(): Promise<void>;
-
+export interface SettingsStore {
   getSettings(): Promise<Settings>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
+}
 
+/** Groups, users and their password hashes. */
+export interface AccountStore {
   createGroup(name: string): Promise<void>;
   listGroups(): Promise<string[]>;
   deleteGroup(name: string): Promise<boolean>;
@@ -119,6 +112,15 @@ export interface Store {
   deleteUser(username: string): Promise<boolean>;
   countGroupMembers(group: string): Promise<number>;
 
+  /**
+   * Replaces a user's password hash only if it is still `expected` (an upgrade on login must not
+   * overwrite a password changed meanwhile). Returns whether it did.
+   */
+  replacePasswordHash(username: string, expected: string, next: string): Promise<boolean>;
+}
+
+/** Clients and the scopes they may be granted. */
+export interface ClientStore {
   saveScope(scope: Scope): Promise<void>;
   findScope(name: string): Promise<Scope | undefined>;
   listScopes(): Promise<Scope[]>;
@@ -131,7 +133,10 @@ export interface Store {
   updateClient(id: string, patch: ClientPatch): Promise<boolean>;
   /** Deletes the client with all its token families. */
   deleteClient(id: string): Promise<boolean>;
+}
 
+/** Token families and their access and refresh tokens (stored by hash only). */
+export interface TokenStore {
   /** Starts a token family with its first tokens, in one transaction. */
   saveFamily(family: TokenFamily, tokens: TokenRecord[]): Promise<void>;
   findToken(hash: string): Promise<TokenView | undefined>;
@@ -147,7 +152,10 @@ export interface Store {
   listTokens(filter: TokenFilter, now: number): Promise<TokenView[]>;
   /** Deletes up to `batchSize` expired or revoked tokens, and the families left empty; returns how many tokens went. */
   purgeExpired(now: number, batchSize: number): Promise<number>;
+}
 
+/** Admin console sessions (only the hash of a session id is stored). */
+export interface SessionStore {
   createAdminSession(session: AdminSession): Promise<void>;
   findAdminSession(idHash: string): Promise<AdminSession | undefined>;
   /** Records use of a session (sliding idle expiry). */
@@ -157,17 +165,17 @@ export interface Store {
   deleteAdminSessionsOf(username: string): Promise<number>;
   /** Deletes sessions past their absolute expiry or idle since before `idleBefore`; returns how many. */
   purgeAdminSessions(now: number, idleBefore: number): Promise<number>;
+}
 
-  /**
-   * Replaces a user's password hash only if it is still `expected` (an upgrade on login must not
-   * overwrite a password changed meanwhile). Returns whether it did.
-   */
-  replacePasswordHash(username: string, expected: string, next: string): Promise<boolean>;
-
+export interface AuditStore {
   /** Appends security events, in one transaction. */
   appendAudit(events: AuditEvent[]): Promise<void>;
   /** The newest audit records first. */
   listAudit(query: AuditQuery): Promise<AuditRecord[]>;
+}
+
+/** What the gateway routes and authorizes by: services and ACLs. */
+export interface CatalogStore {
   /** Creates or replaces a service. */
   saveService(service: Service): Promise<void>;
   findService(name: string): Promise<Service | undefined>;
@@ -178,11 +186,34 @@ export interface Store {
   setAcl(acl: Acl): Promise<void>;
   listAcls(): Promise<Acl[]>;
   deleteAcl(resource: string): Promise<boolean>;
+}
 
+/** Brute-force defence: the counters, and the blocks recorded as they start. */
+export interface ThrottleStore {
   /** Records a throttle block as it starts (replacing an earlier one of the same counter and subject); forgets long-ended ones. */
   recordThrottleBlock(block: ThrottleBlock): Promise<void>;
   /** Blocks still running at `now`, newest first; only those of one username or address when given. */
   listThrottleBlocks(query: { now: number; username?: string; ip?: string }): Promise<ThrottleBlock[]>;
   /** Forgets every block of one username or address (an unlock); returns how many. */
   deleteThrottleBlocks(subject: { username: string } | { ip: string }): Promise<number>;
+  /**
+   * Failure counters in this store's database, shared by every process that uses it (see
+   * counters.ts). Call after `migrate()`; close them before the store.
+   */
+  throttleCounters(): Counters;
+}
+
+/** Every slice, and the store's lifecycle. */
+export interface Store extends SettingsStore, AccountStore, ClientStore, TokenStore, SessionStore, AuditStore, CatalogStore, ThrottleStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending numbered migrations; returns the versions applied now. */
+  migrate(): Promise<number[]>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  /**
+   * A request has been read: reads from now on must see every commit made before this moment,
+   * by this process or any other. For stores that cache reads (SQLite); others need not implement it.
+   */
+  startRequest?(): void;
+  close(): Promise<void>;
 }

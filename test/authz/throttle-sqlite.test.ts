@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_THROTTLE, LoginThrottle, Throttled } from '../../src/authz/throttle.ts';
-import { sqliteThrottleBackend } from '../../src/authz/throttle-backends.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 
 const settings = {
@@ -31,8 +30,8 @@ describe('throttle counters in the SQLite file', () => {
     // Two connections to one file: this server, and another process (the CLI, a second instance).
     stores = [new SqliteStore(join(dir, 'p.db')), new SqliteStore(join(dir, 'p.db'))];
     for (const store of stores) await store.migrate();
-    here = new LoginThrottle(settings, sqliteThrottleBackend(stores[0]!), async () => {});
-    elsewhere = new LoginThrottle(settings, sqliteThrottleBackend(stores[1]!), async () => {});
+    here = new LoginThrottle(settings, stores[0]!.throttleCounters(), async () => {});
+    elsewhere = new LoginThrottle(settings, stores[1]!.throttleCounters(), async () => {});
   });
   after(async () => {
     for (const store of stores) await store.close();

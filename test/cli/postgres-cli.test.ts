@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { readMigrations } from '../../src/store/sql/migrations.ts';
 import { createTestDatabase, requirePostgres } from '../helpers/postgres.ts';
 import { spawnSyncBounded } from '../helpers/processes.ts';
 
@@ -32,8 +32,10 @@ describe('the CLI on PostgreSQL', () => {
       await client.connect();
       try {
         const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-        const files = readdirSync(join(import.meta.dirname, '..', '..', 'src', 'store', 'postgres', 'migrations'));
-        assert.deepEqual(rows.map((row) => row.version), files.map((file) => Number(file.slice(0, 4))).sort((a, b) => a - b));
+        assert.deepEqual(
+          rows.map((row) => row.version),
+          readMigrations().map((migration) => migration.version),
+        );
       } finally {
         await client.end();
       }

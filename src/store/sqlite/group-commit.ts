@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { Rollback } from '../sql/operation.ts';
 
 interface PendingWrite {
   work: () => unknown;
@@ -21,7 +22,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * Writes rarely throw, so a group first runs without a savepoint per write (two statements each);
  * when one throws, the whole group rolls back and runs again with a savepoint around each write,
  * so that the failing one rolls back alone. A write is therefore atomic without a transaction of
- * its own, and must be nothing but synchronous database work, safe to run twice.
+ * its own, and must be nothing but synchronous database work, safe to run twice. A write that
+ * throws a Rollback is undone alone like any other, and settles with the Rollback's outcome.
  */
 export class GroupCommit {
   private queue: PendingWrite[] = [];
@@ -54,7 +56,7 @@ export class GroupCommit {
           // After some errors (disk full, I/O, out of memory) SQLite has rolled back the whole
           // transaction itself: the writes after it must not commit on their own, so the group fails.
           if (!db.inTransaction) throw error;
-          return { ok: false, error };
+          return error instanceof Rollback ? { ok: true, value: error.outcome } : { ok: false, error };
         }
       }),
     );

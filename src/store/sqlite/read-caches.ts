@@ -1,11 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { Client, TokenView } from '../../core/model.ts';
+import type { AbsentKeys } from '../sql/throttle-counters.ts';
 import { BoundedCache, ChangeWatch } from './change-watch.ts';
 
 /** Enough for every live client of a large deployment; a miss costs one indexed read. */
 const CLIENTS = 1_000;
 /** Access tokens looked up again and again (introspection, the gateway); bounded so that memory is. */
 const TOKENS = 10_000;
+/** Throttle counter keys known to have no live row; bounded, since every client id and address makes one. */
+const ABSENT_COUNTER_KEYS = 10_000;
 
 /**
  * The SQLite store's in-process caches of the rows every client-authenticated request reads: the
@@ -75,6 +78,41 @@ export class ReadCaches {
     // which introspection and the gateway read again and again.
     if (token?.kind === 'access') this.tokens.set(hash, freeze(token));
     return token;
+  }
+
+  /**
+   * The throttle counters' absent keys (see sql/throttle-counters.ts): a key is forgotten on any
+   * write to its row through this connection, and every key when another connection commits.
+   */
+  absentCounterKeys(): AbsentKeys {
+    const keys = new BoundedCache<string, true>(ABSENT_COUNTER_KEYS);
+    let writes = 0;
+    const unwatch = this.changes.watch(
+      [
+        { table: 'throttle_counters', event: 'INSERT', key: 'NEW.key' },
+        { table: 'throttle_counters', event: 'UPDATE', key: 'NEW.key' },
+        { table: 'throttle_counters', event: 'DELETE', key: 'OLD.key' },
+      ],
+      (key) => {
+        writes++;
+        keys.delete(key as string);
+      },
+      () => {
+        writes++;
+        keys.clear();
+      },
+    );
+    return {
+      has: (key) => {
+        this.changes.checkExternal();
+        return keys.get(key) === true;
+      },
+      get writes() {
+        return writes;
+      },
+      remember: (key) => keys.set(key, true),
+      close: unwatch,
+    };
   }
 }
 

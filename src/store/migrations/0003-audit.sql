@@ -1,5 +1,4 @@
--- The PostgreSQL twin of sqlite/migrations/0003-audit.sql. Ids only grow (like SQLite's
--- AUTOINCREMENT), so paging backwards by id is paging back in time.
+-- Ids only grow, so paging backwards by id is paging back in time.
 CREATE TABLE audit_log (
   id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   at        BIGINT NOT NULL,

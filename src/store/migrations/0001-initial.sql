@@ -1,3 +1,4 @@
+-- Times are seconds since the epoch; lists are space-separated TEXT.
 CREATE TABLE settings (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -10,8 +11,8 @@ CREATE TABLE groups (
 CREATE TABLE users (
   username      TEXT PRIMARY KEY,
   password_hash TEXT NOT NULL,
-  enabled       INTEGER NOT NULL DEFAULT 1,
-  created_at    INTEGER NOT NULL
+  enabled       BOOLEAN NOT NULL DEFAULT TRUE,
+  created_at    BIGINT NOT NULL
 );
 
 CREATE TABLE user_groups (
@@ -37,11 +38,11 @@ CREATE TABLE clients (
   access_ttl    TEXT NOT NULL DEFAULT 'global',
   refresh_limit INTEGER,
   refresh_ttl   INTEGER NOT NULL,
-  enabled       INTEGER NOT NULL DEFAULT 1,
-  introspect    INTEGER NOT NULL DEFAULT 0,
+  enabled       BOOLEAN NOT NULL DEFAULT TRUE,
+  introspect    BOOLEAN NOT NULL DEFAULT FALSE,
   service_user  TEXT,
-  created_at    INTEGER NOT NULL,
-  UNIQUE (name, version)
+  created_at    BIGINT NOT NULL,
+  CONSTRAINT clients_name_version UNIQUE (name, version)
 );
 
 CREATE TABLE client_scopes (
@@ -56,8 +57,8 @@ CREATE TABLE token_families (
   username      TEXT,
   scope         TEXT NOT NULL,
   refresh_count INTEGER NOT NULL DEFAULT 0,
-  created_at    INTEGER NOT NULL,
-  revoked_at    INTEGER
+  created_at    BIGINT NOT NULL,
+  revoked_at    BIGINT
 );
 CREATE INDEX token_families_client ON token_families (client_id);
 CREATE INDEX token_families_user ON token_families (username);
@@ -69,10 +70,10 @@ CREATE TABLE tokens (
   client_id  TEXT NOT NULL,
   username   TEXT,
   scope      TEXT NOT NULL,
-  issued_at  INTEGER NOT NULL,
-  expires_at INTEGER,
-  revoked_at INTEGER,
-  rotated_at INTEGER
+  issued_at  BIGINT NOT NULL,
+  expires_at BIGINT,
+  revoked_at BIGINT,
+  rotated_at BIGINT
 ) WITHOUT ROWID;
 CREATE INDEX tokens_family ON tokens (family_id);
 CREATE INDEX tokens_expires ON tokens (expires_at) WHERE expires_at IS NOT NULL;

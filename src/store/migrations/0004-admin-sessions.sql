@@ -3,9 +3,9 @@
 CREATE TABLE admin_sessions (
   id_hash      TEXT PRIMARY KEY,
   username     TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
-  created_at   INTEGER NOT NULL,
-  last_seen_at INTEGER NOT NULL,
-  expires_at   INTEGER NOT NULL
+  created_at   BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at   BIGINT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX admin_sessions_user ON admin_sessions (username);
 CREATE INDEX admin_sessions_expires ON admin_sessions (expires_at);

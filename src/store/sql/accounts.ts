@@ -1,0 +1,53 @@
+import { type AccountStore, ConflictError } from '../store.ts';
+import { toUser } from '../rows.ts';
+import type { Driver } from './driver.ts';
+import { one, refuse, refusing, relink, run } from './operation.ts';
+import { sql } from './statement.ts';
+
+const USER_SELECT = `
+  SELECT u.*, (SELECT string_agg(group_name, ' ') FROM user_groups WHERE username = u.username) AS groups
+  FROM users u`;
+
+const INSERT_GROUP = sql('INSERT INTO groups (name) VALUES (:name)');
+const ALL_GROUPS = sql('SELECT name FROM groups ORDER BY name');
+const DELETE_GROUP = sql('DELETE FROM groups WHERE name = :name');
+const INSERT_USER = sql('INSERT INTO users (username, password_hash, enabled, created_at) VALUES (:username, :passwordHash, :enabled::boolean, :createdAt)');
+const USER_BY_NAME = sql(`${USER_SELECT} WHERE u.username = :username`);
+const ALL_USERS = sql(`${USER_SELECT} ORDER BY u.username`);
+// Also the existence check of an update, and its row lock on PostgreSQL.
+const UPDATE_USER = sql(
+  `UPDATE users SET password_hash = coalesce(:passwordHash, password_hash), enabled = coalesce(:enabled::boolean, enabled)
+   WHERE username = :username RETURNING username`,
+);
+const DELETE_USER = sql('DELETE FROM users WHERE username = :username');
+const CLEAR_GROUPS = sql('DELETE FROM user_groups WHERE username = :owner');
+const ADD_TO_GROUP = sql('INSERT INTO user_groups (username, group_name) VALUES (:owner, :name)');
+const COUNT_MEMBERS = sql('SELECT count(*) AS n FROM user_groups WHERE group_name = :group');
+const REPLACE_HASH = sql('UPDATE users SET password_hash = :next WHERE username = :username AND password_hash = :expected');
+
+export function accountStore(db: Driver): AccountStore {
+  return {
+    createGroup: async (name) => {
+      await db.run(INSERT_GROUP, { name }).catch(refuse({ primary_key: () => new ConflictError(`group ${name} already exists`) }));
+    },
+    listGroups: () => db.all(ALL_GROUPS, {}, (row) => row.name as string),
+    deleteGroup: async (name) => (await db.run(DELETE_GROUP, { name })) > 0,
+
+    createUser: (user) =>
+      db.atomic(function* () {
+        yield* refusing(run(INSERT_USER, user), { primary_key: () => new ConflictError(`user ${user.username} already exists`) });
+        yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, user.username, user.groups, 'group');
+      }),
+    findUser: (username) => db.one(USER_BY_NAME, { username }, toUser),
+    listUsers: () => db.all(ALL_USERS, {}, toUser),
+    updateUser: (username, patch) =>
+      db.atomic(function* () {
+        const found = yield* one(UPDATE_USER, { username, passwordHash: patch.passwordHash ?? null, enabled: patch.enabled ?? null });
+        if (found && patch.groups !== undefined) yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, username, patch.groups, 'group');
+        return found !== undefined;
+      }),
+    deleteUser: async (username) => (await db.run(DELETE_USER, { username })) > 0,
+    countGroupMembers: async (group) => (await db.one(COUNT_MEMBERS, { group }, (row) => row.n as number)) ?? 0,
+    replacePasswordHash: async (username, expected, next) => (await db.run(REPLACE_HASH, { username, expected, next })) > 0,
+  };
+}

@@ -1,0 +1,50 @@
+import type { Store } from '../store.ts';
+import { accountStore } from './accounts.ts';
+import { auditStore } from './audit.ts';
+import { catalogStore } from './catalog.ts';
+import { clientStore } from './clients.ts';
+import type { Driver } from './driver.ts';
+import { migrate, readMigrations } from './migrations.ts';
+import { sessionStore } from './sessions.ts';
+import { settingsStore } from './settings.ts';
+import { sql } from './statement.ts';
+import { throttleStore } from './throttle.ts';
+import { tokenStore } from './tokens.ts';
+
+/** Every slice of the storage seam, without the lifecycle. */
+export type Slices = Omit<Store, 'kind' | 'migrate' | 'ping' | 'close' | 'startRequest'>;
+
+const PING = sql('SELECT 1 AS ok');
+
+// The slices are assigned to each instance in the constructor; this tells TypeScript so.
+export interface SqlStore extends Slices {}
+
+/**
+ * A store over one SQL database: each slice of the seam implemented once over the dialect's
+ * driver (accounts.ts, clients.ts, tokens.ts, …), and the migrations. The SQLite and PostgreSQL
+ * stores add their connections and lifecycle.
+ */
+export abstract class SqlStore {
+  constructor(protected readonly driver: Driver) {
+    Object.assign(this, {
+      ...settingsStore(driver),
+      ...accountStore(driver),
+      ...clientStore(driver),
+      ...tokenStore(driver),
+      ...sessionStore(driver),
+      ...auditStore(driver),
+      ...catalogStore(driver),
+      ...throttleStore(driver),
+    } satisfies Slices);
+  }
+
+  /** Applies pending numbered migrations (src/store/migrations); returns the versions applied now. */
+  migrate(): Promise<number[]> {
+    return this.driver.atomic(() => migrate(this.driver.dialect, readMigrations()));
+  }
+
+  /** Throws when the database cannot be reached. */
+  async ping(): Promise<void> {
+    await this.driver.one(PING, {}, (row) => row);
+  }
+}

@@ -1,0 +1,150 @@
+import type { TokenFamily, TokenRecord } from '../../core/model.ts';
+import type { RotateOutcome, RotateRequest, TokenStore } from '../store.ts';
+import { toFamily, toTokenView } from '../rows.ts';
+import type { Driver } from './driver.ts';
+import { all, one, type Operation, Rollback, run } from './operation.ts';
+import { multiInsert, sql, sqlByDialect } from './statement.ts';
+
+const TOKEN_SELECT = `
+  SELECT t.*, f.revoked_at AS family_revoked_at, c.enabled AS client_enabled,
+         CASE WHEN t.username IS NULL THEN NULL ELSE coalesce(u.enabled, FALSE) END AS user_enabled
+  FROM tokens t
+  JOIN token_families f ON f.id = t.family_id
+  JOIN clients c ON c.id = t.client_id
+  LEFT JOIN users u ON u.username = t.username`;
+
+/** The SQL twin of `tokenState()` in core/token-state.ts, for filtering lists by state. */
+const TOKEN_STATE = `(CASE
+  WHEN t.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL THEN 'revoked'
+  WHEN t.rotated_at IS NOT NULL THEN 'rotated'
+  WHEN t.expires_at IS NOT NULL AND t.expires_at <= :now::bigint THEN 'expired'
+  ELSE 'active' END)`;
+
+/** Read by introspection and the gateway on every request (the SQLite store serves it from its cache). */
+export const TOKEN_BY_HASH = sql(`${TOKEN_SELECT} WHERE t.hash = :hash`);
+const LIST_TOKENS = sql(
+  `${TOKEN_SELECT}
+   WHERE (:clientId::text IS NULL OR t.client_id = :clientId) AND (:username::text IS NULL OR t.username = :username)
+     AND (:state::text IS NULL OR ${TOKEN_STATE} = :state)
+   ORDER BY t.issued_at DESC, t.hash LIMIT :limit`,
+);
+const FAMILY_BY_ID = sql('SELECT * FROM token_families WHERE id = :id');
+const INSERT_FAMILY = sql(
+  'INSERT INTO token_families (id, client_id, username, scope, refresh_count, created_at) VALUES (:id, :clientId, :username, :scope, 0, :createdAt)',
+);
+const CLAIM = sql(
+  `UPDATE tokens SET rotated_at = :now, replaced_by = :replacement
+   WHERE hash = :hash AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
+     AND (expires_at IS NULL OR expires_at > :now)
+   RETURNING family_id`,
+);
+const CLAIM_REPLACEMENT = sql(
+  `UPDATE tokens SET rotated_at = :now, replaced_by = :replacement
+   WHERE hash = (SELECT replaced_by FROM tokens
+                 WHERE hash = :hash AND kind = 'refresh' AND revoked_at IS NULL
+                   AND rotated_at IS NOT NULL AND rotated_at >= :now::bigint - :leeway::bigint)
+     AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
+     AND (expires_at IS NULL OR expires_at > :now)
+   RETURNING family_id`,
+);
+const ROTATED_AT = sql('SELECT rotated_at FROM tokens WHERE hash = :hash');
+const COUNT_REFRESH = sql(
+  `UPDATE token_families SET refresh_count = refresh_count + 1
+   WHERE id = :id AND revoked_at IS NULL AND (:limit::integer IS NULL OR refresh_count < :limit::integer)
+   RETURNING id`,
+);
+const REVOKE_FAMILY = sql('UPDATE token_families SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL');
+const REVOKE_USER_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL');
+const REVOKE_CLIENT_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE client_id = :clientId AND revoked_at IS NULL');
+
+// PostgreSQL takes the batch with SKIP LOCKED, so that instances purging at once share the work
+// instead of queueing (SQLite has one writer anyway). Either way the candidates come from three
+// index-driven lookups (expiry, revoked token, revoked family), not from one scan of all tokens.
+const PURGE_TOKENS = sqlByDialect({
+  sqlite: `DELETE FROM tokens WHERE hash IN (
+             SELECT DISTINCT hash FROM (
+               SELECT hash FROM tokens WHERE expires_at <= :now
+               UNION ALL SELECT hash FROM tokens WHERE revoked_at IS NOT NULL
+               UNION ALL SELECT t.hash FROM token_families f JOIN tokens t ON t.family_id = f.id WHERE f.revoked_at IS NOT NULL)
+             LIMIT :batch)
+           RETURNING family_id`,
+  postgres: `WITH candidates AS (
+               (SELECT hash FROM tokens WHERE expires_at <= :now LIMIT :batch)
+               UNION (SELECT hash FROM tokens WHERE revoked_at IS NOT NULL LIMIT :batch)
+               UNION (SELECT t.hash FROM token_families f JOIN tokens t ON t.family_id = f.id WHERE f.revoked_at IS NOT NULL LIMIT :batch)
+             ), doomed AS (
+               SELECT hash FROM tokens WHERE hash IN (SELECT hash FROM candidates) LIMIT :batch FOR UPDATE SKIP LOCKED)
+             DELETE FROM tokens WHERE hash IN (SELECT hash FROM doomed)
+             RETURNING family_id`,
+});
+// The families of the purged tokens, as a JSON array: each dialect has its own function to read one.
+const DROP_EMPTY_FAMILIES = sqlByDialect({
+  sqlite: `DELETE FROM token_families WHERE id IN (SELECT value FROM json_each(:families))
+             AND NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)`,
+  postgres: `DELETE FROM token_families WHERE id IN (SELECT json_array_elements_text(:families::json))
+               AND NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)`,
+});
+
+const insertTokens = multiInsert('tokens', ['hash', 'kind', 'family_id', 'client_id', 'username', 'scope', 'issued_at', 'expires_at']);
+
+function* insert(tokens: TokenRecord[], familyId?: string): Operation<void> {
+  if (tokens.length === 0) return;
+  const rows = tokens.map((t) => [t.hash, t.kind, familyId ?? t.familyId, t.clientId, t.username, t.scope.join(' '), t.issuedAt, t.expiresAt]);
+  yield* run(...insertTokens(rows));
+}
+
+function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operation<void> {
+  yield* run(INSERT_FAMILY, { ...family, scope: family.scope.join(' ') });
+  yield* insert(tokens);
+}
+
+function* rotate(request: RotateRequest): Operation<RotateOutcome> {
+  const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash ?? null;
+  const params = { now: request.now, hash: request.presentedHash, replacement, leeway: request.reuseLeewaySeconds ?? 0 };
+  // The claim locks the row (PostgreSQL; SQLite has one writer): a racing rotation waits here,
+  // then finds rotated_at set and claims nothing. If this one rolls back, the waiter claims it.
+  let claimed = yield* one(CLAIM, params);
+  if (!claimed && request.reuseLeewaySeconds) {
+    // Within the leeway, the presented token may stand in for its direct replacement, and only
+    // while that replacement is itself unused: one step back, never more. The claim on the
+    // replacement locks its row just as above, so racers still have one winner.
+    claimed = yield* one(CLAIM_REPLACEMENT, params);
+  }
+  if (!claimed) {
+    const row = yield* one(ROTATED_AT, params);
+    return row && row.rotated_at !== null ? 'already_rotated' : 'not_live';
+  }
+  const familyId = claimed.family_id as string;
+  const counted = yield* one(COUNT_REFRESH, { id: familyId, limit: request.refreshLimit });
+  // Undo the claim: the token stays as it was, and no refresh is counted.
+  if (!counted) throw new Rollback<RotateOutcome>('limit_reached');
+  yield* insert(request.newTokens, familyId);
+  return 'rotated';
+}
+
+function* purge(now: number, batch: number): Operation<number> {
+  const deleted = yield* all(PURGE_TOKENS, { now, batch });
+  // Only the families this batch touched can have been emptied: no scan of all of them.
+  const families = [...new Set(deleted.map((row) => row.family_id as string))];
+  if (families.length > 0) yield* run(DROP_EMPTY_FAMILIES, { families: JSON.stringify(families) });
+  return deleted.length;
+}
+
+export function tokenStore(db: Driver): TokenStore {
+  return {
+    saveFamily: (family, tokens) => db.hot.atomic(() => saveFamily(family, tokens)),
+    findToken: (hash) => db.one(TOKEN_BY_HASH, { hash }, toTokenView),
+    findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
+    rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
+    revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,
+    revokeFamiliesOf: (owner, now) =>
+      'username' in owner ? db.run(REVOKE_USER_FAMILIES, { username: owner.username, now }) : db.run(REVOKE_CLIENT_FAMILIES, { clientId: owner.clientId, now }),
+    listTokens: (filter, now) =>
+      db.all(
+        LIST_TOKENS,
+        { now, clientId: filter.clientId ?? null, username: filter.username ?? null, state: filter.state ?? null, limit: filter.limit ?? 100 },
+        toTokenView,
+      ),
+    purgeExpired: (now, batchSize) => db.atomic(() => purge(now, batchSize)),
+  };
+}
