@@ -16,7 +16,6 @@ import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openStore } from './store/open-store.ts';
-import { PostgresStore } from './store/postgres/postgres-store.ts';
 import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
 import type { Store } from './store/store.ts';
 
@@ -47,7 +46,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const metrics = new Metrics();
   const hasher = meteredHasher(overrides.hasher ?? new Argon2Hasher(config.argon2), metrics);
   const store = await openStore(config);
-  if (store instanceof PostgresStore) metrics.observePool(() => store.poolStats());
+  if (store.poolStats) metrics.observePool(() => store.poolStats!());
   let throttleBackend: Awaited<ReturnType<typeof openThrottleBackend>> | undefined;
   try {
     await store.migrate();

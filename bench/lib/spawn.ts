@@ -64,7 +64,7 @@ export async function spawnTarget(name: string, options: Record<string, unknown>
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      child.send({ ...message, id } as ToChild);
+      child.send({ ...message, id });
     });
   };
 

@@ -32,7 +32,7 @@ export const start: TargetStarter = async () => {
   const issuer = 'http://127.0.0.1';
   const provider = new Provider(issuer, configuration);
   const server = await new Promise<Server>((resolve) => {
-    const listening = provider.listen(0, '127.0.0.1', () => resolve(listening)) as Server;
+    const listening = provider.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const { port } = server.address() as AddressInfo;
   return {

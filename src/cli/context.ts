@@ -69,7 +69,11 @@ export function splitCsv(value: string | undefined): string[] | undefined {
 /** Prints rows as an aligned table. */
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)';
-  const cell = (value: unknown) => (Array.isArray(value) ? value.join(',') : value === null || value === undefined ? '-' : String(value));
+  const cell = (value: unknown): string => {
+    if (Array.isArray(value)) return value.join(',');
+    if (value === null || value === undefined) return '-';
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  };
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
   const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(columns), ...rows.map((row) => line(columns.map((column) => cell(row[column]))))].join('\n');

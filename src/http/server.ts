@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { type AdminOptions, adminRoutes } from '../admin/admin-routes.ts';
+import { type AdminOptions, adminRoutes } from './admin-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { NotFound } from '../core/errors.ts';
 import type { Gateway } from '../resource/gateway.ts';

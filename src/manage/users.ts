@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import { auditChange } from './audit.ts';
 import { translateStoreErrors } from './translate.ts';
 
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const USERNAME = /^[^\s\x00-\x1f\x7f]{1,200}$/;
 
 export interface UserInput {

@@ -123,7 +123,7 @@ export class IntrospectionVerifier implements TokenVerifier {
       throw this.failure('error', `introspection endpoint ${this.where} answered JSON that is not an object`);
     }
     this.report.succeeded();
-    return toVerified(answer as IntrospectionAnswer, this.clock.nowSeconds(), this.options.acceptMissingTokenType === true);
+    return toVerified(answer, this.clock.nowSeconds(), this.options.acceptMissingTokenType === true);
   }
 
   /** Why fetch failed, from its cause (`ECONNREFUSED`, `bad port`), and never quoting the token or the secret. */
@@ -154,7 +154,7 @@ export function introspectionVerifier(options: IntrospectionOptions): Introspect
  */
 export function toVerified(answer: IntrospectionAnswer, now: number, acceptMissingTokenType = false): VerifiedToken | undefined {
   if (answer.active !== true || typeof answer.client_id !== 'string') return undefined;
-  if (answer.token_type === undefined ? !acceptMissingTokenType : String(answer.token_type).toLowerCase() !== 'bearer') return undefined;
+  if (answer.token_type === undefined ? !acceptMissingTokenType : typeof answer.token_type !== 'string' || answer.token_type.toLowerCase() !== 'bearer') return undefined;
   const expiresAt = typeof answer.exp === 'number' ? answer.exp : null;
   if (expiresAt !== null && expiresAt <= now) return undefined;
   return {

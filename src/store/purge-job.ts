@@ -57,15 +57,14 @@ export function startPurgeJob(options: PurgeJobOptions): PurgeJob {
 
   const schedule = (delay: number) => {
     if (stopped) return;
-    timer = setTimeout(async () => {
-      try {
-        const removed = await runOnce();
-        if (removed > 0) options.logger.info({ removed }, 'purged expired and revoked tokens');
-      } catch (error) {
+    timer = setTimeout(() => {
+      runOnce().then(
+        (removed) => {
+          if (removed > 0) options.logger.info({ removed }, 'purged expired and revoked tokens');
+        },
         // A failed run (database briefly away) is retried at the next interval.
-        options.logger.warn({ err: error }, 'token purge failed');
-      }
-      schedule(options.intervalMs);
+        (error: unknown) => options.logger.warn({ err: error }, 'token purge failed'),
+      ).finally(() => schedule(options.intervalMs));
     }, delay);
     // The job never keeps the process alive on its own.
     timer.unref();

@@ -215,5 +215,7 @@ export interface Store extends SettingsStore, AccountStore, ClientStore, TokenSt
    * by this process or any other. For stores that cache reads (SQLite); others need not implement it.
    */
   startRequest?(): void;
+  /** The connection pool right now: open, idle, and requests waiting for one (for metrics); stores without a pool omit it. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }

@@ -175,7 +175,7 @@ describe('admin API resources', () => {
 
   test('the OpenAPI document describes the routes with their schemas', async () => {
     const response = await fetch(`${server.url}/admin/api/openapi.json`);
-    const document = (await response.json()) as any;
+    const document = await response.json();
     assert.equal(document.openapi, '3.0.3');
     const create = document.paths['/admin/api/clients'].post;
     assert.deepEqual(create.requestBody.content['application/json'].schema.required, ['name', 'type', 'grants']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
+import { findLeaks, postForm, startTestServer } from '../helpers/server.ts';
 
 async function setup(env: Record<string, string> = {}) {
   const server = await startTestServer({ env });

@@ -85,11 +85,11 @@ export async function startServe(
     new Promise<void>((done) => {
       const look = () => {
         if (!watched.stdout.includes('"msg":"portcullis is ready"')) return;
-        child.stdout!.off('data', look);
+        child.stdout.off('data', look);
         done();
       };
-      child.stdout!.on('data', look);
-      signal.addEventListener('abort', () => child.stdout!.off('data', look));
+      child.stdout.on('data', look);
+      signal.addEventListener('abort', () => child.stdout.off('data', look));
     }),
   );
   return {

@@ -173,8 +173,8 @@ export async function startServerProcess(env: Record<string, string>, port?: num
   const keep = (chunk: Buffer) => {
     text = (text + chunk.toString()).slice(-20_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   // Ready when it answers /healthz (it listens only after migrations and first-run setup).
   await watched.until('answering /healthz', async (signal) => {
     while (!signal.aborted) {

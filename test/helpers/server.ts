@@ -145,7 +145,7 @@ export async function postForm(
     // Not JSON; tests that care look at `text`.
   }
   for (const key of ['access_token', 'refresh_token'] as const) {
-    if (typeof body[key] === 'string') options.secrets?.add(body[key] as string);
+    if (typeof body[key] === 'string') options.secrets?.add(body[key]);
   }
   return { status: response.status, headers: response.headers, body, text };
 }

@@ -555,9 +555,9 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.deepEqual(all[1], { id: all[1]!.id, at: 11, type: 'token.issued', clientId: 'c', username: 'u', detail: { grant_type: 'password', family: 'f' } });
         assert.deepEqual(all[2], { id: all[2]!.id, at: 10, type: 'login.failed', ip: '192.0.2.1', username: 'u', reason: 'wrong_password' });
         assert.deepEqual(all[0], { id: all[0]!.id, at: 12, type: 'client.deleted', clientId: 'c' });
-        const page = await store.listAudit({ limit: 1, beforeId: all[0]!.id });
+        const page = await store.listAudit({ limit: 1, beforeId: all[0].id });
         assert.deepEqual(page.map((record) => record.type), ['token.issued']);
-        assert.deepEqual(await store.listAudit({ limit: 10, beforeId: all[2]!.id }), []);
+        assert.deepEqual(await store.listAudit({ limit: 10, beforeId: all[2].id }), []);
       });
 
       it('ids keep growing across batches and instances, so paging by id is paging back in time', async () => {

@@ -38,8 +38,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (!response.ok) {
     const error = new ApiError(
       response.status,
-      String(data.error ?? 'error'),
-      String(data.error_description ?? `request failed (${response.status})`),
+      typeof data.error === 'string' ? data.error : 'error',
+      typeof data.error_description === 'string' ? data.error_description : `request failed (${response.status})`,
       typeof data.field === 'string' ? data.field : undefined,
     );
     if (response.status === 401 && path !== '/session') onSignedOut();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { applySetup, parseSetup } from '../../manage/apply.ts';
-import { withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, withDataOptions, withStore } from '../context.ts';
 
 export function applyCommand(program: Command): void {
   withDataOptions(
@@ -10,7 +10,7 @@ export function applyCommand(program: Command): void {
       .command('apply')
       .description('create or update settings, groups, scopes, users, clients, services and ACLs from a YAML file')
       .requiredOption('-f, --file <setup.yaml>', 'the setup file'),
-  ).action(async (options) => {
+  ).action(async (options: DataOptions & { file: string }) => {
     let text: string;
     try {
       text = readFileSync(options.file, 'utf8');

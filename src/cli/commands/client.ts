@@ -11,7 +11,7 @@ import {
   updateClient,
 } from '../../manage/clients.ts';
 import type { ClientPatch } from '../../store/store.ts';
-import { splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, splitCsv, table, withDataOptions, withStore } from '../context.ts';
 
 interface ClientOptions {
   name?: string;
@@ -80,7 +80,7 @@ export function clientCommand(program: Command): void {
     }),
   );
 
-  withDataOptions(client.command('list').description('list clients')).action(async (options) =>
+  withDataOptions(client.command('list').description('list clients')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
       const rows = (await cli.store.listClients()).map(describeClient);
       cli.print(rows, table(rows, ['client_id', 'name', 'version', 'type', 'grants', 'scopes', 'enabled']));
@@ -88,10 +88,10 @@ export function clientCommand(program: Command): void {
   );
 
   withDataOptions(client.command('show').description('show one client').argument('<client_id>')).action(
-    async (id: string, options) =>
+    async (id: string, options: DataOptions) =>
       withStore(options, async (cli) => {
         const shown = describeClient(await requireClient(cli.store, id));
-        cli.print(shown, Object.entries(shown).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(',') : value}`).join('\n'));
+        cli.print(shown, Object.entries(shown).map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(',') : String(value)}`).join('\n'));
       }),
   );
 
@@ -131,7 +131,7 @@ export function clientCommand(program: Command): void {
         .command(name)
         .description(enabled ? 'enable a client' : 'disable a client; its tokens are inactive until it is enabled again')
         .argument('<client_id>'),
-    ).action(async (id: string, options) =>
+    ).action(async (id: string, options: DataOptions) =>
       withStore(options, async (cli) => {
         await updateClient(cli.store, id, { enabled });
         cli.print({ client_id: id, enabled }, `${name}d client ${id}`);
@@ -140,7 +140,7 @@ export function clientCommand(program: Command): void {
   }
 
   withDataOptions(client.command('delete').description('delete a client and all its tokens').argument('<client_id>')).action(
-    async (id: string, options) =>
+    async (id: string, options: DataOptions) =>
       withStore(options, async (cli) => {
         await deleteClient(cli.store, id);
         cli.print({ client_id: id, deleted: true }, `deleted client ${id}`);
@@ -149,7 +149,7 @@ export function clientCommand(program: Command): void {
 
   withDataOptions(
     client.command('rotate-secret').description('issue a new secret (printed once); the old one stops working').argument('<client_id>'),
-  ).action(async (id: string, options) =>
+  ).action(async (id: string, options: DataOptions) =>
     withStore(options, async (cli) => {
       const secret = await rotateClientSecret(cli.store, id);
       cli.print({ client_id: id, client_secret: secret }, `client_secret: ${secret}\n(the secret is shown only now; store it safely)`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { deleteScope, saveScope } from '../../manage/scopes.ts';
-import { splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, splitCsv, table, withDataOptions, withStore } from '../context.ts';
 
 export function scopeCommand(program: Command): void {
   const scope = program.command('scope').description('manage scopes and the resources they cover');
@@ -13,7 +13,7 @@ export function scopeCommand(program: Command): void {
       .requiredOption('--name <name>', 'scope name')
       .option('--description <text>', 'description', '')
       .option('--resources <list>', "folders, services and URL templates, comma-separated: orders,orders.v1:getOrder,'GET /rest/orders/{id}'", ''),
-  ).action(async (options) =>
+  ).action(async (options: DataOptions & { name: string; description: string; resources: string }) =>
     withStore(options, async (cli) => {
       const saved = await saveScope(cli.store, {
         name: options.name,
@@ -24,14 +24,14 @@ export function scopeCommand(program: Command): void {
     }),
   );
 
-  withDataOptions(scope.command('list').description('list scopes')).action(async (options) =>
+  withDataOptions(scope.command('list').description('list scopes')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
       const scopes = await cli.store.listScopes();
       cli.print(scopes, table(scopes as unknown as Record<string, unknown>[], ['name', 'resources', 'description']));
     }),
   );
 
-  withDataOptions(scope.command('show').description('show one scope').argument('<name>')).action(async (name: string, options) =>
+  withDataOptions(scope.command('show').description('show one scope').argument('<name>')).action(async (name: string, options: DataOptions) =>
     withStore(options, async (cli) => {
       const found = await cli.store.findScope(name);
       if (!found) throw new UserError(`no scope ${name}`);
@@ -39,7 +39,7 @@ export function scopeCommand(program: Command): void {
     }),
   );
 
-  withDataOptions(scope.command('delete').description('delete a scope').argument('<name>')).action(async (name: string, options) =>
+  withDataOptions(scope.command('delete').description('delete a scope').argument('<name>')).action(async (name: string, options: DataOptions) =>
     withStore(options, async (cli) => {
       await deleteScope(cli.store, name);
       cli.print({ name, deleted: true }, `deleted scope ${name}`);

@@ -16,7 +16,7 @@ export function serveCommand(program: Command): void {
     .option('--tls-key <file>', 'and this private key (PEM)')
     .option('--trusted-proxies <list>', 'reverse proxies whose X-Forwarded-* headers are believed (IPs or CIDRs)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .action(async (options) => {
+    .action(async (options: Record<string, string | undefined>) => {
       const config = loadConfig(options);
       // Loaded here, not at the top: the HTTP stack is only needed by `serve`, and importing it
       // would slow every other command down.

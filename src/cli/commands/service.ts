@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { deleteService, listServices, saveService } from '../../manage/services.ts';
-import { splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, splitCsv, table, withDataOptions, withStore } from '../context.ts';
 
 export function serviceCommand(program: Command): void {
   const service = program.command('service').description('manage protected services (the gateway at /invoke and /rest)');
@@ -13,7 +13,7 @@ export function serviceCommand(program: Command): void {
       .requiredOption('--upstream <url>', 'http(s) URL the gateway forwards to')
       .option('--method <list>', 'HTTP methods accepted at /invoke, comma-separated (default any)')
       .option('--templates <list>', "URL templates under /rest, comma-separated: 'GET /rest/orders/{id},* /rest/orders/**'"),
-  ).action(async (options) =>
+  ).action(async (options: DataOptions & { name: string; upstream: string; method?: string; templates?: string }) =>
     withStore(options, async (cli) => {
       const saved = await saveService(cli.store, cli.clock, {
         name: options.name,
@@ -25,7 +25,7 @@ export function serviceCommand(program: Command): void {
     }),
   );
 
-  withDataOptions(service.command('list').description('list services')).action(async (options) =>
+  withDataOptions(service.command('list').description('list services')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
       const services = await listServices(cli.store);
       cli.print(services, table(services as unknown as Record<string, unknown>[], ['name', 'upstream', 'methods', 'templates']));
@@ -33,7 +33,7 @@ export function serviceCommand(program: Command): void {
   );
 
   withDataOptions(service.command('delete').description('delete a service').requiredOption('--name <name>', 'service name')).action(
-    async (options) =>
+    async (options: DataOptions & { name: string }) =>
       withStore(options, async (cli) => {
         await deleteService(cli.store, options.name, cli.clock);
         cli.print({ name: options.name, deleted: true }, `deleted service ${options.name}`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
-import { readPasswordFromStdin, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, readPasswordFromStdin, splitCsv, table, withDataOptions, withStore } from '../context.ts';
 import { userUnlockCommand } from './user-unlock.ts';
 
 async function passwordFrom(options: { passwordStdin?: boolean }): Promise<string> {
@@ -19,7 +19,7 @@ export function userCommand(program: Command): void {
       .requiredOption('--username <name>', 'username')
       .option('--password-stdin', 'read the password from standard input')
       .option('--groups <list>', 'groups, comma-separated'),
-  ).action(async (options) =>
+  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean; groups?: string }) =>
     withStore(options, async (cli) => {
       const password = await passwordFrom(options);
       const created = await createUser(cli.store, cli.hasher, cli.clock, {
@@ -37,7 +37,7 @@ export function userCommand(program: Command): void {
       .description('set a user\'s password; all their tokens end')
       .requiredOption('--username <name>', 'username')
       .option('--password-stdin', 'read the password from standard input'),
-  ).action(async (options) =>
+  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean }) =>
     withStore(options, async (cli) => {
       const password = await passwordFrom(options);
       await setPassword(cli.store, cli.hasher, cli.clock, options.username, password);
@@ -45,7 +45,7 @@ export function userCommand(program: Command): void {
     }),
   );
 
-  withDataOptions(user.command('list').description('list users')).action(async (options) =>
+  withDataOptions(user.command('list').description('list users')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
       const rows = (await cli.store.listUsers()).map(describeUser);
       cli.print(rows, table(rows, ['username', 'groups', 'enabled']));
@@ -58,7 +58,7 @@ export function userCommand(program: Command): void {
       .description('set the groups of a user')
       .requiredOption('--username <name>', 'username')
       .requiredOption('--groups <list>', 'groups, comma-separated (empty for none)'),
-  ).action(async (options) =>
+  ).action(async (options: DataOptions & { username: string; groups: string }) =>
     withStore(options, async (cli) => {
       await setUserGroups(cli.store, options.username, splitCsv(options.groups) ?? []);
       cli.print({ username: options.username, groups: splitCsv(options.groups) }, `set the groups of ${options.username}`);
@@ -71,7 +71,7 @@ export function userCommand(program: Command): void {
         .command(name)
         .description(enabled ? 'enable a user' : 'disable a user; all their tokens end')
         .requiredOption('--username <name>', 'username'),
-    ).action(async (options) =>
+    ).action(async (options: DataOptions & { username: string }) =>
       withStore(options, async (cli) => {
         await setUserEnabled(cli.store, cli.clock, options.username, enabled);
         cli.print({ username: options.username, enabled }, `${name}d user ${options.username}`);
@@ -81,7 +81,7 @@ export function userCommand(program: Command): void {
 
   withDataOptions(
     user.command('delete').description('delete a user; all their tokens end').requiredOption('--username <name>', 'username'),
-  ).action(async (options) =>
+  ).action(async (options: DataOptions & { username: string }) =>
     withStore(options, async (cli) => {
       await deleteUser(cli.store, cli.clock, options.username);
       cli.print({ username: options.username, deleted: true }, `deleted user ${options.username}`);

@@ -25,8 +25,8 @@ export const DEFAULT_POSTGRES_OPTIONS: Required<PostgresOptions> = {
 // BIGINT columns hold seconds since the epoch and counts: well inside a double's exact range.
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === pg.types.builtins.INT8) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    if (oid === Number(pg.types.builtins.INT8)) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
 

@@ -30,7 +30,7 @@ export function AuditPageView() {
   const page = useLoad(() => {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (before !== undefined) query.set('before', String(before));
-    for (const [key, value] of Object.entries(filters)) if (value.trim() !== '') query.set(key, value.trim());
+    for (const [key, value] of Object.entries(filters) as [string, string][]) if (value.trim() !== '') query.set(key, value.trim());
     return api<AuditPage>('GET', `/audit?${query}`);
   }, [before, filters]);
   const apply = (event: Event) => {

@@ -1,6 +1,6 @@
 import type { TokenState } from '../../core/model.ts';
 import { listTokens, revokeTokens, TOKEN_STATES } from '../../manage/tokens.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, tokenSchema } from './schemas.ts';
 
 interface TokenQuery {

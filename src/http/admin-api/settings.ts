@@ -1,6 +1,6 @@
 import type { Settings } from '../../core/model.ts';
 import { describeSettings, updateSettings } from '../../manage/settings.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { commonErrors, settingsSchema } from './schemas.ts';
 
 interface SettingsBody {

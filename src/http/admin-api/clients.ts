@@ -9,7 +9,7 @@ import {
 } from '../../manage/clients.ts';
 import { setClientScopes } from '../../manage/scopes.ts';
 import type { ClientPatch } from '../../store/store.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { accessTtlSchema, clientSchema, commonErrors, errorSchema, grantsSchema, nameListSchema, pathParams } from './schemas.ts';
 
 interface ClientSettingsBody {

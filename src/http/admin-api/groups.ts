@@ -1,5 +1,5 @@
 import { createGroup, deleteGroup, listGroupsWithMembers } from '../../manage/groups.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, groupSchema, pathParams } from './schemas.ts';
 
 /** Groups (membership is set on the user). `Administrators` is built in. */

@@ -1,5 +1,5 @@
 import { clientsOfScope, createScope, deleteScope, requireScope, saveScope, setScopeClients } from '../../manage/scopes.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, nameListSchema, pathParams, scopeSchema } from './schemas.ts';
 
 const nameParams = pathParams('name');

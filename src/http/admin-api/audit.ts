@@ -1,5 +1,5 @@
 import { pageAudit } from '../../manage/audit.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { auditRecordSchema, commonErrors } from './schemas.ts';
 
 interface AuditQuerystring {

@@ -1,6 +1,6 @@
 import { UserError } from '../../core/errors.ts';
 import { listThrottleBlocks, unlockAddress, unlockUsername } from '../../manage/throttle.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { commonErrors } from './schemas.ts';
 
 export const throttleBlockSchema = {

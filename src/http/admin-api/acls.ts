@@ -1,5 +1,5 @@
 import { deleteAcl, listAcls, setAcl } from '../../manage/acls.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { aclSchema, commonErrors, errorSchema, nameListSchema, pathParams } from './schemas.ts';
 
 /** ACLs on folders and services (deny wins; the nearest ACL up the folder chain decides), as `portcullis acl` manages them. */

@@ -1,11 +1,9 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthzContext } from '../../authz/context.ts';
 import { CsrfFailed, Forbidden, InvalidToken, Unauthorized } from '../../core/errors.ts';
-import { ADMIN_REALM, type AdminPrincipal, authenticateBearer, isAdministrator } from '../admin-auth.ts';
-import type { LoginThrottle } from '../login-throttle.ts';
-import { csrfTokenMatches, endSession, resumeSession, type SessionPolicy } from '../session.ts';
+import { ADMIN_REALM, type AdminPrincipal, authenticateBearer, isAdministrator } from '../../admin/admin-auth.ts';
+import { csrfTokenMatches, endSession, resumeSession } from '../../admin/session.ts';
 import { aclRoutes } from './acls.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
@@ -17,6 +15,7 @@ import { settingsRoutes } from './settings.ts';
 import { tokenRoutes } from './tokens.ts';
 import { throttleRoutes } from './throttle.ts';
 import { userRoutes } from './users.ts';
+import type { AdminDeps, AdminResource } from './resource.ts';
 import { validatorCompiler } from './validator.ts';
 
 declare module 'fastify' {
@@ -27,19 +26,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     admin: AdminPrincipal | null;
   }
-}
-
-export interface AdminDeps {
-  ctx: AuthzContext;
-  throttle: LoginThrottle;
-  sessionPolicy: SessionPolicy;
-}
-
-/** One resource of the admin API: its OpenAPI tag and the routes it adds (relative to /admin/api). */
-export interface AdminResource {
-  tag: string;
-  description: string;
-  routes(app: FastifyInstance, deps: AdminDeps): void;
 }
 
 /**

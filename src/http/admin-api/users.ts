@@ -1,7 +1,7 @@
 import { UserError } from '../../core/errors.ts';
 import { ADMIN_GROUP } from '../../core/model.ts';
 import { createUser, deleteUser, describeUser, requireUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, nameListSchema, pathParams, userSchema } from './schemas.ts';
 
 const userParams = pathParams('username');

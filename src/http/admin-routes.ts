@@ -1,10 +1,10 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { AuthzContext } from '../authz/context.ts';
-import { adminApi } from './api/admin-api.ts';
-import { checkConsoleAssets } from './console-assets.ts';
-import { type LoginThrottle, sharedLoginThrottle } from './login-throttle.ts';
-import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './session.ts';
+import { adminApi } from './admin-api/admin-api.ts';
+import { checkConsoleAssets } from '../admin/console-assets.ts';
+import { type LoginThrottle, sharedLoginThrottle } from '../admin/login-throttle.ts';
+import { DEFAULT_SESSION_POLICY, type SessionPolicy } from '../admin/session.ts';
 
 export interface AdminOptions {
   /** Throttles admin sign-in; by default the token endpoint's own throttle (`ctx.throttle`). */

@@ -1,6 +1,6 @@
 import type { Service } from '../../core/model.ts';
 import { deleteService, listServices, saveService } from '../../manage/services.ts';
-import type { AdminResource } from './admin-api.ts';
+import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, pathParams, serviceSchema } from './schemas.ts';
 
 function describeService(service: Service) {

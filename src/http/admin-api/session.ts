@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { verifyAdminSignIn } from '../admin-auth.ts';
-import { csrfTokenFor, endSession, sessionEndsAt, startSession } from '../session.ts';
-import type { AdminResource } from './admin-api.ts';
+import { verifyAdminSignIn } from '../../admin/admin-auth.ts';
+import { csrfTokenFor, endSession, sessionEndsAt, startSession } from '../../admin/session.ts';
+import type { AdminResource } from './resource.ts';
 import { errorSchema } from './schemas.ts';
 
 export const SESSION_COOKIE = 'portcullis_admin';
