@@ -68,8 +68,11 @@ async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: Fas
     if (sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/admin' });
     throw new Unauthorized(sessionId ? 'the session has expired; sign in again' : 'sign in first', { realm: ADMIN_REALM });
   }
-  // Membership is checked on every request: removing someone from Administrators takes effect at once.
-  if (!isAdministrator(await deps.ctx.store.findUser(session.username))) {
+  // Membership is checked on every request: removing someone from Administrators takes effect at once
+  // (for a directory user, once the cached copy is refreshed: docs/directory.md).
+  const user = await deps.ctx.store.findUser(session.username);
+  if (user?.directory) deps.ctx.directory?.refreshIfStale(user);
+  if (!isAdministrator(user)) {
     await endSession(deps.ctx.store, sessionId);
     throw new Forbidden('only members of Administrators may use the admin console');
   }
