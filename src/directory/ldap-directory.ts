@@ -87,7 +87,9 @@ export class LdapDirectory {
   /** The URL that worked last: new connections try it first. */
   private preferred = 0;
   private current: DirectoryState = { status: 'unknown', since: null, error: null };
-  private probed: { at: number; state: Promise<DirectoryState> } | undefined;
+  private probed: { at: number; done: Promise<void> } | undefined;
+  /** When the last operation settled (performance.now()), for the probe. */
+  private lastOperationAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly config: DirectoryConfig,
@@ -207,18 +209,21 @@ export class LdapDirectory {
   }
 
   /**
-   * Whether the directory answers now: a search of the user base as the service account. Answers
-   * are reused for 5 s, and probes at the same time share one, so a busy /readyz cannot flood it.
+   * Whether the directory answers: the state after its last operation, with a search of the user
+   * base as the service account when nothing was asked of it for 5 s. Probes at the same time
+   * share one, so that a busy /readyz cannot flood the directory.
    */
-  probe(): Promise<DirectoryState> {
+  async probe(): Promise<DirectoryState> {
     const now = performance.now();
-    if (this.probed && now - this.probed.at < PROBE_MAX_AGE_MS) return this.probed.state;
-    const state = this.search(this.deadline(), this.config.userBase, { scope: 'base', attributes: ['1.1'] }).then(
-      () => this.current,
-      () => this.current,
-    );
-    this.probed = { at: now, state };
-    return state;
+    if (now - Math.max(this.probed?.at ?? Number.NEGATIVE_INFINITY, this.lastOperationAt) >= PROBE_MAX_AGE_MS) {
+      const done = this.search(this.deadline(), this.config.userBase, { scope: 'base', attributes: ['1.1'] }).then(
+        () => undefined,
+        () => undefined,
+      );
+      this.probed = { at: now, done };
+    }
+    await this.probed?.done;
+    return this.current;
   }
 
   close(): void {
@@ -325,6 +330,7 @@ export class LdapDirectory {
 
   private observe(operation: 'search' | 'bind', outcome: 'ok' | 'refused' | 'unavailable', error?: unknown): void {
     this.options.observe?.(operation, outcome);
+    this.lastOperationAt = performance.now();
     const status = outcome === 'unavailable' ? 'down' : 'up';
     const message = outcome === 'unavailable' ? unavailable(error).message : null;
     if (status !== this.current.status || message !== this.current.error) {
