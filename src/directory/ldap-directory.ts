@@ -36,7 +36,7 @@ export interface DirectoryState {
 }
 
 /** A user entry found by a search, before its password is checked. */
-interface Found {
+export interface Found {
   entry: Entry;
   disabled: boolean;
 }
@@ -224,6 +224,40 @@ export class LdapDirectory {
     }
     await this.probed?.done;
     return this.current;
+  }
+
+  /** Opens (and closes) one connection to each URL in turn, for `directory test`: what each one answered. */
+  async connectEach(): Promise<{ url: string; error: string | undefined }[]> {
+    const results: { url: string; error: string | undefined }[] = [];
+    for (const url of this.config.urls) {
+      try {
+        (await openAny([url], 0, this.transport, this.deadline())).connection.close();
+        results.push({ url, error: undefined });
+      } catch (error) {
+        results.push({ url, error: unavailable(error).message });
+      }
+    }
+    return results;
+  }
+
+  /** Opens a connection and binds it as the service account, for `directory test`; throws `DirectoryUnavailable`. */
+  async checkServiceBind(): Promise<void> {
+    (await this.openSearchConnection(this.deadline())).close();
+  }
+
+  /** Whether an entry exists (a base search as the service account), for `directory test`. */
+  async exists(dn: string): Promise<boolean> {
+    try {
+      return (await this.search(this.deadline(), dn, { scope: 'base', attributes: ['1.1'] })).length === 1;
+    } catch (error) {
+      if (error instanceof DirectoryUnavailable && error.cause instanceof ResultCodeError && error.cause.code === 32) return false;
+      throw error;
+    }
+  }
+
+  /** The groups of a found user, for `directory test`. */
+  async describeFound(username: string, found: Found): Promise<DirectoryEntry> {
+    return this.describe(username, found, this.deadline());
   }
 
   close(): void {

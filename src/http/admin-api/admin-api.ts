@@ -7,6 +7,7 @@ import { csrfTokenMatches, endSession, resumeSession } from '../../admin/session
 import { aclRoutes } from './acls.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
+import { directoryRoutes } from './directory.ts';
 import { groupRoutes } from './groups.ts';
 import { scopeRoutes } from './scopes.ts';
 import { serviceRoutes } from './services.ts';
@@ -44,6 +45,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
   aclRoutes,
   auditRoutes,
   throttleRoutes,
+  directoryRoutes,
 ];
 
 export const CSRF_HEADER = 'x-csrf-token';
