@@ -68,7 +68,7 @@ export async function checkDirectory(directory: LdapDirectory, options: CheckOpt
     await attempt('local and directory names', async () => {
       const both = await directory.findNames(options.localUsernames!);
       if (both.length > 0) throw new Error(`the directory also has the local user${both.length > 1 ? 's' : ''} ${both.join(', ')}: narrow directory.user_filter`);
-      return `none of the ${options.localUsernames!.length} local users is in the directory`;
+      return `the directory has none of the local usernames (${options.localUsernames!.length})`;
     });
   }
 
