@@ -260,6 +260,16 @@ export class LdapDirectory {
     return this.describe(username, found, this.deadline());
   }
 
+  /**
+   * The state now, without waiting: a probe starts in the background when nothing was asked of the
+   * directory for 5 s, and its answer shows from the next call. For /readyz, which must answer at
+   * once however slow the directory is.
+   */
+  stateNow(): DirectoryState {
+    void this.probe();
+    return this.current;
+  }
+
   close(): void {
     this.searchPool.close();
     this.bindPool.close();

@@ -68,11 +68,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     } catch {
       ready = false;
     }
-    // The directory is reported, not required (local users work without it), unless a setting says so.
+    // The directory is reported, not required (local users work without it), unless a setting says so;
+    // its state is the one known now, so that a slow directory cannot make /readyz slow.
     const directory = options.ctx.directory;
     let reported: { status: string; since: string | null; required: boolean } | undefined;
     if (directory) {
-      const state = await directory.directory.probe();
+      const state = directory.directory.stateNow();
       const required = directory.directory.config.requiredForReadiness;
       reported = { status: state.status, since: state.since === null ? null : new Date(state.since * 1000).toISOString(), required };
       if (required && state.status !== 'up') ready = false;

@@ -6,7 +6,7 @@ import { createUser } from '../../src/manage/users.ts';
 import { saveService } from '../../src/manage/services.ts';
 import { adminCall, signIn } from '../helpers/admin.ts';
 import { findLeaks, type FormResponse, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
-import { directoryEnv, group, person, requireSlapd, SERVICE_DN, type Slapd, startSlapd, userDn } from '../helpers/slapd.ts';
+import { directoryEnv, group, person, requireSlapd, SERVICE_DN, SERVICE_PASSWORD, type Slapd, startSlapd, userDn } from '../helpers/slapd.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const TREE = [
@@ -36,7 +36,7 @@ if (requireSlapd('password grant with users from a real OpenLDAP')) {
     before(async () => {
       slapd = await startSlapd({ ldif: TREE });
       server = await startTestServer({ env: directoryEnv(slapd) });
-      for (const password of ['alice-directory-password', 'bob-directory-password', 'carol-directory-password', 'dave-directory-password']) {
+      for (const password of [SERVICE_PASSWORD, 'alice-directory-password', 'bob-directory-password', 'carol-directory-password', 'dave-directory-password']) {
         server.secrets.add(password);
       }
       upstream = await startUpstream();
@@ -159,6 +159,14 @@ if (requireSlapd('password grant with users from a real OpenLDAP')) {
       } finally {
         await throttled.close();
       }
+    });
+
+    it('/metrics counts directory operations and says the directory is up', async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(text, /^portcullis_directory_operations_total\{operation="bind",outcome="ok"\} [1-9]\d*$/m);
+      assert.match(text, /^portcullis_directory_operations_total\{operation="bind",outcome="refused"\} [1-9]\d*$/m);
+      assert.match(text, /^portcullis_directory_up 1$/m);
+      assert.match(text, /^portcullis_directory_pool_connections\{pool="search",state="total"\} [1-9]\d*$/m);
     });
 
     it('a local user and a directory user with one name: start-up fails, naming the user and the setting', async () => {

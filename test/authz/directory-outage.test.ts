@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { setAcl } from '../../src/manage/acls.ts';
 import { saveService } from '../../src/manage/services.ts';
 import { ADMIN_PASSWORD, signIn } from '../helpers/admin.ts';
-import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
-import { directoryEnv, group, GROUPS, person, requireSlapd, type Slapd, startSlapd, userDn } from '../helpers/slapd.ts';
+import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
+import { directoryEnv, group, GROUPS, person, requireSlapd, SERVICE_PASSWORD, type Slapd, startSlapd, userDn } from '../helpers/slapd.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const TREE = [
@@ -39,7 +39,7 @@ if (requireSlapd('directory outages against a real OpenLDAP')) {
     before(async () => {
       slapd = await startSlapd({ ldif: TREE });
       server = await startTestServer({ env: directoryEnv(slapd, { PORTCULLIS_DIRECTORY_POOL_SIZE: '1', PORTCULLIS_DIRECTORY_TIMEOUT_MS: '700' }) });
-      for (const password of ['alice-directory-password', 'bob-directory-password', 'dave-directory-password']) server.secrets.add(password);
+      for (const password of [SERVICE_PASSWORD, 'alice-directory-password', 'bob-directory-password', 'dave-directory-password']) server.secrets.add(password);
       upstream = await startUpstream();
       await server.scope('orders', ['orders']);
       const client = await server.client({ grants: ['password'], scopes: ['orders'] });
@@ -49,6 +49,7 @@ if (requireSlapd('directory outages against a real OpenLDAP')) {
     });
 
     after(async () => {
+      assert.deepEqual(findLeaks(server?.logs ?? [], server?.secrets ?? []), [], 'no password, secret or token in any log line');
       await server?.close();
       await upstream?.close();
       await slapd?.close();
