@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { throttleUsername } from '../authz/throttle.ts';
 import type { LoginFailure } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import { ConfigError, TemporarilyUnavailable } from '../core/errors.ts';
@@ -151,23 +152,28 @@ export class DirectoryUsers {
 
   /** A directory user's cached copy under this name, if any (never a local user). */
   private async copyOf(username: string): Promise<User | undefined> {
-    const user = await this.store.findUser(username);
+    const user = await this.store.findUser(throttleUsername(username));
     return user?.directory ? user : undefined;
   }
 
-  /** Stores what the directory said; `undefined` when a local user has the name. */
+  /**
+   * Stores what the directory said; `undefined` when a local user has the name. The copy's name is
+   * the directory's spelling in the one form usernames are compared in (NFC, lower case: the
+   * throttle's), so that `Alice` and `ALICE` in the directory are one user here and upstream.
+   */
   private async remember(entry: DirectoryEntry): Promise<User | undefined> {
-    const before = await this.store.findUser(entry.username);
+    const username = throttleUsername(entry.username);
+    const before = await this.store.findUser(username);
     const saved = await this.store.saveDirectoryUser({
-      username: entry.username,
+      username,
       dn: entry.dn,
       groups: entry.groups,
       enabled: entry.enabled,
       syncedAt: this.clock.nowSeconds(),
     });
     if (!saved) return undefined;
-    if (before?.enabled && !entry.enabled) await this.endTokens(entry.username, 'disabled_user');
-    return this.store.findUser(entry.username);
+    if (before?.enabled && !entry.enabled) await this.endTokens(username, 'disabled_user');
+    return this.store.findUser(username);
   }
 
   /** The directory says the user is gone or disabled: so is the copy, and the user's tokens end. */

@@ -171,8 +171,7 @@ export class LdapDirectory {
     // Found or not, the same round trips: the disabled check runs on the base when there is no entry.
     const disabledByFilter = await this.matchesDisabledFilter(entry?.dn ?? config.userBase, deadline);
     if (entry === undefined) return undefined;
-    const disabled =
-      (entry !== undefined && disabledByFilter) || (config.type === 'active_directory' && disabledByAccountControl(values(entry, 'userAccountControl')[0]));
+    const disabled = disabledByFilter || (config.type === 'active_directory' && disabledByAccountControl(values(entry, 'userAccountControl')[0]));
     return { entry, disabled };
   }
 
@@ -186,10 +185,9 @@ export class LdapDirectory {
 
   /**
    * Which of `usernames` the directory also has (a configuration error: docs/directory.md, "Local
-   * and directory users"). Asks in searches of a few dozen names each.
+   * and directory users"). Asks in searches of a few dozen names each, each with its own deadline.
    */
   async findNames(usernames: readonly string[]): Promise<string[]> {
-    const deadline = this.deadline();
     const attribute = this.config.usernameAttribute;
     const wanted = new Map(usernames.map((name) => [name.toLowerCase(), name]));
     const found = new Set<string>();
@@ -198,7 +196,7 @@ export class LdapDirectory {
       const filter = new AndFilter({
         filters: [this.userFilter, new OrFilter({ filters: names.map((value) => new EqualityFilter({ attribute, value })) })],
       });
-      for (const entry of await this.search(deadline, this.config.userBase, { scope: 'sub', filter, attributes: [attribute] })) {
+      for (const entry of await this.search(this.deadline(), this.config.userBase, { scope: 'sub', filter, attributes: [attribute] })) {
         for (const value of values(entry, attribute)) {
           const local = wanted.get(value.toLowerCase());
           if (local !== undefined) found.add(local);

@@ -95,7 +95,7 @@ describe('portcullis user and group', () => {
     assert.deepEqual([carol.groups, carol.enabled], [[], true]);
 
     const human = await runCli(['user', 'list', ...data]);
-    assert.match(human.stdout, /^username\s+groups\s+enabled\n/);
+    assert.match(human.stdout, /^username\s+groups\s+enabled\s+source\n/);
 
     const deleted = await runCli(['user', 'delete', '--username', 'carol', '--json', ...data]);
     assert.deepEqual(deleted.json(), { username: 'carol', deleted: true });
