@@ -1,7 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AndFilter, BusyError, type Entry, EqualityFilter, type Filter, FilterParser, InvalidCredentialsError, OrFilter, ResultCodeError, type SearchOptions, UnavailableError } from 'ldapts';
+import {
+  AndFilter,
+  BusyError,
+  ConstraintViolationError,
+  type Entry,
+  EqualityFilter,
+  type Filter,
+  FilterParser,
+  InvalidCredentialsError,
+  OrFilter,
+  ResultCodeError,
+  type SearchOptions,
+  UnavailableError,
+  UnwillingToPerformError,
+} from 'ldapts';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { disabledByAccountControl } from './account-control.ts';
@@ -305,7 +319,7 @@ export class LdapDirectory {
   private async standInForBind(password: string, deadline: number): Promise<void> {
     const started = performance.now();
     const nobody = `cn=portcullis-no-such-user-${randomBytes(12).toString('hex')},${this.config.userBase}`;
-    await this.bind(nobody, randomBytes(Math.max(1, Buffer.byteLength(password))).toString('base64').slice(0, Math.max(1, password.length)), deadline);
+    await this.bind(nobody, randomBytes(Math.max(1, Buffer.byteLength(password))).toString('base64').slice(0, Math.max(1, password.length)), deadline, true);
     const padding = this.bindCost.padding(performance.now() - started);
     if (padding > 0) await sleep(padding);
   }
@@ -323,19 +337,26 @@ export class LdapDirectory {
     }
   }
 
-  private async bind(dn: string, password: string, deadline: number): Promise<boolean> {
+  /**
+   * A bind; false when the directory refused the credentials. For a user, that is invalid
+   * credentials (49; also what Active Directory and password policies answer for locked or expired
+   * accounts), constraint violation (19) or unwilling to perform (53); any other result code (TLS
+   * required, authentication method refused, …) is a configuration problem, answered as the
+   * directory being unavailable rather than as everyone's wrong password. For the stand-in, any
+   * refusal is expected (a server may say the DN does not exist), only busy or unavailable is not.
+   */
+  private async bind(dn: string, password: string, deadline: number, standIn = false): Promise<boolean> {
     try {
       const accepted = await this.bindPool.use(deadline, async (connection) => {
         try {
           await beforeDeadline(deadline, 'a bind', connection.client.bind(dn, password), () => connection.close());
           return true;
         } catch (error) {
-          // Any other answer (a locked or expired account under a password policy) refuses the login
-          // too; busy or unavailable is the directory's trouble, not the user's.
-          if (error instanceof ResultCodeError && !(error instanceof BusyError || error instanceof UnavailableError)) {
-            if (!(error instanceof InvalidCredentialsError)) this.options.logger?.warn({ code: error.code }, 'directory: a bind was refused with an unusual result code');
-            return false;
-          }
+          const refused = standIn
+            ? error instanceof ResultCodeError && !(error instanceof BusyError || error instanceof UnavailableError)
+            : error instanceof InvalidCredentialsError || error instanceof ConstraintViolationError || error instanceof UnwillingToPerformError;
+          if (refused) return false;
+          if (error instanceof ResultCodeError) this.options.logger?.error({ code: error.code }, 'directory: a bind was answered with an unexpected result code');
           throw error;
         }
       });
