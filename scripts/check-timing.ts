@@ -25,7 +25,7 @@ import { systemClock } from '../src/core/clock.ts';
 import { registerClient } from '../src/manage/clients.ts';
 import { LdapDirectory } from '../src/directory/ldap-directory.ts';
 import { createUser } from '../src/manage/users.ts';
-import { directoryEnv, person, type Slapd, startSlapd } from '../test/helpers/slapd.ts';
+import type { Slapd } from '../test/helpers/slapd.ts';
 
 const roundsFlag = process.argv.indexOf('--rounds');
 const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 200;
@@ -104,9 +104,12 @@ try {
 } catch {
   slapdInstalled = false;
 }
-if (!slapdInstalled) {
-  process.stdout.write('directory users: skipped (Debian\'s slapd and ldap-utils are not installed)\n');
+// The throwaway slapd of the tests; loaded only here, since it lives with the tests in a clone.
+const helpers = slapdInstalled ? await import('../test/helpers/slapd.ts').catch(() => undefined) : undefined;
+if (!helpers) {
+  process.stdout.write('directory users: skipped (Debian\'s slapd and ldap-utils, and the test helpers of a clone, are needed)\n');
 } else {
+  const { directoryEnv, person, startSlapd } = helpers;
   let slapd: Slapd | undefined;
   try {
     slapd = await startSlapd({ ldif: person('timing-directory-user', 'the right password') });
