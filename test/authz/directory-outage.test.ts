@@ -38,7 +38,7 @@ if (requireSlapd('directory outages against a real OpenLDAP')) {
 
     before(async () => {
       slapd = await startSlapd({ ldif: TREE });
-      server = await startTestServer({ env: directoryEnv(slapd, { PORTCULLIS_DIRECTORY_POOL_SIZE: '1', PORTCULLIS_DIRECTORY_TIMEOUT_MS: '700' }) });
+      server = await startTestServer({ env: directoryEnv(slapd, { PORTCULLIS_DIRECTORY_POOL_SIZE: '1', PORTCULLIS_DIRECTORY_TIMEOUT_MS: '1000' }) });
       for (const password of [SERVICE_PASSWORD, 'alice-directory-password', 'bob-directory-password', 'dave-directory-password']) server.secrets.add(password);
       upstream = await startUpstream();
       await server.scope('orders', ['orders']);
