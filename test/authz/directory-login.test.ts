@@ -103,6 +103,7 @@ if (requireSlapd('password grant with users from a real OpenLDAP')) {
 
     it('a username with *, (, ), \\ and NUL finds nothing and binds nothing', async () => {
       for (const username of ['*', 'al*', '*)(uid=*', 'alice)(|(uid=*)', 'ali\\2ace', 'alice\u0000', '*\\()\u0000']) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
         const mark = slapd.mark();
         const answer = await login(username, 'alice-directory-password');
         assert.equal(answer.status, 400, JSON.stringify(username));

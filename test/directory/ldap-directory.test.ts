@@ -8,6 +8,12 @@ import { LdapDirectory } from '../../src/directory/ldap-directory.ts';
 import { freePort } from '../helpers/processes.ts';
 import { GROUPS, group, PEOPLE, person, requireSlapd, SERVICE_DN, SERVICE_PASSWORD, type Slapd, SUFFIX, startSlapd, userDn } from '../helpers/slapd.ts';
 
+/** Where slapd's log is once what it logged of earlier operations has arrived. */
+async function settledMark(slapd: Slapd): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return slapd.mark();
+}
+
 /** Settings for the test tree; tests override what they are about. */
 function settings(slapd: Slapd, overrides: Partial<DirectoryConfig> = {}): DirectoryConfig {
   return {
@@ -95,7 +101,7 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
 
     it('unknown and disabled users bind only a DN that cannot exist, never a real entry; a wrong password binds the user', async () => {
       const ldap = directory();
-      const mark = slapd.mark();
+      const mark = await settledMark(slapd);
       await ldap.authenticate('nobody', 'x-password');
       await ldap.authenticate('carol', 'carol-password');
       await ldap.authenticate('bob', 'wrong-password');
@@ -109,7 +115,7 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
 
     it('an empty password is never sent (it would be an unauthenticated bind, RFC 4513 §5.1.2)', async () => {
       const ldap = directory();
-      const mark = slapd.mark();
+      const mark = await settledMark(slapd);
       assert.deepEqual(await ldap.authenticate('alice', ''), { ok: false, reason: 'wrong_password' });
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.ok(!slapd.bindsSince(mark).includes(userDn('alice')));
@@ -118,7 +124,7 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
     it('a username with *, (, ), \\ and NUL finds nothing and binds nothing: the server saw them escaped (RFC 4515)', async () => {
       const ldap = directory();
       for (const username of ['*', 'a*', '*)(uid=*', 'alice)(|(uid=*', '\\2a', 'alice\u0000', '(uid=alice)', '*\\()\u0000']) {
-        const mark = slapd.mark();
+        const mark = await settledMark(slapd);
         assert.deepEqual(await ldap.authenticate(username, 'alice-password'), { ok: false, reason: 'unknown_user' }, JSON.stringify(username));
         await new Promise((resolve) => setTimeout(resolve, 50));
         const log = slapd.logSince(mark);
@@ -128,7 +134,7 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
         assert.match(filters[0]!, /^\(&\(objectClass=inetOrgPerson\)\(uid=(?:[^*()\\]|\\[0-9A-F]{2})+\)\)$/, `unescaped: ${filters[0]}`);
         assert.ok(slapd.bindsSince(mark).every((dn) => dn === SERVICE_DN || dn.startsWith('cn=portcullis-no-such-user-')), JSON.stringify(username));
       }
-      const mark = slapd.mark();
+      const mark = await settledMark(slapd);
       await ldap.authenticate('*\\()\u0000', 'x');
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.match(slapd.logSince(mark), /filter="\(&\(objectClass=inetOrgPerson\)\(uid=\\2A\\5C\\28\\29\\00\)\)"/);
@@ -171,7 +177,7 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
       });
 
       it('StartTLS on ldap:// with the CA trusted: the bind travels encrypted', async () => {
-        const mark = slapd.mark();
+        const mark = await settledMark(slapd);
         const ldap = directory({ urls: [slapd.url.replace('127.0.0.1', 'localhost')], startTls: true }, readFileSync(slapd.caFile, 'utf8'));
         assert.equal((await ldap.authenticate('bob', 'bob-password')).ok, true);
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -182,7 +188,7 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
 
       it('an untrusted certificate is refused by default, for ldaps:// and StartTLS: unavailable, and nothing bound', async () => {
         for (const overrides of [{ urls: [slapd.ldapsUrl] }, { urls: [slapd.url.replace('127.0.0.1', 'localhost')], startTls: true }]) {
-          const mark = slapd.mark();
+          const mark = await settledMark(slapd);
           for (const ca of [undefined, readFileSync(slapd.otherCaFile, 'utf8')]) {
             await assert.rejects(directory(overrides, ca).authenticate('alice', 'alice-password'), (error: Error) => {
               assert.ok(error instanceof DirectoryUnavailable);
@@ -254,7 +260,7 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
     });
 
     it('userAccountControl with ACCOUNTDISABLE (514) is a disabled user: refused, and never bound', async () => {
-      const mark = slapd.mark();
+      const mark = await settledMark(slapd);
       assert.deepEqual(await ldap.authenticate('eve', 'Eve-password'), { ok: false, reason: 'disabled_user' });
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(!slapd.bindsSince(mark).some((dn) => dn.startsWith('cn=Eve')));
