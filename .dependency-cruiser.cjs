@@ -26,8 +26,8 @@ module.exports = {
     {
       name: 'protocol-layers-do-not-import-http',
       severity: 'error',
-      comment: 'authz, resource, manage, store and admin logic are called by http, never the reverse.',
-      from: { path: '^src/(core|authz|resource|manage|store|admin|config)/' },
+      comment: 'authz, resource, manage, store, admin and directory logic are called by http, never the reverse.',
+      from: { path: '^src/(core|authz|resource|manage|store|admin|config|directory)/' },
       to: { path: '^src/(http|cli)/' },
     },
     {

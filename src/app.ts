@@ -10,8 +10,10 @@ import { openThrottleBackend } from './authz/throttle-backends.ts';
 import type { Config } from './config/config.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { Argon2Hasher, type PasswordHasher } from './core/password-hash.ts';
+import { DirectoryUsers } from './directory/directory-users.ts';
+import { LdapDirectory } from './directory/ldap-directory.ts';
 import { createLogger } from './http/logger.ts';
-import { Metrics, meteredHasher } from './http/metrics.ts';
+import { Metrics, meteredHasher, observeDirectory } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
@@ -48,6 +50,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const store = await openStore(config);
   if (store.poolStats) metrics.observePool(() => store.poolStats!());
   let throttleBackend: Awaited<ReturnType<typeof openThrottleBackend>> | undefined;
+  let directory: DirectoryUsers | undefined;
   try {
     await store.migrate();
     // Counters shared by every instance: Redis when configured, else the store's database.
@@ -63,6 +66,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       recording.add(write);
     };
     const setup = await bootstrap(store, hasher, clock, config.adminPassword);
+    if (config.directory) {
+      const ldap = new LdapDirectory(config.directory, {
+        ca: config.directory.caFile === undefined ? undefined : readFileSync(config.directory.caFile, 'utf8'),
+        clock,
+        logger,
+        observe: (operation, outcome) => metrics.directoryOperations.inc({ operation, outcome }),
+      });
+      directory = new DirectoryUsers(ldap, store, clock, logger);
+      observeDirectory(metrics, () => ldap.state, () => ldap.poolStats());
+      // The mapped groups exist, and no local user has a directory user's name (else a ConfigError).
+      await directory.start();
+    }
     const ctx: AuthzContext = {
       store,
       hasher,
@@ -72,6 +87,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       throttle,
       audit: new AuditLog(store, (error) => logger.error({ err: error }, 'audit write failed')),
       refreshReuseLeeway: config.refreshReuseLeeway,
+      ...(directory ? { directory } : {}),
     };
     const resource = createResourceServer({
       config: config.resourceServer,
@@ -79,6 +95,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
       catalogMaxAge: config.settingsMaxAge,
       logger,
+      directory,
     });
     const server = await buildServer({
       ctx,
@@ -116,12 +133,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await ctx.audit.flush();
         resource.close();
         await purge?.stop();
+        await directory?.settled();
+        directory?.close();
         await Promise.all(recording);
         await throttleBackend?.close?.();
         await store.close();
       },
     };
   } catch (error) {
+    directory?.close();
     await throttleBackend?.close?.();
     await store.close();
     throw error;

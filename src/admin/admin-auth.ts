@@ -1,6 +1,7 @@
 import type { AuthzContext } from '../authz/context.ts';
 import { unmatchedName } from '../authz/audit-log.ts';
-import { Forbidden, InsufficientScope, InvalidCredentials, InvalidToken } from '../core/errors.ts';
+import { checkResourceOwner } from '../authz/resource-owner.ts';
+import { Forbidden, InsufficientScope, InvalidCredentials, InvalidToken, TemporarilyUnavailable } from '../core/errors.ts';
 import { ADMIN_GROUP, type AdminSession, type User } from '../core/model.ts';
 import { hashSecret } from '../core/secrets.ts';
 import { isTokenLive } from '../core/token-state.ts';
@@ -22,9 +23,11 @@ export function isAdministrator(user: User | undefined): user is User {
 }
 
 /**
- * Admin sign-in, in order: throttle, then password, then group membership. An unknown or disabled
- * user costs one dummy verification, and a correct password of a non-administrator is refused like a
- * wrong one, so that the sign-in form tells nothing about which accounts exist or what they may do.
+ * Admin sign-in, in order: throttle, then password (local users first, then the directory, through
+ * the same check as every login: checkResourceOwner), then group membership. An unknown or disabled
+ * user costs the same as a wrong password, and a correct password of a non-administrator is refused
+ * like a wrong one, so that the sign-in form tells nothing about which accounts exist or what they
+ * may do. A directory that does not answer gives `503 temporarily_unavailable`.
  * Does NOT start a session.
  */
 export async function verifyAdminSignIn(
@@ -33,29 +36,39 @@ export async function verifyAdminSignIn(
   attempt: LoginAttempt,
   password: string,
 ): Promise<User> {
-  // THROTTLE STEP: before any password is verified; a throttled attempt never reaches a hash.
+  // THROTTLE STEP: before any password is verified; a throttled attempt never reaches a hash or a bind.
   await throttle.check(attempt);
-  const user = await ctx.store.findUser(attempt.username);
-  let verified = false;
-  if (!user || !user.enabled) {
-    await ctx.hasher.verifyDummy(password);
-  } else {
-    verified = await ctx.hasher.verify(user.passwordHash, password);
+  let checked;
+  try {
+    checked = await checkResourceOwner(ctx, attempt.username, password);
+  } catch (error) {
+    if (error instanceof TemporarilyUnavailable) {
+      await throttle.recordUnverified(attempt);
+      ctx.audit.record({
+        at: ctx.clock.nowSeconds(),
+        type: 'login.unavailable',
+        ip: attempt.ip,
+        username: unmatchedName(attempt.username),
+        reason: 'directory_unavailable',
+        detail: { via: 'admin' },
+      });
+    }
+    throw error;
   }
-  if (!verified || !isAdministrator(user)) {
+  if ('failure' in checked || !isAdministrator(checked.user)) {
     await throttle.recordFailure(attempt);
     ctx.audit.record({
       at: ctx.clock.nowSeconds(),
       type: 'login.failed',
       ip: attempt.ip,
-      username: user ? user.username : unmatchedName(attempt.username),
-      reason: !user ? 'unknown_user' : !user.enabled ? 'disabled_user' : !verified ? 'wrong_password' : 'not_administrator',
+      username: checked.user ? checked.user.username : unmatchedName(attempt.username),
+      reason: 'failure' in checked ? checked.failure : 'not_administrator',
       detail: { via: 'admin' },
     });
     throw new InvalidCredentials();
   }
   await throttle.recordSuccess(attempt);
-  return user;
+  return checked.user;
 }
 
 /**
@@ -74,6 +87,7 @@ export async function authenticateBearer(ctx: AuthzContext, token: string): Prom
     throw new InsufficientScope(`the access token lacks the ${ADMIN_SCOPE} scope`, { realm: ADMIN_REALM, scope: [ADMIN_SCOPE] });
   }
   const user = found.username === null ? undefined : await ctx.store.findUser(found.username);
+  if (user?.directory) ctx.directory?.refreshIfStale(user);
   if (!isAdministrator(user)) throw new Forbidden(`only members of ${ADMIN_GROUP} may use the admin API`);
   return { username: user.username, via: 'bearer' };
 }

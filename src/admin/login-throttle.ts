@@ -17,6 +17,8 @@ export interface LoginThrottle {
   check(attempt: LoginAttempt): Promise<void>;
   recordFailure(attempt: LoginAttempt): Promise<void>;
   recordSuccess(attempt: LoginAttempt): Promise<void>;
+  /** The password could not be checked (the directory did not answer): neither a failure nor a success. */
+  recordUnverified(attempt: LoginAttempt): Promise<void>;
 }
 
 /** No throttling at all; only for tests that need it off. */
@@ -24,6 +26,7 @@ export const noLoginThrottle: LoginThrottle = {
   async check() {},
   async recordFailure() {},
   async recordSuccess() {},
+  async recordUnverified() {},
 };
 
 /**
@@ -55,5 +58,6 @@ export function sharedLoginThrottle(ctx: AuthzContext): LoginThrottle {
     },
     recordFailure: (attempt) => ctx.throttle.passwordFailed(attempt.username, attempt.ip),
     recordSuccess: (attempt) => ctx.throttle.passwordSucceeded(attempt.username, attempt.ip),
+    recordUnverified: (attempt) => ctx.throttle.passwordUnverified(attempt.username, attempt.ip),
   };
 }

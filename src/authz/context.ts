@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
+import type { DirectoryUsers } from '../directory/directory-users.ts';
 import type { Store } from '../store/store.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { SettingsCache } from './settings-cache.ts';
@@ -17,6 +18,8 @@ export interface AuthzContext {
   throttle: LoginThrottle;
   /** Security events (docs/security.md). */
   audit: AuditLog;
+  /** The LDAP or Active Directory server users may also come from (docs/directory.md); absent when none is configured. */
+  directory?: DirectoryUsers;
   /** Seconds within which the immediately previous refresh token may be presented again; 0 (default) is strict. */
   refreshReuseLeeway?: number;
 }

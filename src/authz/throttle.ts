@@ -203,6 +203,15 @@ export class LoginThrottle {
     await Promise.all([this.userIp.delete(key(userKey(username), ip)), this.ip.reward(key(ip))]);
   }
 
+  /**
+   * The password could not be checked (the user directory did not answer, docs/directory.md): the
+   * attempt's reservation is handed back. It was neither a failure nor a success.
+   */
+  async passwordUnverified(username: string, ip: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await Promise.all([this.userIp.reward(key(userKey(username), ip)), this.ip.reward(key(ip))]);
+  }
+
   /** Before a client secret is compared. */
   async beforeClientSecret(clientId: string, ip: string): Promise<void> {
     if (!this.settings.enabled) return;

@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
+import type { DirectoryConfig } from '../directory/directory-config.ts';
+import { loadDirectory } from './directory-settings.ts';
+import { boolean, integer, list, type RawValue, text } from './values.ts';
 import { type Argon2Params, MIN_ARGON2 } from '../core/password-hash.ts';
 import { DEFAULT_THROTTLE, type ThrottleSettings } from '../authz/throttle.ts';
 
@@ -33,6 +36,8 @@ export interface Config {
   /** Seconds the immediately previous refresh token stays acceptable; 0 is strict (the default). */
   refreshReuseLeeway: number;
   resourceServer: ResourceServerConfig;
+  /** The LDAP or Active Directory server users may also come from (docs/directory.md); `undefined` when none. */
+  directory: DirectoryConfig | undefined;
 }
 
 /** How this instance verifies tokens and calls upstreams as a resource server. */
@@ -86,10 +91,33 @@ const SETTINGS = {
   purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
   redisUrl: { yaml: 'redis_url', env: 'PORTCULLIS_REDIS_URL' },
   redisKeyPrefix: { yaml: 'redis_key_prefix', env: 'PORTCULLIS_REDIS_KEY_PREFIX' },
+  // The user directory (docs/directory.md). Its bind password is read from the environment or a file only.
+  directoryUrls: { yaml: 'directory.urls', env: 'PORTCULLIS_DIRECTORY_URLS' },
+  directoryType: { yaml: 'directory.type', env: 'PORTCULLIS_DIRECTORY_TYPE' },
+  directoryStartTls: { yaml: 'directory.start_tls', env: 'PORTCULLIS_DIRECTORY_START_TLS' },
+  directoryCaFile: { yaml: 'directory.ca_file', env: 'PORTCULLIS_DIRECTORY_CA_FILE' },
+  directoryAllowPlainLdap: { yaml: 'directory.allow_plain_ldap', env: 'PORTCULLIS_DIRECTORY_ALLOW_PLAIN_LDAP' },
+  directoryBindDn: { yaml: 'directory.bind_dn', env: 'PORTCULLIS_DIRECTORY_BIND_DN' },
+  directoryBindPasswordFile: { yaml: 'directory.bind_password_file', env: 'PORTCULLIS_DIRECTORY_BIND_PASSWORD_FILE' },
+  directoryUserBase: { yaml: 'directory.user_base', env: 'PORTCULLIS_DIRECTORY_USER_BASE' },
+  directoryUserFilter: { yaml: 'directory.user_filter', env: 'PORTCULLIS_DIRECTORY_USER_FILTER' },
+  directoryUsernameAttribute: { yaml: 'directory.username_attribute', env: 'PORTCULLIS_DIRECTORY_USERNAME_ATTRIBUTE' },
+  directoryDisabledFilter: { yaml: 'directory.disabled_filter', env: 'PORTCULLIS_DIRECTORY_DISABLED_FILTER' },
+  directoryGroups: { yaml: 'directory.groups', env: 'PORTCULLIS_DIRECTORY_GROUPS' },
+  directoryMemberOfAttribute: { yaml: 'directory.member_of_attribute', env: 'PORTCULLIS_DIRECTORY_MEMBER_OF_ATTRIBUTE' },
+  directoryGroupBase: { yaml: 'directory.group_base', env: 'PORTCULLIS_DIRECTORY_GROUP_BASE' },
+  directoryGroupFilter: { yaml: 'directory.group_filter', env: 'PORTCULLIS_DIRECTORY_GROUP_FILTER' },
+  directoryGroupMap: { yaml: 'directory.group_map', env: 'PORTCULLIS_DIRECTORY_GROUP_MAP' },
+  directoryTimeoutMs: { yaml: 'directory.timeout_ms', env: 'PORTCULLIS_DIRECTORY_TIMEOUT_MS' },
+  directoryPoolSize: { yaml: 'directory.pool_size', env: 'PORTCULLIS_DIRECTORY_POOL_SIZE' },
+  directoryGroupsMaxAge: { yaml: 'directory.groups_max_age', env: 'PORTCULLIS_DIRECTORY_GROUPS_MAX_AGE' },
+  directoryRequiredForReadiness: { yaml: 'directory.required_for_readiness', env: 'PORTCULLIS_DIRECTORY_REQUIRED_FOR_READINESS' },
 } as const;
 
-type SettingName = keyof typeof SETTINGS;
-type RawValue = string | number | boolean | string[] | undefined;
+/** Settings whose YAML value is a mapping taken whole, not more settings below it. */
+const MAPPING_SETTINGS = new Set(['directory.group_map']);
+
+export type SettingName = keyof typeof SETTINGS;
 
 export const DEFAULT_CONFIG_FILE = 'portcullis.yaml';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -116,40 +144,13 @@ function flatten(document: Record<string, unknown>, prefix = ''): Map<string, un
   const flat = new Map<string, unknown>();
   for (const [key, value] of Object.entries(document)) {
     const path = prefix + key;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !MAPPING_SETTINGS.has(path)) {
       for (const [inner, innerValue] of flatten(value as Record<string, unknown>, `${path}.`)) flat.set(inner, innerValue);
     } else {
       flat.set(path, value);
     }
   }
   return flat;
-}
-
-function integer(name: string, value: RawValue, min: number, max: number): number {
-  // Number() would read true as 1, an empty value as 0 and 0x50 as 80: only decimal digits count.
-  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
-  }
-  return number;
-}
-
-function text(name: string, value: RawValue): string {
-  if (typeof value !== 'string' && typeof value !== 'number') throw new ConfigError(`${name} must be a string`);
-  return String(value);
-}
-
-function list(name: string, value: RawValue): string[] {
-  if (value === undefined) return [];
-  const items = Array.isArray(value) ? value : text(name, value).split(',');
-  return items.map((item) => String(item).trim()).filter((item) => item !== '');
-}
-
-function boolean(name: string, value: RawValue): boolean {
-  if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new ConfigError(`${name} must be true or false`);
 }
 
 function checkProxy(name: string, entry: string): void {
@@ -168,13 +169,16 @@ function checkProxy(name: string, entry: string): void {
  * defaults. Any invalid value stops start-up with one `ConfigError` naming the setting.
  */
 export function loadConfig(
-  flags: Partial<Record<SettingName | 'config', RawValue>> = {},
+  flags: Partial<Record<SettingName | 'config', string | number | boolean | string[] | undefined>> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
   const explicitFile = flags.config ?? env.PORTCULLIS_CONFIG;
   const file = explicitFile !== undefined ? String(explicitFile) : existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
   const yaml = file ? flatten(readYaml(file)) : new Map<string, unknown>();
   const known = new Set<string>(Object.values(SETTINGS).map((setting) => setting.yaml));
+  if (yaml.has('directory.bind_password')) {
+    throw new ConfigError(`${file}: directory.bind_password cannot be written in the config file; set PORTCULLIS_DIRECTORY_BIND_PASSWORD or directory.bind_password_file`);
+  }
   for (const key of yaml.keys()) {
     if (!known.has(key)) throw new ConfigError(`${file}: unknown setting ${key}`);
   }
@@ -266,6 +270,7 @@ export function loadConfig(
     },
   };
   const resourceServer = loadResourceServer(value);
+  const directory = loadDirectory(value, env);
   const postgres = {
     maxConnections: value('databasePoolMax', 10, (label, raw) => integer(label, raw, 1, 1000)),
     statementTimeoutMillis: value('databaseStatementTimeout', 10_000, (label, raw) => integer(label, raw, 100, 3_600_000)),
@@ -303,12 +308,13 @@ export function loadConfig(
     redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix: redisKeyPrefix },
     refreshReuseLeeway,
     resourceServer,
+    directory,
     postgres,
     purge,
   };
 }
 
-type ValueReader = <T>(name: SettingName, fallback: T, convert: (label: string, raw: RawValue) => T) => T;
+export type ValueReader = <T>(name: SettingName, fallback: T, convert: (label: string, raw: RawValue) => T) => T;
 
 function loadResourceServer(value: ValueReader): ResourceServerConfig {
   const url = value<string | undefined>('introspectionUrl', undefined, (label, raw) => {

@@ -7,6 +7,7 @@ export type AuditEventType =
   | 'token.revoked'
   | 'login.failed'
   | 'login.throttled'
+  | 'login.unavailable'
   | 'client_auth.failed'
   | 'client_auth.throttled'
   | 'refresh.reuse_detected'
@@ -52,8 +53,12 @@ export interface AuditRecord extends AuditEvent {
   id: number;
 }
 
-/** Reason codes of a failed password login; recorded in the audit log, never shown to the client. */
-export type LoginFailure = 'unknown_user' | 'disabled_user' | 'wrong_password';
+/**
+ * Reason codes of a failed password login; recorded in the audit log, never shown to the client.
+ * `name_conflict`: the directory accepted the password of a user whose name a local user has
+ * (docs/directory.md); the login is refused.
+ */
+export type LoginFailure = 'unknown_user' | 'disabled_user' | 'wrong_password' | 'name_conflict';
 
 /** Reason codes of a failed client authentication. */
 export type ClientAuthFailure = 'unknown_client' | 'disabled_client' | 'wrong_secret' | 'missing_secret' | 'unexpected_secret';

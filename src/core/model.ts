@@ -33,10 +33,34 @@ export interface Client {
 
 export interface User {
   username: string;
+  /** argon2id (or an imported hash) for a local user; `''` for a directory user, whose password is never stored. */
   passwordHash: string;
   groups: string[];
   enabled: boolean;
   createdAt: number;
+  /**
+   * Present for a user of an LDAP or Active Directory server (docs/directory.md): a read-only copy
+   * of what the directory said at the last login or refresh. Absent for a local user.
+   */
+  directory?: DirectoryLink;
+}
+
+/** Where a directory user's copy came from, and when. */
+export interface DirectoryLink {
+  /** The user's entry. */
+  dn: string;
+  /** When groups and the enabled flag were last read from the directory (seconds since the epoch). */
+  syncedAt: number;
+}
+
+/** What the directory said of a user, as the store keeps it (docs/directory.md). */
+export interface DirectoryUserRecord {
+  username: string;
+  dn: string;
+  /** Portcullis groups (already mapped); those that do not exist here are left out. */
+  groups: string[];
+  enabled: boolean;
+  syncedAt: number;
 }
 
 export interface Scope {

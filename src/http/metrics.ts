@@ -54,6 +54,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly directoryOperations = new Counter({
+    name: 'portcullis_directory_operations_total',
+    help: 'LDAP operations against the user directory, per operation (search, bind) and outcome (ok, refused, unavailable)',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
   }
@@ -80,6 +87,40 @@ export class Metrics {
       },
     });
   }
+}
+
+/**
+ * Reports the user directory at each scrape (docs/directory.md): whether it answered its last
+ * operation (1) or not (0), and its two connection pools.
+ */
+export function observeDirectory(
+  metrics: Metrics,
+  state: () => { status: string },
+  pools: () => Record<'search' | 'bind', { total: number; idle: number; waiting: number }>,
+): void {
+  new Gauge({
+    name: 'portcullis_directory_up',
+    help: 'Whether the user directory answered its last operation (1) or not (0); absent before the first',
+    registers: [metrics.registry],
+    collect() {
+      const { status } = state();
+      if (status === 'unknown') this.reset();
+      else this.set(status === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_directory_pool_connections',
+    help: 'User directory connections by pool (search, bind) and state; "waiting" counts logins queued for one',
+    labelNames: ['pool', 'state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const [pool, now] of Object.entries(pools())) {
+        this.set({ pool, state: 'total' }, now.total);
+        this.set({ pool, state: 'idle' }, now.idle);
+        this.set({ pool, state: 'waiting' }, now.waiting);
+      }
+    },
+  });
 }
 
 /** Wraps a password hasher so that every hash and verification is timed. */

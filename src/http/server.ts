@@ -62,13 +62,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
+    let ready = true;
     try {
       await options.ctx.store.ping();
-      return { status: 'ready' };
     } catch {
-      reply.code(503);
-      return { status: 'unavailable' };
+      ready = false;
     }
+    // The directory is reported, not required (local users work without it), unless a setting says so;
+    // its state is the one known now, so that a slow directory cannot make /readyz slow.
+    const directory = options.ctx.directory;
+    let reported: { status: string; since: string | null; required: boolean } | undefined;
+    if (directory) {
+      const state = directory.directory.stateNow();
+      const required = directory.directory.config.requiredForReadiness;
+      reported = { status: state.status, since: state.since === null ? null : new Date(state.since * 1000).toISOString(), required };
+      if (required && state.status !== 'up') ready = false;
+    }
+    if (!ready) reply.code(503);
+    return { status: ready ? 'ready' : 'unavailable', ...(reported ? { directory: reported } : {}) };
   });
 
   // Graceful shutdown: a response sent while closing ends its keep-alive connection, so that

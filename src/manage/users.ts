@@ -56,10 +56,20 @@ export async function requireUser(store: Store, username: string): Promise<User>
   return user;
 }
 
+/**
+ * A local user, for a change: a directory user's password, groups and enabled flag are the
+ * directory's to change (docs/directory.md); here they are a read-only copy.
+ */
+async function requireLocalUser(store: Store, username: string): Promise<User> {
+  const user = await requireUser(store, username);
+  if (user.directory) throw new UserError(`${username} is a directory user: change it in the directory (docs/directory.md)`);
+  return user;
+}
+
 /** Sets a new password; every token family and admin console session of the user ends (docs/oauth.md). */
 export async function setPassword(store: Store, hasher: PasswordHasher, clock: Clock, username: string, password: string): Promise<void> {
   checkPassword(password);
-  await requireUser(store, username);
+  await requireLocalUser(store, username);
   await store.updateUser(username, { passwordHash: await hasher.hash(password) });
   const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
   await store.deleteAdminSessionsOf(username);
@@ -68,7 +78,7 @@ export async function setPassword(store: Store, hasher: PasswordHasher, clock: C
 
 /** Enables or disables a user; disabling ends every token family and admin console session of the user. */
 export async function setUserEnabled(store: Store, clock: Clock, username: string, enabled: boolean): Promise<void> {
-  await requireUser(store, username);
+  await requireLocalUser(store, username);
   await store.updateUser(username, { enabled });
   const revoked = enabled ? 0 : await store.revokeFamiliesOf({ username }, clock.nowSeconds());
   if (!enabled) await store.deleteAdminSessionsOf(username);
@@ -76,12 +86,15 @@ export async function setUserEnabled(store: Store, clock: Clock, username: strin
 }
 
 export async function setUserGroups(store: Store, username: string, groups: string[], clock: Clock = systemClock): Promise<void> {
-  await requireUser(store, username);
+  await requireLocalUser(store, username);
   await translateStoreErrors(store.updateUser(username, { groups: [...new Set(groups)] }));
   await auditChange(store, clock, { type: 'user.groups_changed', username, detail: { groups: [...new Set(groups)].sort().join(' ') } });
 }
 
-/** Deletes a user, ending their token families first. */
+/**
+ * Deletes a user, ending their token families first. For a directory user this forgets the cached
+ * copy (and ends their tokens); it comes back at their next login.
+ */
 export async function deleteUser(store: Store, clock: Clock, username: string): Promise<void> {
   await requireUser(store, username);
   const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
@@ -96,5 +109,7 @@ export function describeUser(user: User): Record<string, unknown> {
     groups: user.groups,
     enabled: user.enabled,
     created_at: new Date(user.createdAt * 1000).toISOString(),
+    source: user.directory ? 'directory' : 'local',
+    ...(user.directory ? { dn: user.directory.dn, synced_at: new Date(user.directory.syncedAt * 1000).toISOString() } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.ts';
+import type { User } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
 import type { Principal, PrincipalSource } from './access-check.ts';
 import type { VerifiedToken } from './token-verifier.ts';
@@ -10,7 +11,9 @@ interface Entry {
 
 /**
  * Looks up group memberships, cached per user or client for at most `maxAgeSeconds` (the same
- * bound as the catalog), and only asked when an ACL applies to the request.
+ * bound as the catalog), and only asked when an ACL applies to the request. A directory user's
+ * groups are the store's copy (docs/directory.md): the request never waits for the directory; a
+ * copy past its age is refreshed in the background, and an outage keeps it as it was.
  */
 export class PrincipalDirectory implements PrincipalSource {
   private readonly cache = new Map<string, Entry>();
@@ -20,6 +23,7 @@ export class PrincipalDirectory implements PrincipalSource {
     private readonly clock: Clock,
     private readonly maxAgeSeconds = 5,
     private readonly maxEntries = 10_000,
+    private readonly directory?: { refreshIfStale(user: User): void },
   ) {}
 
   async resolve(token: VerifiedToken): Promise<Principal> {
@@ -44,6 +48,7 @@ export class PrincipalDirectory implements PrincipalSource {
       if (username === null) return { user: null, groups: undefined };
     }
     const user = await this.store.findUser(username);
+    if (user?.directory) this.directory?.refreshIfStale(user);
     return { user: username, groups: user && user.enabled ? user.groups : undefined };
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ResourceServerConfig } from '../config/config.ts';
 import type { Clock } from '../core/clock.ts';
+import type { User } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
 import { ResourceCatalog } from './catalog.ts';
 import { Gateway } from './gateway.ts';
@@ -40,10 +41,12 @@ export function createResourceServer(options: {
   clock: Clock;
   catalogMaxAge: number;
   logger?: Logger;
+  /** Directory users' cached groups are refreshed through it once stale (docs/directory.md). */
+  directory?: { refreshIfStale(user: User): void } | undefined;
 }): ResourceServer {
   const verifier = createTokenVerifier(options.config, options.store, options.clock, options.logger);
   const catalog = new ResourceCatalog(options.store, options.clock, options.catalogMaxAge);
-  const principals = new PrincipalDirectory(options.store, options.clock, options.catalogMaxAge);
+  const principals = new PrincipalDirectory(options.store, options.clock, options.catalogMaxAge, undefined, options.directory);
   const proxy = new UpstreamProxy({ timeoutMs: options.config.upstreamTimeoutMs, logger: options.logger });
   const gateway = new Gateway({ verifier, catalog, principals, proxy });
   return { gateway, catalog, verifier, close: () => proxy.close() };

@@ -41,13 +41,15 @@ export function toClient(row: Row): Client {
 }
 
 export function toUser(row: Row): User {
-  return {
+  const user: User = {
     username: row.username as string,
     passwordHash: row.password_hash as string,
     groups: splitList(row.groups).sort(),
     enabled: flag(row.enabled),
     createdAt: row.created_at as number,
   };
+  if (row.source === 'directory') user.directory = { dn: row.directory_dn as string, syncedAt: row.synced_at as number };
+  return user;
 }
 
 export function toScope(row: Row): Scope {

@@ -13,6 +13,7 @@ import type {
   TokenView,
   ThrottleBlock,
   User,
+  DirectoryUserRecord,
 } from '../core/model.ts';
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { Counters } from './counters.ts';
@@ -111,6 +112,13 @@ export interface AccountStore {
   updateUser(username: string, patch: UserPatch): Promise<boolean>;
   deleteUser(username: string): Promise<boolean>;
   countGroupMembers(group: string): Promise<number>;
+
+  /**
+   * Creates or refreshes the copy of a directory user (docs/directory.md): DN, enabled flag and
+   * groups, the groups that do not exist here left out. Never touches a local user of the same
+   * name: returns false then, true when it wrote.
+   */
+  saveDirectoryUser(user: DirectoryUserRecord): Promise<boolean>;
 
   /**
    * Replaces a user's password hash only if it is still `expected` (an upgrade on login must not

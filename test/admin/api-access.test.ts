@@ -55,6 +55,8 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', route: '/audit', path: '/audit', invalid: { path: '/audit?limit=0', field: 'limit' } },
   { method: 'GET', route: '/throttle', path: '/throttle' },
   { method: 'POST', route: '/throttle/unlock', path: '/throttle/unlock', invalid: { body: { username: 'a', colour: 'red' }, field: 'colour' } },
+  { method: 'GET', route: '/directory', path: '/directory' },
+  { method: 'POST', route: '/directory/test', path: '/directory/test', invalid: { body: { username: 'a', colour: 'red' }, field: 'colour' } },
 ];
 
 /** A body that passes validation, so that the 401/403 checks are not about the body. */
@@ -73,6 +75,7 @@ const VALID_BODY: Record<string, unknown> = {
   'PUT /services/{name}': { upstream: 'http://127.0.0.1:9/x' },
   'PUT /acls/{resource}': { allow: [], deny: [] },
   'POST /throttle/unlock': { username: 'nobody' },
+  'POST /directory/test': {},
 };
 
 describe('admin API access control', () => {

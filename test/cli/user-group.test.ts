@@ -86,7 +86,7 @@ describe('portcullis user and group', () => {
     let listed = (await runCli(['user', 'list', '--json', ...data])).json();
     let carol = listed.find((row: { username: string }) => row.username === 'carol');
     assert.deepEqual([carol.groups, carol.enabled], [['sales'], false]);
-    for (const row of listed) assert.deepEqual(Object.keys(row).sort(), ['created_at', 'enabled', 'groups', 'username'], 'never a hash');
+    for (const row of listed) assert.deepEqual(Object.keys(row).sort(), ['created_at', 'enabled', 'groups', 'source', 'username'], 'never a hash');
 
     await runCli(['user', 'enable', '--username', 'carol', ...data]);
     await runCli(['user', 'groups', '--username', 'carol', '--groups', '', ...data]);
@@ -95,7 +95,7 @@ describe('portcullis user and group', () => {
     assert.deepEqual([carol.groups, carol.enabled], [[], true]);
 
     const human = await runCli(['user', 'list', ...data]);
-    assert.match(human.stdout, /^username\s+groups\s+enabled\n/);
+    assert.match(human.stdout, /^username\s+groups\s+enabled\s+source\n/);
 
     const deleted = await runCli(['user', 'delete', '--username', 'carol', '--json', ...data]);
     assert.deepEqual(deleted.json(), { username: 'carol', deleted: true });

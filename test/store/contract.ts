@@ -114,6 +114,32 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.equal(await store.deleteUser('bob'), false);
         assert.equal(await store.findUser('bob'), undefined);
       });
+
+      it('keeps a copy of a directory user: created, then refreshed, in the groups that exist here', async () => {
+        await store.createGroup('staff');
+        await store.createGroup('ops');
+        const dn = 'uid=dana,ou=people,dc=example,dc=org';
+        assert.equal(await store.saveDirectoryUser({ username: 'dana', dn, groups: ['staff', 'ghosts'], enabled: true, syncedAt: NOW }), true);
+        assert.deepEqual(await store.findUser('dana'), {
+          username: 'dana',
+          passwordHash: '',
+          groups: ['staff'],
+          enabled: true,
+          createdAt: NOW,
+          directory: { dn, syncedAt: NOW },
+        });
+        assert.equal(await store.saveDirectoryUser({ username: 'dana', dn, groups: ['ops'], enabled: false, syncedAt: NOW + 60 }), true);
+        const refreshed = await store.findUser('dana');
+        assert.deepEqual([refreshed?.groups, refreshed?.enabled, refreshed?.createdAt, refreshed?.directory], [['ops'], false, NOW, { dn, syncedAt: NOW + 60 }]);
+        assert.deepEqual((await store.listUsers()).map((u) => [u.username, u.directory?.dn]), [['dana', dn]]);
+      });
+
+      it('never turns a local user into a directory user', async () => {
+        await store.createGroup('staff');
+        await store.createUser(user('erin', { groups: [] }));
+        assert.equal(await store.saveDirectoryUser({ username: 'erin', dn: 'uid=erin,dc=example,dc=org', groups: ['staff'], enabled: false, syncedAt: NOW }), false);
+        assert.deepEqual(await store.findUser('erin'), user('erin'), 'the local user is untouched');
+      });
     });
 
     describe('scopes', () => {

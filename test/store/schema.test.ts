@@ -158,7 +158,8 @@ describe('one schema for both dialects (the migrations are written once)', () =>
     old.close();
     assert.deepEqual(before.indexes.user_groups, ['primary key (username, group_name)']);
     const store = new SqliteStore(path);
-    assert.deepEqual(await store.migrate(), [7]);
+    // Later migrations (0010 and on) follow it.
+    assert.deepEqual((await store.migrate()).filter((version) => version <= 7), [7]);
     await store.close();
     assert.deepEqual(await sqliteMigratedByStore(path), await sqliteMigratedByStore(join(dir, 'new.db')));
   });

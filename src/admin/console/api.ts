@@ -78,6 +78,10 @@ export interface User {
   groups: string[];
   enabled: boolean;
   created_at: string;
+  /** Directory users are a read-only copy (docs/directory.md). */
+  source: 'local' | 'directory';
+  dn?: string;
+  synced_at?: string;
 }
 
 export interface Group {
@@ -146,4 +150,17 @@ export interface UnlockResult {
   username?: string;
   ip?: string;
   cleared: number;
+}
+
+export interface DirectoryView {
+  configured: boolean;
+  settings?: Record<string, unknown>;
+  state?: { status: 'up' | 'down' | 'unknown'; since: string | null; error: string | null };
+  name_check?: { checked: boolean; conflicts?: string[]; reason?: string };
+}
+
+export interface DirectoryReport {
+  ok: boolean;
+  steps: { step: string; ok: boolean; detail: string }[];
+  user?: { username: string; dn: string; enabled: boolean; directory_groups: string[]; groups: string[] };
 }

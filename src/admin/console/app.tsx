@@ -3,6 +3,7 @@ import { api, type Session, setCsrfToken, whenSignedOut } from './api.ts';
 import { AclsPage } from './pages/acls.tsx';
 import { AuditPageView } from './pages/audit.tsx';
 import { ClientDetailPage, ClientsPage } from './pages/clients.tsx';
+import { DirectoryPage } from './pages/directory.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { ScopeDetailPage, ScopesPage } from './pages/scopes.tsx';
 import { ServicesPage } from './pages/services.tsx';
@@ -37,6 +38,7 @@ const PAGES: { path: string; title: string; render: (rest: string, navigate: (ha
   { path: 'acls', title: 'ACLs', render: () => <AclsPage /> },
   { path: 'audit', title: 'Audit log', render: () => <AuditPageView /> },
   { path: 'throttled', title: 'Throttled', render: () => <ThrottledPage /> },
+  { path: 'directory', title: 'Directory', render: () => <DirectoryPage /> },
 ];
 
 function useHash(): [string, (hash: string) => void] {

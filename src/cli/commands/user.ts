@@ -45,10 +45,10 @@ export function userCommand(program: Command): void {
     }),
   );
 
-  withDataOptions(user.command('list').description('list users')).action(async (options: DataOptions) =>
+  withDataOptions(user.command('list').description('list users: local ones, and directory users who have signed in (read-only)')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
       const rows = (await cli.store.listUsers()).map(describeUser);
-      cli.print(rows, table(rows, ['username', 'groups', 'enabled']));
+      cli.print(rows, table(rows, ['username', 'groups', 'enabled', 'source']));
     }),
   );
 

@@ -7,6 +7,7 @@ import { csrfTokenMatches, endSession, resumeSession } from '../../admin/session
 import { aclRoutes } from './acls.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
+import { directoryRoutes } from './directory.ts';
 import { groupRoutes } from './groups.ts';
 import { scopeRoutes } from './scopes.ts';
 import { serviceRoutes } from './services.ts';
@@ -44,6 +45,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
   aclRoutes,
   auditRoutes,
   throttleRoutes,
+  directoryRoutes,
 ];
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -68,8 +70,11 @@ async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: Fas
     if (sessionId) reply.clearCookie(SESSION_COOKIE, { path: '/admin' });
     throw new Unauthorized(sessionId ? 'the session has expired; sign in again' : 'sign in first', { realm: ADMIN_REALM });
   }
-  // Membership is checked on every request: removing someone from Administrators takes effect at once.
-  if (!isAdministrator(await deps.ctx.store.findUser(session.username))) {
+  // Membership is checked on every request: removing someone from Administrators takes effect at once
+  // (for a directory user, once the cached copy is refreshed: docs/directory.md).
+  const user = await deps.ctx.store.findUser(session.username);
+  if (user?.directory) deps.ctx.directory?.refreshIfStale(user);
+  if (!isAdministrator(user)) {
     await endSession(deps.ctx.store, sessionId);
     throw new Forbidden('only members of Administrators may use the admin console');
   }

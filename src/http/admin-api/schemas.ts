@@ -71,6 +71,9 @@ export const userSchema = {
     groups: { type: 'array', items: { type: 'string' } },
     enabled: { type: 'boolean' },
     created_at: { type: 'string' },
+    source: { type: 'string', enum: ['local', 'directory'], description: 'directory users are a read-only copy (docs/directory.md)' },
+    dn: { type: 'string', description: 'directory users: their entry' },
+    synced_at: { type: 'string', description: 'directory users: when the copy was last read from the directory' },
   },
 } as const;
 

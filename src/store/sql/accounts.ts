@@ -23,6 +23,16 @@ const DELETE_USER = sql('DELETE FROM users WHERE username = :username');
 const CLEAR_GROUPS = sql('DELETE FROM user_groups WHERE username = :owner');
 const ADD_TO_GROUP = sql('INSERT INTO user_groups (username, group_name) VALUES (:owner, :name)');
 const COUNT_MEMBERS = sql('SELECT count(*) AS n FROM user_groups WHERE group_name = :group');
+// A directory user is written only where no local user has the name (the WHERE of the upsert), and
+// only into groups that exist: a group deleted here is not an error at someone's login.
+const SAVE_DIRECTORY_USER = sql(
+  `INSERT INTO users (username, password_hash, enabled, created_at, source, directory_dn, synced_at)
+   VALUES (:username, '', :enabled::boolean, :syncedAt, 'directory', :dn, :syncedAt)
+   ON CONFLICT (username) DO UPDATE SET enabled = excluded.enabled, directory_dn = excluded.directory_dn, synced_at = excluded.synced_at
+   WHERE users.source = 'directory'
+   RETURNING username`,
+);
+const ADD_TO_EXISTING_GROUP = sql('INSERT INTO user_groups (username, group_name) SELECT :owner, name FROM groups WHERE name = :name');
 const REPLACE_HASH = sql('UPDATE users SET password_hash = :next WHERE username = :username AND password_hash = :expected');
 
 export function accountStore(db: Driver): AccountStore {
@@ -48,6 +58,13 @@ export function accountStore(db: Driver): AccountStore {
       }),
     deleteUser: async (username) => (await db.run(DELETE_USER, { username })) > 0,
     countGroupMembers: async (group) => (await db.one(COUNT_MEMBERS, { group }, (row) => row.n as number)) ?? 0,
+    saveDirectoryUser: (user) =>
+      db.atomic(function* () {
+        if (!(yield* one(SAVE_DIRECTORY_USER, user))) return false;
+        yield* run(CLEAR_GROUPS, { owner: user.username });
+        for (const name of new Set(user.groups)) yield* run(ADD_TO_EXISTING_GROUP, { owner: user.username, name });
+        return true;
+      }),
     replacePasswordHash: async (username, expected, next) => (await db.run(REPLACE_HASH, { username, expected, next })) > 0,
   };
 }

@@ -139,12 +139,61 @@ export function UsersPage() {
             { label: 'Username', render: (user) => <a href={`#/users/${enc(user.username)}`}>{user.username}</a> },
             { label: 'Groups', render: (user) => user.groups.join(', ') },
             { label: 'Status', render: (user) => <span class={`badge ${user.enabled ? 'ok' : 'off'}`}>{user.enabled ? 'enabled' : 'disabled'}</span> },
+            { label: 'Source', render: (user) => (user.source === 'directory' ? <span class="badge warn">directory</span> : 'local') },
             { label: 'Created', render: (user) => formatTime(user.created_at) },
           ]}
         />
       </section>
       <GroupsSection groups={groups.data ?? []} reload={reload} />
     </>
+  );
+}
+
+/**
+ * A directory user: a read-only copy of what the directory said at the last sign-in or refresh.
+ * Deleting forgets the copy and ends the user's tokens; it comes back at their next sign-in.
+ */
+function DirectoryUserDetail(props: { user: User; navigate: (hash: string) => void }) {
+  const { user } = props;
+  return (
+    <section>
+      <header class="page-header">
+        <h2>User {user.username}</h2>
+        <a href="#/users">All users</a>
+      </header>
+      <Notice kind="info">
+        This user comes from the directory (<a href="#/directory">Directory</a>). Their password, groups and status are changed there; this is
+        the copy read at their last sign-in or refresh.
+      </Notice>
+      <div class="card">
+        <dl class="facts">
+          <dt>Status</dt>
+          <dd>
+            <span class={`badge ${user.enabled ? 'ok' : 'off'}`}>{user.enabled ? 'enabled' : 'disabled'}</span>
+          </dd>
+          <dt>Entry</dt>
+          <dd>
+            <code>{user.dn}</code>
+          </dd>
+          <dt>Groups</dt>
+          <dd>{user.groups.join(', ') || '(none)'}</dd>
+          <dt>Read from the directory</dt>
+          <dd>{formatTime(user.synced_at ?? null)}</dd>
+        </dl>
+      </div>
+      <div class="actions danger-zone">
+        <ConfirmButton
+          label="Forget user"
+          title={`Forget ${user.username}?`}
+          message="The copy and every token of this user are deleted. They can sign in again while the directory lets them."
+          confirmLabel="Forget"
+          onConfirm={async () => {
+            await api('DELETE', `/users/${enc(user.username)}`);
+            props.navigate('#/users');
+          }}
+        />
+      </div>
+    </section>
   );
 }
 
@@ -159,6 +208,7 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
   if (!user.data || !groups.data) return <p class="muted">Loading…</p>;
   const current = user.data;
   const path = `/users/${enc(current.username)}`;
+  if (current.source === 'directory') return <DirectoryUserDetail user={current} navigate={props.navigate} />;
   const attempt = async (work: () => Promise<void>, done: string) => {
     try {
       await work();
