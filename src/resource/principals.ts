@@ -13,6 +13,7 @@ interface Entry {
  * bound as the catalog), and only asked when an ACL applies to the request.
  */
 export class PrincipalDirectory implements PrincipalSource {
+  // Not lru-cache: its TTLs run on performance.now() (its docs advise against another clock), and this bound is in seconds on the injected clock.
   private readonly cache = new Map<string, Entry>();
 
   constructor(
