@@ -2,8 +2,6 @@ import type {
   AdminSession,
   Acl,
   Client,
-  GrantType,
-  AccessTokenTtl,
   Scope,
   Service,
   Settings,
@@ -17,26 +15,11 @@ import type {
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { Counters } from './counters.ts';
 
-export interface ClientPatch {
-  name?: string;
-  version?: string;
-  description?: string;
-  secretHash?: string | null;
-  grants?: GrantType[];
-  scopes?: string[];
-  accessTokenTtl?: AccessTokenTtl;
-  refreshLimit?: number | null;
-  refreshTokenTtl?: number;
-  enabled?: boolean;
-  introspect?: boolean;
-  serviceUser?: string | null;
-}
+/** The fields of a client an update may change (`scopes` replaces the whole list). */
+export type ClientPatch = Partial<Omit<Client, 'id' | 'type' | 'createdAt'>>;
 
-export interface UserPatch {
-  passwordHash?: string;
-  enabled?: boolean;
-  groups?: string[];
-}
+/** The fields of a user an update may change (`groups` replaces the whole list). */
+export type UserPatch = Partial<Pick<User, 'passwordHash' | 'enabled' | 'groups'>>;
 
 export interface TokenFilter {
   clientId?: string;
