@@ -1,9 +1,8 @@
 import type { ThrottleBlock } from '../../core/model.ts';
 import type { ThrottleStore } from '../store.ts';
-import { toThrottleBlock } from '../rows.ts';
 import { sqlCounters } from './throttle-counters.ts';
 import type { Driver } from './driver.ts';
-import { type Operation, run } from './operation.ts';
+import { type Operation, type Row, run } from './operation.ts';
 import { sql } from './statement.ts';
 
 /** Seconds an ended throttle block is kept before a later block clears it away. */
@@ -21,6 +20,17 @@ const RUNNING = sql(
 );
 const DELETE_OF_USER = sql("DELETE FROM throttle_blocks WHERE username = :username AND username <> ''");
 const DELETE_OF_IP = sql("DELETE FROM throttle_blocks WHERE ip = :ip AND ip <> ''");
+
+/** Throttle blocks store an absent username or address as '' (part of the primary key). */
+function toThrottleBlock(row: Row): ThrottleBlock {
+  return {
+    counter: row.counter as ThrottleBlock['counter'],
+    username: row.username === '' ? null : (row.username as string),
+    ip: row.ip === '' ? null : (row.ip as string),
+    since: Number(row.since),
+    until: Number(row.until),
+  };
+}
 
 function* record(block: ThrottleBlock): Operation<void> {
   yield* run(FORGET_ENDED, { before: block.since - FORGET_BLOCKS_AFTER });

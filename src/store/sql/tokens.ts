@@ -1,8 +1,7 @@
-import type { TokenFamily, TokenRecord } from '../../core/model.ts';
+import type { TokenFamily, TokenRecord, TokenView } from '../../core/model.ts';
 import type { RotateOutcome, RotateRequest, TokenStore } from '../store.ts';
-import { toFamily, toTokenView } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { all, one, type Operation, Rollback, run } from './operation.ts';
+import { all, flag, list, one, type Operation, Rollback, type Row, run } from './operation.ts';
 import { multiInsert, sql, sqlByDialect } from './statement.ts';
 
 const TOKEN_SELECT = `
@@ -86,6 +85,36 @@ const DROP_EMPTY_FAMILIES = sqlByDialect({
 });
 
 const insertTokens = multiInsert('tokens', ['hash', 'kind', 'family_id', 'client_id', 'username', 'scope', 'issued_at', 'expires_at']);
+
+function toFamily(row: Row): TokenFamily {
+  return {
+    id: row.id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: list(row.scope),
+    refreshCount: row.refresh_count as number,
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
+
+export function toTokenView(row: Row): TokenView {
+  return {
+    hash: row.hash as string,
+    kind: row.kind as TokenView['kind'],
+    familyId: row.family_id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: list(row.scope),
+    issuedAt: row.issued_at as number,
+    expiresAt: (row.expires_at as number | null) ?? null,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+    rotatedAt: (row.rotated_at as number | null) ?? null,
+    familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
+    clientEnabled: flag(row.client_enabled),
+    userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : flag(row.user_enabled),
+  };
+}
 
 function* insert(tokens: TokenRecord[], familyId?: string): Operation<void> {
   if (tokens.length === 0) return;
