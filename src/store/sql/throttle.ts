@@ -18,8 +18,8 @@ const RUNNING = sql(
   `SELECT * FROM throttle_blocks WHERE until > :now AND (:username::text IS NULL OR username = :username) AND (:ip::text IS NULL OR ip = :ip)
    ORDER BY since DESC, counter, username, ip LIMIT 1000`,
 );
-const DELETE_OF_USER = sql("DELETE FROM throttle_blocks WHERE username = :username AND username <> ''");
-const DELETE_OF_IP = sql("DELETE FROM throttle_blocks WHERE ip = :ip AND ip <> ''");
+// The subject is a username or an address; the other is null, and `= NULL` matches nothing.
+const DELETE_OF = sql("DELETE FROM throttle_blocks WHERE (username = :username AND username <> '') OR (ip = :ip AND ip <> '')");
 
 /** Throttle blocks store an absent username or address as '' (part of the primary key). */
 function toThrottleBlock(row: Row): ThrottleBlock {
@@ -41,7 +41,7 @@ export function throttleStore(db: Driver): ThrottleStore {
   return {
     recordThrottleBlock: (block) => db.atomic(() => record(block)),
     listThrottleBlocks: (query) => db.all(RUNNING, { now: query.now, username: query.username ?? null, ip: query.ip ?? null }, toThrottleBlock),
-    deleteThrottleBlocks: (subject) => ('username' in subject ? db.run(DELETE_OF_USER, subject) : db.run(DELETE_OF_IP, subject)),
+    deleteThrottleBlocks: (subject) => db.run(DELETE_OF, { username: null, ip: null, ...subject }),
     throttleCounters: () => sqlCounters(db),
   };
 }

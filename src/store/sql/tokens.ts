@@ -53,8 +53,8 @@ const COUNT_REFRESH = sql(
    RETURNING id`,
 );
 const REVOKE_FAMILY = sql('UPDATE token_families SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL');
-const REVOKE_USER_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL');
-const REVOKE_CLIENT_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE client_id = :clientId AND revoked_at IS NULL');
+// The owner is a username or a client id; the other is null, and `= NULL` matches nothing.
+const REVOKE_FAMILIES_OF = sql('UPDATE token_families SET revoked_at = :now WHERE (username = :username OR client_id = :clientId) AND revoked_at IS NULL');
 
 // PostgreSQL takes the batch with SKIP LOCKED, so that instances purging at once share the work
 // instead of queueing (SQLite has one writer anyway). Either way the candidates come from three
@@ -166,8 +166,7 @@ export function tokenStore(db: Driver): TokenStore {
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
     rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,
-    revokeFamiliesOf: (owner, now) =>
-      'username' in owner ? db.run(REVOKE_USER_FAMILIES, { username: owner.username, now }) : db.run(REVOKE_CLIENT_FAMILIES, { clientId: owner.clientId, now }),
+    revokeFamiliesOf: (owner, now) => db.run(REVOKE_FAMILIES_OF, { username: null, clientId: null, ...owner, now }),
     listTokens: (filter, now) =>
       db.all(
         LIST_TOKENS,
