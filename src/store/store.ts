@@ -189,7 +189,7 @@ export interface ThrottleStore {
 /** Every slice, and the store's lifecycle. */
 export interface Store extends SettingsStore, AccountStore, ClientStore, TokenStore, SessionStore, AuditStore, CatalogStore, ThrottleStore {
   readonly kind: 'sqlite' | 'postgres';
-  /** Applies pending numbered migrations; returns the versions applied now. */
+  /** Applies pending numbered migrations (src/store/migrations); returns the versions applied now. */
   migrate(): Promise<number[]>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
