@@ -2,6 +2,8 @@ import type {
   AdminSession,
   Acl,
   Client,
+  GrantType,
+  AccessTokenTtl,
   Scope,
   Service,
   Settings,
@@ -15,11 +17,26 @@ import type {
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { Counters } from './counters.ts';
 
-/** The fields of a client an update may change (`scopes` replaces the whole list). */
-export type ClientPatch = Partial<Omit<Client, 'id' | 'type' | 'createdAt'>>;
+export interface ClientPatch {
+  name?: string;
+  version?: string;
+  description?: string;
+  secretHash?: string | null;
+  grants?: GrantType[];
+  scopes?: string[];
+  accessTokenTtl?: AccessTokenTtl;
+  refreshLimit?: number | null;
+  refreshTokenTtl?: number;
+  enabled?: boolean;
+  introspect?: boolean;
+  serviceUser?: string | null;
+}
 
-/** The fields of a user an update may change (`groups` replaces the whole list). */
-export type UserPatch = Partial<Pick<User, 'passwordHash' | 'enabled' | 'groups'>>;
+export interface UserPatch {
+  passwordHash?: string;
+  enabled?: boolean;
+  groups?: string[];
+}
 
 export interface TokenFilter {
   clientId?: string;
@@ -189,7 +206,7 @@ export interface ThrottleStore {
 /** Every slice, and the store's lifecycle. */
 export interface Store extends SettingsStore, AccountStore, ClientStore, TokenStore, SessionStore, AuditStore, CatalogStore, ThrottleStore {
   readonly kind: 'sqlite' | 'postgres';
-  /** Applies pending numbered migrations (src/store/migrations); returns the versions applied now. */
+  /** Applies pending numbered migrations; returns the versions applied now. */
   migrate(): Promise<number[]>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;

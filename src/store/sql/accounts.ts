@@ -1,7 +1,7 @@
-import type { User } from '../../core/model.ts';
 import { type AccountStore, ConflictError } from '../store.ts';
+import { toUser } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { flag, list, one, refuse, refusing, relink, type Row, run } from './operation.ts';
+import { one, refuse, refusing, relink, run } from './operation.ts';
 import { sql } from './statement.ts';
 
 const USER_SELECT = `
@@ -24,16 +24,6 @@ const CLEAR_GROUPS = sql('DELETE FROM user_groups WHERE username = :owner');
 const ADD_TO_GROUP = sql('INSERT INTO user_groups (username, group_name) VALUES (:owner, :name)');
 const COUNT_MEMBERS = sql('SELECT count(*) AS n FROM user_groups WHERE group_name = :group');
 const REPLACE_HASH = sql('UPDATE users SET password_hash = :next WHERE username = :username AND password_hash = :expected');
-
-function toUser(row: Row): User {
-  return {
-    username: row.username as string,
-    passwordHash: row.password_hash as string,
-    groups: list(row.groups).sort(),
-    enabled: flag(row.enabled),
-    createdAt: row.created_at as number,
-  };
-}
 
 export function accountStore(db: Driver): AccountStore {
   return {

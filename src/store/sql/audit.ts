@@ -1,7 +1,8 @@
-import type { AuditEvent, AuditRecord } from '../../core/audit.ts';
+import type { AuditEvent } from '../../core/audit.ts';
 import type { AuditStore } from '../store.ts';
+import { toAuditRecord } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { type Operation, type Row, run } from './operation.ts';
+import { type Operation, run } from './operation.ts';
 import { multiInsert, sql } from './statement.ts';
 
 const LIST = sql(
@@ -14,16 +15,6 @@ const LIST = sql(
 const insertEvents = multiInsert('audit_log', ['at', 'type', 'ip', 'client_id', 'username', 'reason', 'detail']);
 /** Events per INSERT: a batch of 500 is 16 round trips on PostgreSQL, and at most 32 statements are made. */
 const EVENTS_PER_INSERT = 32;
-
-/** An audit record; optional fields that were not recorded are left out, not null. */
-function toAuditRecord(row: Row): AuditRecord {
-  const record: AuditRecord = { id: row.id as number, at: row.at as number, type: row.type as AuditRecord['type'] };
-  for (const [field, column] of [['ip', 'ip'], ['clientId', 'client_id'], ['username', 'username'], ['reason', 'reason']] as const) {
-    if (row[column] !== null) record[field] = row[column] as string;
-  }
-  if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
-  return record;
-}
 
 function* append(events: AuditEvent[]): Operation<void> {
   for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {

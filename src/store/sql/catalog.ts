@@ -1,7 +1,6 @@
-import type { Acl, Service } from '../../core/model.ts';
 import type { CatalogStore } from '../store.ts';
+import { toAcl, toService } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { list, type Row } from './operation.ts';
 import { sql } from './statement.ts';
 
 const SAVE_SERVICE = sql(
@@ -18,20 +17,6 @@ const SET_ACL = sql(
 );
 const ALL_ACLS = sql('SELECT * FROM acls ORDER BY resource COLLATE "C"');
 const DELETE_ACL = sql('DELETE FROM acls WHERE resource = :resource');
-
-function toService(row: Row): Service {
-  return {
-    name: row.name as string,
-    upstream: row.upstream as string,
-    methods: list(row.methods),
-    templates: JSON.parse(row.templates as string) as string[],
-    createdAt: row.created_at as number,
-  };
-}
-
-function toAcl(row: Row): Acl {
-  return { resource: row.resource as string, allow: JSON.parse(row.allow as string) as string[], deny: JSON.parse(row.deny as string) as string[] };
-}
 
 export function catalogStore(db: Driver): CatalogStore {
   return {

@@ -1,7 +1,8 @@
-import type { AccessTokenTtl, Client, GrantType, Scope } from '../../core/model.ts';
+import type { Client } from '../../core/model.ts';
 import { type ClientPatch, type ClientStore, ConflictError } from '../store.ts';
+import { toClient, toScope } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { flag, list, one, refusing, relink, type Row, run } from './operation.ts';
+import { one, refusing, relink, run } from './operation.ts';
 import { sql, type Statement } from './statement.ts';
 
 const CLIENT_SELECT = `
@@ -67,38 +68,6 @@ function updateStatement(columns: string[]): Statement {
 
 function clientRow(client: Client): Record<string, unknown> {
   return { ...clientColumns(client), id: client.id, type: client.type, created_at: client.createdAt };
-}
-
-function parseAccessTtl(value: string): AccessTokenTtl {
-  return value === 'global' || value === 'never' ? value : Number(value);
-}
-
-export function toClient(row: Row): Client {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    version: row.version as string,
-    description: row.description as string,
-    type: row.type as Client['type'],
-    secretHash: (row.secret_hash as string | null) ?? null,
-    grants: list(row.grants) as GrantType[],
-    scopes: list(row.scopes).sort(),
-    accessTokenTtl: parseAccessTtl(row.access_ttl as string),
-    refreshLimit: (row.refresh_limit as number | null) ?? null,
-    refreshTokenTtl: row.refresh_ttl as number,
-    enabled: flag(row.enabled),
-    introspect: flag(row.introspect),
-    serviceUser: (row.service_user as string | null) ?? null,
-    createdAt: row.created_at as number,
-  };
-}
-
-function toScope(row: Row): Scope {
-  return {
-    name: row.name as string,
-    description: row.description as string,
-    resources: JSON.parse(row.resources as string) as string[],
-  };
 }
 
 export function clientStore(db: Driver): ClientStore {

@@ -5,7 +5,7 @@ import type { Dialect, Statement } from './statement.ts';
  * What the SQL of each concept (tokens.ts, clients.ts, …) needs from a database: one statement
  * at a time, or an operation of several in one transaction. A driver binds booleans, reports
  * broken constraints as ConstraintViolation and returns BIGINT columns as numbers, so that the
- * statements and the row mapping (`toClient`, `toTokenView`, … beside them) are the same for both dialects.
+ * statements and the row mapping (rows.ts) are the same for both dialects.
  */
 export interface Driver {
   readonly dialect: Dialect;

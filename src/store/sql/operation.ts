@@ -1,21 +1,8 @@
+import type { Row } from '../rows.ts';
 import { MissingReferenceError } from '../store.ts';
 import type { Statement } from './statement.ts';
 
-/**
- * A result row as better-sqlite3 or `pg` returns it: the schemas have the same columns, and the
- * drivers return BIGINT columns as numbers, so each concept maps its rows once for both stores.
- */
-export type Row = Record<string, unknown>;
-
-/** A boolean column: PostgreSQL's `boolean`, or SQLite's 0/1 integer. */
-export function flag(value: unknown): boolean {
-  return value === true || value === 1;
-}
-
-/** A space-separated list column (scopes, grants, groups). */
-export function list(value: unknown): string[] {
-  return typeof value === 'string' && value !== '' ? value.split(' ') : [];
-}
+export type { Row };
 /** Values by parameter name (`:name`); any record will do, keys that the statement does not name are ignored. */
 export type Params = object;
 

@@ -1,7 +1,6 @@
-import type { AdminSession } from '../../core/model.ts';
 import type { SessionStore } from '../store.ts';
+import { toAdminSession } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import type { Row } from './operation.ts';
 import { sql } from './statement.ts';
 
 const INSERT = sql(
@@ -13,16 +12,6 @@ const TOUCH = sql('UPDATE admin_sessions SET last_seen_at = :lastSeenAt WHERE id
 const DELETE = sql('DELETE FROM admin_sessions WHERE id_hash = :idHash');
 const DELETE_OF_USER = sql('DELETE FROM admin_sessions WHERE username = :username');
 const PURGE = sql('DELETE FROM admin_sessions WHERE expires_at <= :now OR last_seen_at < :idleBefore');
-
-function toAdminSession(row: Row): AdminSession {
-  return {
-    idHash: row.id_hash as string,
-    username: row.username as string,
-    createdAt: row.created_at as number,
-    lastSeenAt: row.last_seen_at as number,
-    expiresAt: row.expires_at as number,
-  };
-}
 
 export function sessionStore(db: Driver): SessionStore {
   return {

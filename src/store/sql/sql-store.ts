@@ -40,10 +40,12 @@ export abstract class SqlStore {
     } satisfies Slices);
   }
 
+  /** Applies pending numbered migrations (src/store/migrations); returns the versions applied now. */
   migrate(): Promise<number[]> {
     return this.driver.atomic(() => migrate(this.driver.dialect, readMigrations()));
   }
 
+  /** Throws when the database cannot be reached. */
   async ping(): Promise<void> {
     await this.driver.one(PING, {}, (row) => row);
   }

@@ -1,8 +1,9 @@
 import type { ThrottleBlock } from '../../core/model.ts';
 import type { ThrottleStore } from '../store.ts';
+import { toThrottleBlock } from '../rows.ts';
 import { sqlCounters } from './throttle-counters.ts';
 import type { Driver } from './driver.ts';
-import { type Operation, type Row, run } from './operation.ts';
+import { type Operation, run } from './operation.ts';
 import { sql } from './statement.ts';
 
 /** Seconds an ended throttle block is kept before a later block clears it away. */
@@ -18,19 +19,8 @@ const RUNNING = sql(
   `SELECT * FROM throttle_blocks WHERE until > :now AND (:username::text IS NULL OR username = :username) AND (:ip::text IS NULL OR ip = :ip)
    ORDER BY since DESC, counter, username, ip LIMIT 1000`,
 );
-// The subject is a username or an address; the other is null, and `= NULL` matches nothing.
-const DELETE_OF = sql("DELETE FROM throttle_blocks WHERE (username = :username AND username <> '') OR (ip = :ip AND ip <> '')");
-
-/** Throttle blocks store an absent username or address as '' (part of the primary key). */
-function toThrottleBlock(row: Row): ThrottleBlock {
-  return {
-    counter: row.counter as ThrottleBlock['counter'],
-    username: row.username === '' ? null : (row.username as string),
-    ip: row.ip === '' ? null : (row.ip as string),
-    since: Number(row.since),
-    until: Number(row.until),
-  };
-}
+const DELETE_OF_USER = sql("DELETE FROM throttle_blocks WHERE username = :username AND username <> ''");
+const DELETE_OF_IP = sql("DELETE FROM throttle_blocks WHERE ip = :ip AND ip <> ''");
 
 function* record(block: ThrottleBlock): Operation<void> {
   yield* run(FORGET_ENDED, { before: block.since - FORGET_BLOCKS_AFTER });
@@ -41,7 +31,7 @@ export function throttleStore(db: Driver): ThrottleStore {
   return {
     recordThrottleBlock: (block) => db.atomic(() => record(block)),
     listThrottleBlocks: (query) => db.all(RUNNING, { now: query.now, username: query.username ?? null, ip: query.ip ?? null }, toThrottleBlock),
-    deleteThrottleBlocks: (subject) => db.run(DELETE_OF, { username: null, ip: null, ...subject }),
+    deleteThrottleBlocks: (subject) => ('username' in subject ? db.run(DELETE_OF_USER, subject) : db.run(DELETE_OF_IP, subject)),
     throttleCounters: () => sqlCounters(db),
   };
 }

@@ -1,7 +1,8 @@
-import type { TokenFamily, TokenRecord, TokenView } from '../../core/model.ts';
+import type { TokenFamily, TokenRecord } from '../../core/model.ts';
 import type { RotateOutcome, RotateRequest, TokenStore } from '../store.ts';
+import { toFamily, toTokenView } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { all, flag, list, one, type Operation, Rollback, type Row, run } from './operation.ts';
+import { all, one, type Operation, Rollback, run } from './operation.ts';
 import { multiInsert, sql, sqlByDialect } from './statement.ts';
 
 const TOKEN_SELECT = `
@@ -53,8 +54,8 @@ const COUNT_REFRESH = sql(
    RETURNING id`,
 );
 const REVOKE_FAMILY = sql('UPDATE token_families SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL');
-// The owner is a username or a client id; the other is null, and `= NULL` matches nothing.
-const REVOKE_FAMILIES_OF = sql('UPDATE token_families SET revoked_at = :now WHERE (username = :username OR client_id = :clientId) AND revoked_at IS NULL');
+const REVOKE_USER_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL');
+const REVOKE_CLIENT_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE client_id = :clientId AND revoked_at IS NULL');
 
 // PostgreSQL takes the batch with SKIP LOCKED, so that instances purging at once share the work
 // instead of queueing (SQLite has one writer anyway). Either way the candidates come from three
@@ -85,36 +86,6 @@ const DROP_EMPTY_FAMILIES = sqlByDialect({
 });
 
 const insertTokens = multiInsert('tokens', ['hash', 'kind', 'family_id', 'client_id', 'username', 'scope', 'issued_at', 'expires_at']);
-
-function toFamily(row: Row): TokenFamily {
-  return {
-    id: row.id as string,
-    clientId: row.client_id as string,
-    username: (row.username as string | null) ?? null,
-    scope: list(row.scope),
-    refreshCount: row.refresh_count as number,
-    createdAt: row.created_at as number,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-  };
-}
-
-export function toTokenView(row: Row): TokenView {
-  return {
-    hash: row.hash as string,
-    kind: row.kind as TokenView['kind'],
-    familyId: row.family_id as string,
-    clientId: row.client_id as string,
-    username: (row.username as string | null) ?? null,
-    scope: list(row.scope),
-    issuedAt: row.issued_at as number,
-    expiresAt: (row.expires_at as number | null) ?? null,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-    rotatedAt: (row.rotated_at as number | null) ?? null,
-    familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
-    clientEnabled: flag(row.client_enabled),
-    userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : flag(row.user_enabled),
-  };
-}
 
 function* insert(tokens: TokenRecord[], familyId?: string): Operation<void> {
   if (tokens.length === 0) return;
@@ -166,7 +137,8 @@ export function tokenStore(db: Driver): TokenStore {
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
     rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,
-    revokeFamiliesOf: (owner, now) => db.run(REVOKE_FAMILIES_OF, { username: null, clientId: null, ...owner, now }),
+    revokeFamiliesOf: (owner, now) =>
+      'username' in owner ? db.run(REVOKE_USER_FAMILIES, { username: owner.username, now }) : db.run(REVOKE_CLIENT_FAMILIES, { clientId: owner.clientId, now }),
     listTokens: (filter, now) =>
       db.all(
         LIST_TOKENS,

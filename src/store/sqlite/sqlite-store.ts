@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CLIENT_BY_ID, toClient } from '../sql/clients.ts';
+import { toClient, toTokenView } from '../rows.ts';
+import { CLIENT_BY_ID } from '../sql/clients.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import { sqlCounters } from '../sql/throttle-counters.ts';
-import { TOKEN_BY_HASH, toTokenView } from '../sql/tokens.ts';
+import { TOKEN_BY_HASH } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
 import { BackgroundCheckpointer } from './background-checkpointer.ts';
 import { SqliteDriver } from './driver.ts';

@@ -1,0 +1,135 @@
+import type { AuditRecord } from '../core/audit.ts';
+import type { AccessTokenTtl, Acl, AdminSession, Client, GrantType, Scope, Service, ThrottleBlock, TokenFamily, TokenView, User } from '../core/model.ts';
+
+/**
+ * Result rows to domain records, for both stores: the schemas have the same columns. A row as
+ * better-sqlite3 or `pg` returns it (the PostgreSQL store parses BIGINT columns to numbers).
+ */
+export type Row = Record<string, unknown>;
+
+/** A boolean column: PostgreSQL's `boolean`, or SQLite's 0/1 integer. */
+function flag(value: unknown): boolean {
+  return value === true || value === 1;
+}
+
+function splitList(value: unknown): string[] {
+  return typeof value === 'string' && value !== '' ? value.split(' ') : [];
+}
+
+function parseAccessTtl(value: string): AccessTokenTtl {
+  return value === 'global' || value === 'never' ? value : Number(value);
+}
+
+export function toClient(row: Row): Client {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    version: row.version as string,
+    description: row.description as string,
+    type: row.type as Client['type'],
+    secretHash: (row.secret_hash as string | null) ?? null,
+    grants: splitList(row.grants) as GrantType[],
+    scopes: splitList(row.scopes).sort(),
+    accessTokenTtl: parseAccessTtl(row.access_ttl as string),
+    refreshLimit: (row.refresh_limit as number | null) ?? null,
+    refreshTokenTtl: row.refresh_ttl as number,
+    enabled: flag(row.enabled),
+    introspect: flag(row.introspect),
+    serviceUser: (row.service_user as string | null) ?? null,
+    createdAt: row.created_at as number,
+  };
+}
+
+export function toUser(row: Row): User {
+  return {
+    username: row.username as string,
+    passwordHash: row.password_hash as string,
+    groups: splitList(row.groups).sort(),
+    enabled: flag(row.enabled),
+    createdAt: row.created_at as number,
+  };
+}
+
+export function toScope(row: Row): Scope {
+  return {
+    name: row.name as string,
+    description: row.description as string,
+    resources: JSON.parse(row.resources as string) as string[],
+  };
+}
+
+export function toFamily(row: Row): TokenFamily {
+  return {
+    id: row.id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: splitList(row.scope),
+    refreshCount: row.refresh_count as number,
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
+
+export function toTokenView(row: Row): TokenView {
+  return {
+    hash: row.hash as string,
+    kind: row.kind as TokenView['kind'],
+    familyId: row.family_id as string,
+    clientId: row.client_id as string,
+    username: (row.username as string | null) ?? null,
+    scope: splitList(row.scope),
+    issuedAt: row.issued_at as number,
+    expiresAt: (row.expires_at as number | null) ?? null,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+    rotatedAt: (row.rotated_at as number | null) ?? null,
+    familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
+    clientEnabled: flag(row.client_enabled),
+    userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : flag(row.user_enabled),
+  };
+}
+
+export function toService(row: Row): Service {
+  return {
+    name: row.name as string,
+    upstream: row.upstream as string,
+    methods: splitList(row.methods),
+    templates: JSON.parse(row.templates as string) as string[],
+    createdAt: row.created_at as number,
+  };
+}
+
+export function toAcl(row: Row): Acl {
+  // JSON, not space-separated: group names may contain spaces.
+  return { resource: row.resource as string, allow: JSON.parse(row.allow as string) as string[], deny: JSON.parse(row.deny as string) as string[] };
+}
+
+export function toAdminSession(row: Row): AdminSession {
+  return {
+    idHash: row.id_hash as string,
+    username: row.username as string,
+    createdAt: row.created_at as number,
+    lastSeenAt: row.last_seen_at as number,
+    expiresAt: row.expires_at as number,
+  };
+}
+
+/** An audit record; optional fields that were not recorded are left out, not null. */
+export function toAuditRecord(row: Row): AuditRecord {
+  const record: AuditRecord = { id: row.id as number, at: row.at as number, type: row.type as AuditRecord['type'] };
+  for (const [field, column] of [['ip', 'ip'], ['clientId', 'client_id'], ['username', 'username'], ['reason', 'reason']] as const) {
+    if (row[column] !== null) record[field] = row[column] as string;
+  }
+  if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
+  return record;
+}
+
+/** Throttle blocks store an absent username or address as '' (part of the primary key). */
+export function toThrottleBlock(row: Row): ThrottleBlock {
+  return {
+    counter: row.counter as ThrottleBlock['counter'],
+    username: row.username === '' ? null : (row.username as string),
+    ip: row.ip === '' ? null : (row.ip as string),
+    since: Number(row.since),
+    until: Number(row.until),
+  };
+}
