@@ -94,7 +94,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   // Once a request is read (body included), its reads must see every commit made before it,
-  // also by the CLI or another process: the SQLite store re-checks its caches (ChangeWatch).
+  // also by the CLI or another process: the SQLite store re-checks its caches (ReadCaches).
   app.addHook('preHandler', (_request, _reply, done) => {
     options.ctx.store.startRequest?.();
     done();

@@ -49,6 +49,7 @@ const plugin: PortcullisFastifyPlugin = async (app, options) => {
     }
   });
 };
+// What fastify-plugin would set; not it, as its types import fastify, which users of this library need not install.
 (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
 (plugin as unknown as Record<symbol, string>)[Symbol.for('fastify.display-name')] = 'portcullis';
 

@@ -30,6 +30,7 @@ interface IntrospectionAnswer {
  * @see RFC 7662 §4 (caching and its revocation trade-off)
  */
 export class IntrospectionVerifier implements TokenVerifier {
+  // Not lru-cache (its fetch would replace both maps): its TTLs run on performance.now(), its docs advise against another clock, and it still serves an entry at the instant its TTL ends, while `exp` is wall-clock seconds on the injected clock.
   private readonly cache = new Map<string, CacheEntry>();
   private readonly pending = new Map<string, Promise<VerifiedToken | undefined>>();
   private readonly authorization: string;

@@ -16,6 +16,7 @@ interface Entry {
  * copy past its age is refreshed in the background, and an outage keeps it as it was.
  */
 export class PrincipalDirectory implements PrincipalSource {
+  // Not lru-cache: its TTLs run on performance.now() (its docs advise against another clock), and this bound is in seconds on the injected clock.
   private readonly cache = new Map<string, Entry>();
 
   constructor(

@@ -79,7 +79,7 @@ describe('portcullis serve: first run', () => {
 
 // docs/cli.md: a bad setting stops start-up with one line naming it.
 // The SQLite store caches clients and token states in the server process: a change the CLI makes
-// from another process must still hold from the next request on (ChangeWatch, docs/deployment.md).
+// from another process must still hold from the next request on (ReadCaches, docs/deployment.md).
 describe('portcullis serve: what the CLI changes while it runs holds at the next request', () => {
   const tmp = tempDb();
   let serve: ServeProcess;

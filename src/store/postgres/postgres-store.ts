@@ -20,7 +20,6 @@ export class PostgresStore extends SqlStore implements Store {
     this.pool = driver.pool;
   }
 
-  /** The pool's connections right now: open, idle, and requests waiting for one (for metrics). */
   poolStats(): { total: number; idle: number; waiting: number } {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }

@@ -20,14 +20,6 @@ function normalised(error: unknown): unknown {
   return constraint ? new ConstraintViolation(constraint, error) : error;
 }
 
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
 /**
  * better-sqlite3 under the SQL layer: statements prepared once per connection, operations run
  * synchronously (no other work can interleave with a transaction), hot writes in the group commit.
@@ -98,8 +90,9 @@ export class SqliteDriver implements Driver {
     return next.value;
   }
 
-  private perform<T>(work: () => T): Promise<T> {
-    return this.grouped ? this.writes.run(work) : settle(work);
+  /** Reads and single writes run now; a throw rejects (an async function turns it into one). */
+  private async perform<T>(work: () => T): Promise<T> {
+    return this.grouped ? this.writes.run(work) : work();
   }
 
   private execute(kind: 'one' | 'all' | 'run', statement: Statement, params: Params): unknown {

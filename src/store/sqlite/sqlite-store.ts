@@ -71,7 +71,7 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   startRequest(): void {
-    this.caches?.changes.newRequest();
+    this.caches?.newRequest();
   }
 
   async close(): Promise<void> {
