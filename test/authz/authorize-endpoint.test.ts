@@ -202,7 +202,7 @@ describe('authorization endpoint (RFC 6749 §4.1, RFC 7636, RFC 9207, OpenID Con
       server.secrets.add(params.code!);
 
       const types = (await audit()).filter((record) => record.username === 'alice').map((record) => record.type);
-      for (const type of ['login.succeeded', 'consent.granted', 'code.issued']) assert.ok(types.includes(type), type);
+      for (const type of ['login.succeeded', 'consent.granted', 'code.issued'] as const) assert.ok(types.includes(type), type);
     });
 
     test('remembered consent skips the approval page; a scope not yet approved asks again', async () => {
