@@ -55,6 +55,12 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', route: '/audit', path: '/audit', invalid: { path: '/audit?limit=0', field: 'limit' } },
   { method: 'GET', route: '/throttle', path: '/throttle' },
   { method: 'POST', route: '/throttle/unlock', path: '/throttle/unlock', invalid: { body: { username: 'a', colour: 'red' }, field: 'colour' } },
+  { method: 'GET', route: '/users/{username}/sessions', path: '/users/nope/sessions' },
+  { method: 'DELETE', route: '/users/{username}/sessions', path: '/users/nope/sessions' },
+  { method: 'DELETE', route: '/users/{username}/sessions/{session_id}', path: '/users/nope/sessions/nope' },
+  { method: 'GET', route: '/users/{username}/consents', path: '/users/nope/consents' },
+  { method: 'GET', route: '/clients/{client_id}/consents', path: '/clients/nope/consents' },
+  { method: 'DELETE', route: '/users/{username}/consents/{client_id}', path: '/users/nope/consents/nope' },
 ];
 
 /** A body that passes validation, so that the 401/403 checks are not about the body. */
