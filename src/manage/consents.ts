@@ -19,7 +19,13 @@ export function describeConsent(consent: Consent): Record<string, unknown> {
 export async function listConsents(store: Store, of: { username: string } | { clientId: string }): Promise<Record<string, unknown>[]> {
   if ('username' in of) await requireUser(store, of.username);
   else await requireClient(store, of.clientId);
-  return (await store.listConsents(of)).map(describeConsent);
+  const consents = await store.listConsents(of);
+  const names = new Map<string, string>();
+  for (const clientId of new Set(consents.map((consent) => consent.clientId))) {
+    const client = await store.findClient(clientId);
+    if (client) names.set(clientId, client.name);
+  }
+  return consents.map((consent) => ({ ...describeConsent(consent), client_name: names.get(consent.clientId) ?? null }));
 }
 
 /**

@@ -319,7 +319,7 @@ describe('authorization endpoint (RFC 6749 §4.1, RFC 7636, RFC 9207, OpenID Con
       assert.equal(throttled.status, 429);
       const wait = Number(throttled.headers.get('retry-after'));
       assert.ok(wait >= 1);
-      assert.equal(problemText(throttled.html), `Too many failed attempts. Wait ${wait} seconds, then try again.`);
+      assert.equal(problemText(throttled.html), `Too many failed attempts. Wait ${Math.ceil(wait / 60)} minutes, then try again.`, 'a 300 s block');
       assert.equal(server.hasher.verifies + server.hasher.dummyVerifies, hashes, 'no password hash ran');
       assert.ok((await audit()).some((record) => record.type === 'login.throttled' && record.username === 'throttled-user'));
       // The password grant sees the same counters.

@@ -14,6 +14,12 @@ function csrfCookie(flow: SignInFlow): string {
   return flow.cookies.csrf;
 }
 
+/** A wait as people say it: seconds under two minutes, else whole minutes (rounded up). */
+function waitText(seconds: number): string {
+  if (seconds < 120) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
 function signInPage(flow: SignInFlow, status = 200, problem?: Problem): PageAnswer {
   const typed = flow.request.method === 'POST' ? flow.request.params.username : undefined;
   return {
@@ -64,7 +70,7 @@ export const credentialsStep: SignInStep = {
     } catch (error) {
       if (!(error instanceof TooManyAttempts)) throw error;
       const wait = Number(error.headers['Retry-After'] ?? 1);
-      const answer = signInPage(flow, 429, { text: `Too many failed attempts. Wait ${wait} second${wait === 1 ? '' : 's'}, then try again.` });
+      const answer = signInPage(flow, 429, { text: `Too many failed attempts. Wait ${waitText(wait)}, then try again.` });
       return { ...answer, retryAfter: wait };
     }
     let user;

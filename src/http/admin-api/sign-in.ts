@@ -21,6 +21,7 @@ const consentSchema = {
   properties: {
     username: { type: 'string' },
     client_id: { type: 'string' },
+    client_name: { type: ['string', 'null'] },
     scope: { type: 'array', items: { type: 'string' } },
     granted_at: { type: 'string' },
   },

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc, type Group, type User } from '../api.ts';
 import { Checkboxes, ConfirmButton, DataTable, Field, type FieldErrors, FormError, Notice, errorsFrom, formatTime, useLoad } from '../components.tsx';
+import { UserConsentsSection, UserSessionsSection } from './sign-in.tsx';
 
 function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCancel: () => void }) {
   const [username, setUsername] = useState('');
@@ -210,6 +211,8 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
           <button type="submit">Set password</button>
         </div>
       </form>
+      <UserSessionsSection username={current.username} />
+      <UserConsentsSection username={current.username} />
       <div class="actions danger-zone">
         {current.enabled ? (
           <ConfirmButton
