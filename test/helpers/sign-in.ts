@@ -38,14 +38,20 @@ export function problemText(html: string): string | undefined {
  * server), no redirect following, forms posted as the pages' forms post.
  */
 export class TestBrowser {
-  readonly cookies = new Map<string, string>();
   /** Every Set-Cookie header received, for the tests of cookie attributes. */
   readonly setCookies: string[] = [];
 
   constructor(
     readonly baseUrl: string,
     private readonly headers: Record<string, string> = {},
+    /** Cookies are the host's, whatever the port (RFC 6265 §8.5): instances on one host share them, as behind a load balancer. */
+    readonly cookies = new Map<string, string>(),
   ) {}
+
+  /** The same browser (its cookies) talking to another instance. */
+  at(baseUrl: string): TestBrowser {
+    return new TestBrowser(baseUrl, this.headers, this.cookies);
+  }
 
   private remember(response: Response): void {
     for (const header of response.headers.getSetCookie()) {
