@@ -204,7 +204,7 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
           }, 'Password changed; the user\'s tokens have ended.');
         }}
       >
-        <Field id="detail-password" label="New password" error={errors.password} hint="setting it ends every token of this user">
+        <Field id="detail-password" label="New password" error={errors.password} hint="setting it ends every token and sign-in session of this user">
           <input id="detail-password" type="password" autoComplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
         <div class="actions">
