@@ -61,5 +61,7 @@ export function isRegisteredRedirectUri(registered: readonly string[], requested
  */
 export function redirectUriSource(uri: string): string {
   const url = new URL(uri);
+  // CSP host sources have no syntax for IPv6 literals: http://[::1] can only be allowed by scheme.
+  if (url.hostname.startsWith('[')) return url.protocol;
   return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : url.protocol;
 }

@@ -281,6 +281,11 @@ describe('authorization endpoint (RFC 6749 §4.1, RFC 7636, RFC 9207, OpenID Con
       assert.ok(redirectParams(answer.location).code);
     });
 
+    test('max_age=0 is prompt=login, even right after a sign-in', async () => {
+      const page = await browser.get(request({ max_age: '0' }));
+      assert.match(page.html, /<h1>Sign in<\/h1>/);
+    });
+
     test('max_age: a sign-in older than it asks again', async () => {
       assert.equal((await browser.get(request({ max_age: '3600' }))).status, 303);
       server.clock.advance(30);

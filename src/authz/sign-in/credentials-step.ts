@@ -51,7 +51,8 @@ export const credentialsStep: SignInStep = {
     if (flow.signedInNow) return false;
     if (flow.session === undefined || flow.authz.prompt.has('login')) return true;
     const { maxAge } = flow.authz;
-    return maxAge !== undefined && flow.ctx.clock.nowSeconds() - flow.session.record.authTime > maxAge;
+    // OpenID Connect Core §3.1.2.1: max_age=0 is prompt=login, even for a sign-in this very second.
+    return maxAge !== undefined && (maxAge === 0 || flow.ctx.clock.nowSeconds() - flow.session.record.authTime > maxAge);
   },
 
   async page(flow) {
