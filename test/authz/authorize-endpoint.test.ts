@@ -243,6 +243,20 @@ describe('authorization endpoint (RFC 6749 §4.1, RFC 7636, RFC 9207, OpenID Con
       }
     });
 
+    test('Integration Server\'s alias /invoke/pub.oauth/authorize is the same endpoint, and its forms post back to it', async () => {
+      const page = await new TestBrowser(server.url).get(request().replace('/oauth/authorize', '/invoke/pub.oauth/authorize'));
+      assert.equal(page.status, 200);
+      assert.match(page.html, /<form method="post" action="\/invoke\/pub\.oauth\/authorize">/);
+    });
+
+    test('another method is refused with Allow: GET, POST, as a page', async () => {
+      const answer = await fetch(`${server.url}/oauth/authorize`, { method: 'PUT' });
+      assert.equal(answer.status, 400);
+      assert.equal(answer.headers.get('allow'), 'GET, POST');
+      assert.match(answer.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(await answer.text(), /use GET or POST/);
+    });
+
     test('the sign-in page offers login_hint as the username', async () => {
       const page = await new TestBrowser(server.url).get(request({ login_hint: 'carol' }));
       assert.match(page.html, /<input id="username" name="username" type="text" autocomplete="username" value="carol"/);
