@@ -36,6 +36,12 @@ export const ERROR_CATALOGUE = {
   unsupported_grant_type: { status: 400 },
   invalid_scope: { status: 400 },
 
+  // RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6: the authorization endpoint sends these back
+  // to the client in a redirect (the answer itself is a 303); the status is never sent.
+  unsupported_response_type: { status: 400 },
+  login_required: { status: 400, description: 'the user must sign in, and prompt=none forbids asking' },
+  consent_required: { status: 400, description: 'the user must approve this client, and prompt=none forbids asking' },
+
   // Throttled password and client-secret guessing (docs/security.md): OAuth endpoints, admin sign-in.
   too_many_attempts: { status: 429, description: 'too many failed attempts; try again later', retryAfter: 1 },
 
@@ -180,6 +186,9 @@ export const InvalidGrant = E('invalid_grant');
 export const UnauthorizedClient = E('unauthorized_client');
 export const UnsupportedGrantType = E('unsupported_grant_type');
 export const InvalidScope = E('invalid_scope');
+export const UnsupportedResponseType = E('unsupported_response_type');
+export const LoginRequired = E('login_required');
+export const ConsentRequired = E('consent_required');
 export const TooManyAttempts = E('too_many_attempts');
 export const Unauthorized = E('unauthorized');
 export const InvalidToken = E('invalid_token');

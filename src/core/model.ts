@@ -1,9 +1,16 @@
 /** The domain records of README "Concepts", as the core sees them (camelCase; the wire uses snake_case). */
 
-export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials', 'authorization_code'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export type ClientType = 'confidential' | 'public';
+
+/**
+ * When the approval page asks the user (docs/oauth.md "Consent"): `always`, every time; `remember`,
+ * until the user has approved the scopes asked for; `skip`, never (a first-party client).
+ */
+export const CONSENT_MODES = ['always', 'remember', 'skip'] as const;
+export type ConsentMode = (typeof CONSENT_MODES)[number];
 
 /** `global` follows the server-wide setting; `never` issues non-expiring access tokens. */
 export type AccessTokenTtl = 'global' | 'never' | number;
@@ -28,6 +35,9 @@ export interface Client {
   introspect: boolean;
   /** Username whose ACL rights a `client_credentials` token carries. */
   serviceUser: string | null;
+  /** Where the authorization endpoint may send the user back (exact strings; RFC 6749 §3.1.2). */
+  redirectUris: string[];
+  consent: ConsentMode;
   createdAt: number;
 }
 
@@ -74,9 +84,36 @@ export interface Settings {
   accessTokenTtl: number | 'never';
   /** Refuse plain HTTP at the OAuth endpoints (loopback counts as secure). */
   requireHttps: boolean;
+  /** Seconds an authorization code lives, 1–600 (RFC 6749 §4.1.2 recommends at most 600). */
+  authorizationCodeTtl: number;
+  /** PKCE for confidential clients too (public clients always need it). */
+  requirePkce: boolean;
+  /** A login session ends after this many seconds unused… */
+  loginSessionIdleTtl: number;
+  /** …and this many seconds after the sign-in, however busy. */
+  loginSessionMaxTtl: number;
+  /** The sign-in and approval pages' title, logo (an https URL, or empty), heading and footer. */
+  approvalPageTitle: string;
+  approvalPageLogoUrl: string;
+  approvalPageHeading: string;
+  approvalPageFooter: string;
 }
 
-export const DEFAULT_SETTINGS: Settings = { accessTokenTtl: 3600, requireHttps: true };
+export const DEFAULT_SETTINGS: Settings = {
+  accessTokenTtl: 3600,
+  requireHttps: true,
+  authorizationCodeTtl: 60,
+  requirePkce: false,
+  loginSessionIdleTtl: 1800,
+  loginSessionMaxTtl: 36_000,
+  approvalPageTitle: 'Portcullis',
+  approvalPageLogoUrl: '',
+  approvalPageHeading: 'Allow access?',
+  approvalPageFooter: '',
+};
+
+/** The longest `authorizationCodeTtl` allowed (RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED"). */
+export const MAX_AUTHORIZATION_CODE_TTL = 600;
 
 export const DEFAULT_REFRESH_TOKEN_TTL = 30 * 24 * 3600;
 
@@ -134,6 +171,59 @@ export interface AdminSession {
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;
+}
+
+/**
+ * A user's browser session at the authorization server, after a sign-in at the authorization
+ * endpoint (docs/oauth.md "Login sessions"). `idHash` is the SHA-256 of the id in the cookie. Live
+ * while `now < expiresAt` (absolute) and used within the idle limit (a setting).
+ */
+export interface LoginSession {
+  idHash: string;
+  username: string;
+  /** When the user signed in (OpenID Connect's `auth_time`); also when the session began. */
+  authTime: number;
+  /** How the user proved who they are (RFC 8176 values: `pwd`, and `otp` once a second factor exists). */
+  amr: string[];
+  lastSeenAt: number;
+  expiresAt: number;
+  /** The address the sign-in came from, for the admin's list. */
+  ip: string | null;
+}
+
+/** The scopes a user approved for a client, remembered (docs/oauth.md "Consent"). */
+export interface Consent {
+  username: string;
+  clientId: string;
+  scope: string[];
+  grantedAt: number;
+}
+
+/**
+ * An authorization code (RFC 6749 §4.1.2) as stored: only the SHA-256 of the code, and everything
+ * it is bound to. Single use: `usedAt` is set atomically by the redemption that wins, which also
+ * records the token family it started, so that a replay can revoke it.
+ */
+export interface AuthorizationCode {
+  hash: string;
+  clientId: string;
+  username: string;
+  /** The redirect URI the code was sent to. */
+  redirectUri: string;
+  /** Whether the authorization request named it (then the token request must too: RFC 6749 §4.1.3). */
+  redirectUriGiven: boolean;
+  scope: string[];
+  /** The PKCE S256 challenge (RFC 7636 §4.2), or `null` when the request had none. */
+  codeChallenge: string | null;
+  /** OpenID Connect's `nonce`, for the ID token. */
+  nonce: string | null;
+  authTime: number;
+  amr: string[];
+  issuedAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  /** The token family the redemption started. */
+  familyId: string | null;
 }
 
 /**

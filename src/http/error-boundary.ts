@@ -59,14 +59,23 @@ function toOAuthError(error: unknown): { failure: OAuthError; unexpected: boolea
  * `/metrics` all throw, and this writes `{"error", "error_description"?, "field"?}` with the
  * catalogue's status and headers (the security headers are added on the way out, as to every
  * answer), counts the failure under its real code, and logs an unexpected cause without ever
- * sending it. Error answers are never cached.
+ * sending it; for the routes that answer browsers it renders the route's error page instead of the
+ * JSON body, with the same status and headers. Error answers are never cached.
  */
 export function errorBoundary(metrics: Metrics) {
-  return function boundary(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  return function boundary(error: Error, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const { failure, unexpected } = toOAuthError(error);
     if (unexpected) request.log.error({ err: error }, 'unexpected failure');
     else if (failure.cause !== undefined) request.log.warn({ err: failure.cause, error: failure.error }, 'request failed');
     metrics.countFailure(request, failure.error);
-    reply.code(failure.status).headers(failure.headers).header('Cache-Control', 'no-store').send(failure.body);
+    reply.code(failure.status).headers(failure.headers).header('Cache-Control', 'no-store');
+    // A route for people's browsers (the sign-in pages) shows the same error as a page.
+    const page = request.routeOptions.config.errorPage;
+    if (page) {
+      return page(failure).then(({ html, csp }) => {
+        reply.header('Content-Security-Policy', csp).type('text/html; charset=utf-8').send(html);
+      });
+    }
+    reply.send(failure.body);
   };
 }

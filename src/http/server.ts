@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type AdminOptions, adminRoutes } from './admin-routes.ts';
+import { authorizeRoutes } from './authorize-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { NotFound } from '../core/errors.ts';
 import type { Gateway } from '../resource/gateway.ts';
@@ -102,6 +103,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   registerMetrics(app, metrics);
   await app.register(oauthRoutes, { ctx: options.ctx, metrics });
+  await app.register(authorizeRoutes, { ctx: options.ctx });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
   if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });
   return app;

@@ -5,7 +5,7 @@ import type { Settings } from '../core/model.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
 import { hashSecret } from '../core/secrets.ts';
 import type { ClientPatch, Store } from '../store/store.ts';
-import { parseAccessTtl, parseCount, parseGrants, registerClient, updateClient } from './clients.ts';
+import { parseAccessTtl, parseConsent, parseCount, parseGrants, parseRedirectUris, registerClient, updateClient } from './clients.ts';
 import { createGroup } from './groups.ts';
 import { setAcl } from './acls.ts';
 import { saveScope } from './scopes.ts';
@@ -133,7 +133,18 @@ export async function applySetup(
 
   if (doc.settings !== undefined && doc.settings !== null) {
     if (typeof doc.settings !== 'object' || Array.isArray(doc.settings)) throw new UserError('settings must be a mapping');
-    const settings = new Reader(doc.settings as Doc, 'settings', ['access_token_ttl', 'require_https']);
+    const settings = new Reader(doc.settings as Doc, 'settings', [
+      'access_token_ttl',
+      'require_https',
+      'authorization_code_ttl',
+      'require_pkce',
+      'login_session_idle_ttl',
+      'login_session_max_ttl',
+      'approval_page_title',
+      'approval_page_logo_url',
+      'approval_page_heading',
+      'approval_page_footer',
+    ]);
     const patch: Partial<Settings> = {};
     const ttl = settings.string('access_token_ttl');
     if (ttl !== undefined) {
@@ -141,7 +152,19 @@ export async function applySetup(
     }
     const requireHttps = settings.boolean('require_https');
     if (requireHttps !== undefined) patch.requireHttps = requireHttps;
-    await updateSettings(store, patch, clock);
+    const seconds = (key: string) => {
+      const value = settings.string(key);
+      return value === undefined ? undefined : settings.wrap(`.${key}`, () => parseCount(key, value, 1));
+    };
+    patch.authorizationCodeTtl = seconds('authorization_code_ttl');
+    patch.requirePkce = settings.boolean('require_pkce');
+    patch.loginSessionIdleTtl = seconds('login_session_idle_ttl');
+    patch.loginSessionMaxTtl = seconds('login_session_max_ttl');
+    patch.approvalPageTitle = settings.string('approval_page_title');
+    patch.approvalPageLogoUrl = settings.string('approval_page_logo_url');
+    patch.approvalPageHeading = settings.string('approval_page_heading');
+    patch.approvalPageFooter = settings.string('approval_page_footer');
+    await labelled('settings', () => updateSettings(store, patch, clock));
     result.changes.push('settings updated');
   }
 
@@ -201,6 +224,8 @@ export async function applySetup(
       'enabled',
       'introspect',
       'service_user',
+      'redirect_uris',
+      'consent',
       'secret_env',
     ]);
     const name = client.string('name', true)!;
@@ -218,6 +243,8 @@ export async function applySetup(
     const enabled = client.boolean('enabled');
     const introspect = client.boolean('introspect');
     const serviceUser = client.string('service_user');
+    const redirectUris = client.strings('redirect_uris');
+    const consent = client.string('consent');
     const settings: ClientPatch = await labelled(label, async () => ({
       description,
       grants: grants === undefined ? undefined : parseGrants(grants),
@@ -228,6 +255,8 @@ export async function applySetup(
       enabled,
       introspect,
       serviceUser,
+      redirectUris: redirectUris === undefined ? undefined : parseRedirectUris(redirectUris),
+      consent: consent === undefined ? undefined : parseConsent(consent),
     }));
     const secret = client.secretFromEnv('secret_env', env);
     if (existing) {
@@ -261,6 +290,8 @@ export async function applySetup(
         enabled: settings.enabled,
         introspect: settings.introspect,
         serviceUser: settings.serviceUser,
+        redirectUris: settings.redirectUris,
+        consent: settings.consent,
       }),
     );
     result.changes.push(`client ${registered.client.id} created`);

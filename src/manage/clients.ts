@@ -3,10 +3,13 @@ import {
   type AccessTokenTtl,
   type Client,
   type ClientType,
+  CONSENT_MODES,
+  type ConsentMode,
   DEFAULT_REFRESH_TOKEN_TTL,
   GRANT_TYPES,
   type GrantType,
 } from '../core/model.ts';
+import { redirectUriProblem } from '../core/redirect-uri.ts';
 import { generateClientId, generateSecret, hashSecret } from '../core/secrets.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { ClientPatch, Store } from '../store/store.ts';
@@ -29,6 +32,8 @@ export interface ClientInput {
   enabled?: boolean;
   introspect?: boolean;
   serviceUser?: string | null;
+  redirectUris?: string[];
+  consent?: string;
   /** Imported from another server; generated when absent. */
   clientId?: string;
   /** Imported secret (confidential only); generated when absent. */
@@ -72,9 +77,36 @@ export function parseCount(field: string, value: string | number, minimum: numbe
   return count;
 }
 
+const MAX_REDIRECT_URIS = 20;
+
+/** Checks redirect URIs for registration (docs/oauth.md "Redirect URIs"); duplicates collapse, order is kept. */
+export function parseRedirectUris(uris: string[]): string[] {
+  const unique = [...new Set(uris)];
+  if (unique.length > MAX_REDIRECT_URIS) throw new UserError(`at most ${MAX_REDIRECT_URIS} redirect URIs`, 'invalid_request', 'redirect_uris');
+  for (const uri of unique) {
+    const problem = redirectUriProblem(uri);
+    if (problem !== undefined) throw new UserError(problem, 'invalid_request', 'redirect_uris');
+  }
+  return unique;
+}
+
+export function parseConsent(value: string): ConsentMode {
+  if (!(CONSENT_MODES as readonly string[]).includes(value)) {
+    throw new UserError(`consent must be one of ${CONSENT_MODES.join(', ')}`, 'invalid_request', 'consent');
+  }
+  return value as ConsentMode;
+}
+
 function checkGrantsForType(type: ClientType, grants: GrantType[]): void {
   if (type === 'public' && grants.includes('client_credentials')) {
     throw new UserError('a public client cannot use the client_credentials grant (it has no secret)', 'invalid_request', 'grants');
+  }
+}
+
+/** The authorization code grant sends the user back to the client: it needs somewhere to send them. */
+function checkRedirectUrisForGrants(grants: GrantType[], redirectUris: string[]): void {
+  if (grants.includes('authorization_code') && redirectUris.length === 0) {
+    throw new UserError('the authorization_code grant needs at least one redirect URI', 'invalid_request', 'redirect_uris');
   }
 }
 
@@ -86,6 +118,9 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
   if (input.type !== 'confidential' && input.type !== 'public') throw new UserError('type must be confidential or public', 'invalid_request', 'type');
   const grants = parseGrants(input.grants);
   checkGrantsForType(input.type, grants);
+  const redirectUris = parseRedirectUris(input.redirectUris ?? []);
+  checkRedirectUrisForGrants(grants, redirectUris);
+  const consent = parseConsent(input.consent ?? 'remember');
   if (input.type === 'public' && input.secret !== undefined) throw new UserError('a public client has no secret');
   if (input.secret !== undefined && input.secret.length < 16) throw new UserError('an imported secret must be at least 16 characters');
   if (input.clientId !== undefined && !/^[\x21-\x7e]{1,200}$/.test(input.clientId)) {
@@ -110,6 +145,8 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
     enabled: input.enabled ?? true,
     introspect: input.introspect ?? false,
     serviceUser: input.serviceUser ?? null,
+    redirectUris,
+    consent,
     createdAt: clock.nowSeconds(),
   };
   await translateStoreErrors(store.createClient(client));
@@ -129,6 +166,9 @@ export async function updateClient(store: Store, id: string, patch: ClientPatch,
   if (patch.name !== undefined) checkName('name', patch.name, true);
   if (patch.version !== undefined) checkName('version', patch.version, false);
   if (patch.grants !== undefined) checkGrantsForType(current.type, patch.grants);
+  if (patch.redirectUris !== undefined) patch = { ...patch, redirectUris: parseRedirectUris(patch.redirectUris) };
+  if (patch.consent !== undefined) parseConsent(patch.consent);
+  checkRedirectUrisForGrants(patch.grants ?? current.grants, patch.redirectUris ?? current.redirectUris);
   if (patch.serviceUser && !(await store.findUser(patch.serviceUser))) {
     throw new UserError(`service user ${patch.serviceUser} does not exist`, 'invalid_request', 'service_user');
   }
@@ -173,6 +213,8 @@ export function describeClient(client: Client): Record<string, unknown> {
     enabled: client.enabled,
     introspect: client.introspect,
     service_user: client.serviceUser,
+    redirect_uris: client.redirectUris,
+    consent: client.consent,
     created_at: new Date(client.createdAt * 1000).toISOString(),
   };
 }

@@ -1,12 +1,61 @@
 import { type Clock, systemClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
-import type { Settings } from '../core/model.ts';
+import { MAX_AUTHORIZATION_CODE_TTL, type Settings } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
 import { auditChange } from './audit.ts';
 
 /** What the CLI and APIs show of the global OAuth settings. */
 export function describeSettings(settings: Settings): Record<string, unknown> {
-  return { access_token_ttl: settings.accessTokenTtl, require_https: settings.requireHttps };
+  return {
+    access_token_ttl: settings.accessTokenTtl,
+    require_https: settings.requireHttps,
+    authorization_code_ttl: settings.authorizationCodeTtl,
+    require_pkce: settings.requirePkce,
+    login_session_idle_ttl: settings.loginSessionIdleTtl,
+    login_session_max_ttl: settings.loginSessionMaxTtl,
+    approval_page_title: settings.approvalPageTitle,
+    approval_page_logo_url: settings.approvalPageLogoUrl,
+    approval_page_heading: settings.approvalPageHeading,
+    approval_page_footer: settings.approvalPageFooter,
+  };
+}
+
+/** The wire name (snake_case, as in `apply` and the admin API) of each setting. */
+const WIRE_NAMES: Record<keyof Settings, string> = {
+  accessTokenTtl: 'access_token_ttl',
+  requireHttps: 'require_https',
+  authorizationCodeTtl: 'authorization_code_ttl',
+  requirePkce: 'require_pkce',
+  loginSessionIdleTtl: 'login_session_idle_ttl',
+  loginSessionMaxTtl: 'login_session_max_ttl',
+  approvalPageTitle: 'approval_page_title',
+  approvalPageLogoUrl: 'approval_page_logo_url',
+  approvalPageHeading: 'approval_page_heading',
+  approvalPageFooter: 'approval_page_footer',
+};
+
+/** The setting's name on the wire, for messages and forms. */
+export function settingWireName(key: keyof Settings): string {
+  return WIRE_NAMES[key];
+}
+
+function checkSeconds(key: keyof Settings, value: number | undefined, max: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= max)) {
+    throw new UserError(`${WIRE_NAMES[key]} must be a whole number of seconds from 1 to ${max}`, 'invalid_request', WIRE_NAMES[key]);
+  }
+}
+
+function checkText(key: keyof Settings, value: string | undefined, max: number): void {
+  if (value !== undefined && value.length > max) throw new UserError(`${WIRE_NAMES[key]} is longer than ${max} characters`, 'invalid_request', WIRE_NAMES[key]);
+}
+
+/** The logo is loaded by the user's browser on the sign-in pages: https only (or nothing). */
+function checkLogoUrl(value: string | undefined): void {
+  if (value === undefined || value === '') return;
+  const problem = 'approval_page_logo_url must be an https URL (or empty for none)';
+  if (!URL.canParse(value) || new URL(value).protocol !== 'https:' || /[\s'"]/.test(value) || value.length > 2000) {
+    throw new UserError(problem, 'invalid_request', 'approval_page_logo_url');
+  }
 }
 
 /**
@@ -18,10 +67,18 @@ export async function updateSettings(store: Store, patch: Partial<Settings>, clo
   if (ttl !== undefined && ttl !== 'never' && !(Number.isInteger(ttl) && ttl > 0)) {
     throw new UserError('access_token_ttl must be never or a positive number of seconds', 'invalid_request', 'access_token_ttl');
   }
+  checkSeconds('authorizationCodeTtl', patch.authorizationCodeTtl, MAX_AUTHORIZATION_CODE_TTL);
+  checkSeconds('loginSessionIdleTtl', patch.loginSessionIdleTtl, 30 * 86_400);
+  checkSeconds('loginSessionMaxTtl', patch.loginSessionMaxTtl, 365 * 86_400);
+  checkText('approvalPageTitle', patch.approvalPageTitle, 200);
+  checkText('approvalPageHeading', patch.approvalPageHeading, 200);
+  checkText('approvalPageFooter', patch.approvalPageFooter, 1000);
+  checkLogoUrl(patch.approvalPageLogoUrl);
   const updated = await store.updateSettings(patch);
   const changed: Record<string, string | number | boolean> = {};
-  if (patch.accessTokenTtl !== undefined) changed.access_token_ttl = updated.accessTokenTtl;
-  if (patch.requireHttps !== undefined) changed.require_https = updated.requireHttps;
+  for (const key of Object.keys(patch) as (keyof Settings)[]) {
+    if (patch[key] !== undefined) changed[WIRE_NAMES[key]] = updated[key];
+  }
   await auditChange(store, clock, { type: 'settings.changed', detail: changed });
   return updated;
 }

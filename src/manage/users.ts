@@ -66,23 +66,32 @@ async function requireLocalUser(store: Store, username: string): Promise<User> {
   return user;
 }
 
-/** Sets a new password; every token family and admin console session of the user ends (docs/oauth.md). */
+/**
+ * Ends everything a user's old credentials opened: token families, unused authorization codes,
+ * admin console sessions and login sessions. Returns how many grants and login sessions ended.
+ */
+async function endAccess(store: Store, clock: Clock, username: string): Promise<{ revoked_grants: number; ended_sessions: number }> {
+  const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
+  await store.deleteAuthorizationCodesOf(username);
+  await store.deleteAdminSessionsOf(username);
+  const ended = await store.deleteLoginSessionsOf(username);
+  return { revoked_grants: revoked, ended_sessions: ended };
+}
+
+/** Sets a new password; every token family, authorization code, admin console and login session of the user ends (docs/oauth.md). */
 export async function setPassword(store: Store, hasher: PasswordHasher, clock: Clock, username: string, password: string): Promise<void> {
   checkPassword(password);
   await requireLocalUser(store, username);
   await store.updateUser(username, { passwordHash: await hasher.hash(password) });
-  const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
-  await store.deleteAdminSessionsOf(username);
-  await auditChange(store, clock, { type: 'user.password_changed', username, detail: { revoked_grants: revoked } });
+  await auditChange(store, clock, { type: 'user.password_changed', username, detail: await endAccess(store, clock, username) });
 }
 
-/** Enables or disables a user; disabling ends every token family and admin console session of the user. */
+/** Enables or disables a user; disabling ends every token family, authorization code, admin console and login session of the user. */
 export async function setUserEnabled(store: Store, clock: Clock, username: string, enabled: boolean): Promise<void> {
   await requireLocalUser(store, username);
   await store.updateUser(username, { enabled });
-  const revoked = enabled ? 0 : await store.revokeFamiliesOf({ username }, clock.nowSeconds());
-  if (!enabled) await store.deleteAdminSessionsOf(username);
-  await auditChange(store, clock, { type: enabled ? 'user.enabled' : 'user.disabled', username, detail: { revoked_grants: revoked } });
+  const detail = enabled ? { revoked_grants: 0 } : await endAccess(store, clock, username);
+  await auditChange(store, clock, { type: enabled ? 'user.enabled' : 'user.disabled', username, detail });
 }
 
 export async function setUserGroups(store: Store, username: string, groups: string[], clock: Clock = systemClock): Promise<void> {
@@ -92,8 +101,8 @@ export async function setUserGroups(store: Store, username: string, groups: stri
 }
 
 /**
- * Deletes a user, ending their token families first. For a directory user this forgets the cached
- * copy (and ends their tokens); it comes back at their next login.
+ * Deletes a user, ending their token families first; their codes, sessions and consents go with the
+ * account. For a directory user this forgets the cached copy; it comes back at their next login.
  */
 export async function deleteUser(store: Store, clock: Clock, username: string): Promise<void> {
   await requireUser(store, username);

@@ -2,6 +2,12 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import type { Store } from './store.ts';
 
+/**
+ * Authorization codes are kept an hour past their expiry, so that a late replay of a spent code
+ * still finds the grant it started and revokes it (RFC 6749 §4.1.2).
+ */
+const CODE_RETENTION_SECONDS = 3600;
+
 export interface PurgeJobOptions {
   store: Store;
   clock: Clock;
@@ -24,7 +30,7 @@ export interface PurgeJob {
 }
 
 /**
- * Continuous purge of expired and revoked tokens (docs/deployment.md), in bounded batches. Safe with many
+ * Continuous purge of expired and revoked tokens, and of old authorization codes (docs/deployment.md), in bounded batches. Safe with many
  * instances: the PostgreSQL store takes its batch with `FOR UPDATE SKIP LOCKED`, so instances that
  * purge at the same moment share the work; SQLite has one writer at a time anyway. The first run
  * is placed at random in the interval so that instances started together do not purge in step.
@@ -43,6 +49,11 @@ export function startPurgeJob(options: PurgeJobOptions): PurgeJob {
       if (removed > 0) options.onPurged?.(removed);
       if (removed < options.batchSize) break;
       // Let requests in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (let batch = 0; batch < maxBatches && !stopped; batch++) {
+      const removed = await options.store.purgeAuthorizationCodes(options.clock.nowSeconds() - CODE_RETENTION_SECONDS, options.batchSize);
+      if (removed < options.batchSize) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
     return total;

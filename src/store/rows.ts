@@ -1,5 +1,20 @@
 import type { AuditRecord } from '../core/audit.ts';
-import type { AccessTokenTtl, Acl, AdminSession, Client, GrantType, Scope, Service, ThrottleBlock, TokenFamily, TokenView, User } from '../core/model.ts';
+import type {
+  AccessTokenTtl,
+  Acl,
+  AdminSession,
+  AuthorizationCode,
+  Client,
+  Consent,
+  GrantType,
+  LoginSession,
+  Scope,
+  Service,
+  ThrottleBlock,
+  TokenFamily,
+  TokenView,
+  User,
+} from '../core/model.ts';
 
 /**
  * Result rows to domain records, for both stores: the schemas have the same columns. A row as
@@ -36,6 +51,8 @@ export function toClient(row: Row): Client {
     enabled: flag(row.enabled),
     introspect: flag(row.introspect),
     serviceUser: (row.service_user as string | null) ?? null,
+    redirectUris: JSON.parse((row.redirect_uris as string | undefined) ?? '[]') as string[],
+    consent: ((row.consent as string | undefined) ?? 'remember') as Client['consent'],
     createdAt: row.created_at as number,
   };
 }
@@ -112,6 +129,46 @@ export function toAdminSession(row: Row): AdminSession {
     createdAt: row.created_at as number,
     lastSeenAt: row.last_seen_at as number,
     expiresAt: row.expires_at as number,
+  };
+}
+
+export function toLoginSession(row: Row): LoginSession {
+  return {
+    idHash: row.id_hash as string,
+    username: row.username as string,
+    authTime: row.auth_time as number,
+    amr: splitList(row.amr),
+    lastSeenAt: row.last_seen_at as number,
+    expiresAt: row.expires_at as number,
+    ip: (row.ip as string | null) ?? null,
+  };
+}
+
+export function toConsent(row: Row): Consent {
+  return {
+    username: row.username as string,
+    clientId: row.client_id as string,
+    scope: splitList(row.scope),
+    grantedAt: row.granted_at as number,
+  };
+}
+
+export function toAuthorizationCode(row: Row): AuthorizationCode {
+  return {
+    hash: row.hash as string,
+    clientId: row.client_id as string,
+    username: row.username as string,
+    redirectUri: row.redirect_uri as string,
+    redirectUriGiven: flag(row.redirect_uri_given),
+    scope: splitList(row.scope),
+    codeChallenge: (row.code_challenge as string | null) ?? null,
+    nonce: (row.nonce as string | null) ?? null,
+    authTime: row.auth_time as number,
+    amr: splitList(row.amr),
+    issuedAt: row.issued_at as number,
+    expiresAt: row.expires_at as number,
+    usedAt: (row.used_at as number | null) ?? null,
+    familyId: (row.family_id as string | null) ?? null,
   };
 }
 

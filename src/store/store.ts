@@ -1,7 +1,11 @@
 import type {
   AdminSession,
   Acl,
+  AuthorizationCode,
   Client,
+  ConsentMode,
+  Consent,
+  LoginSession,
   GrantType,
   AccessTokenTtl,
   Scope,
@@ -31,6 +35,8 @@ export interface ClientPatch {
   enabled?: boolean;
   introspect?: boolean;
   serviceUser?: string | null;
+  redirectUris?: string[];
+  consent?: ConsentMode;
 }
 
 export interface UserPatch {
@@ -78,6 +84,21 @@ export interface AuditQuery {
  * exchanged before (a replay, or the loser of a race); what to do about it is the core's decision.
  */
 export type RotateOutcome = 'rotated' | 'already_rotated' | 'not_live' | 'limit_reached';
+
+export interface RedeemRequest {
+  /** SHA-256 of the presented code. */
+  hash: string;
+  now: number;
+  /** The grant the code starts, and its first tokens. */
+  family: TokenFamily;
+  tokens: TokenRecord[];
+}
+
+/**
+ * Why a redemption did or did not happen. `already_used` means the code was spent before (a
+ * replay, or the loser of a race); what to do about it is the core's decision.
+ */
+export type RedeemOutcome = 'redeemed' | 'already_used' | 'not_live';
 
 /** Raised by a store when a unique name is taken. */
 export class ConflictError extends Error {
@@ -155,8 +176,8 @@ export interface TokenStore {
    */
   rotateRefreshToken(request: RotateRequest): Promise<RotateOutcome>;
   revokeFamily(familyId: string, now: number): Promise<boolean>;
-  /** Revokes every live family of a resource owner or client; returns how many. */
-  revokeFamiliesOf(owner: { username: string } | { clientId: string }, now: number): Promise<number>;
+  /** Revokes every live family of a resource owner, of a client, or of one owner at one client; returns how many. */
+  revokeFamiliesOf(owner: { username: string; clientId?: string } | { clientId: string }, now: number): Promise<number>;
   listTokens(filter: TokenFilter, now: number): Promise<TokenView[]>;
   /** Deletes up to `batchSize` expired or revoked tokens, and the families left empty; returns how many tokens went. */
   purgeExpired(now: number, batchSize: number): Promise<number>;
@@ -173,6 +194,46 @@ export interface SessionStore {
   deleteAdminSessionsOf(username: string): Promise<number>;
   /** Deletes sessions past their absolute expiry or idle since before `idleBefore`; returns how many. */
   purgeAdminSessions(now: number, idleBefore: number): Promise<number>;
+}
+
+/** Authorization codes (stored by hash only), for the authorization endpoint and the code grant. */
+export interface AuthorizationCodeStore {
+  saveAuthorizationCode(code: AuthorizationCode): Promise<void>;
+  findAuthorizationCode(hash: string): Promise<AuthorizationCode | undefined>;
+  /**
+   * Spends a live, unused code and starts the token family of its grant, atomically: of two racing
+   * calls with one code, one wins; the code remembers the family so that a replay can revoke it.
+   */
+  redeemAuthorizationCode(request: RedeemRequest): Promise<RedeemOutcome>;
+  /** Deletes a user's codes (a password change or a disabled account); returns how many. */
+  deleteAuthorizationCodesOf(username: string): Promise<number>;
+  /** Deletes up to `batchSize` codes that expired at or before `before`; returns how many. */
+  purgeAuthorizationCodes(before: number, batchSize: number): Promise<number>;
+}
+
+/** Users' login sessions at the authorization endpoint (only the hash of a session id is stored). */
+export interface LoginSessionStore {
+  createLoginSession(session: LoginSession): Promise<void>;
+  findLoginSession(idHash: string): Promise<LoginSession | undefined>;
+  /** Records use of a session (sliding idle expiry); never moves it back. */
+  touchLoginSession(idHash: string, lastSeenAt: number): Promise<void>;
+  deleteLoginSession(idHash: string): Promise<boolean>;
+  /** Ends every login session of one user; returns how many. */
+  deleteLoginSessionsOf(username: string): Promise<number>;
+  /** A user's sessions, newest sign-in first. */
+  listLoginSessions(username: string): Promise<LoginSession[]>;
+  /** Deletes sessions past their absolute expiry or idle since before `idleBefore`; returns how many. */
+  purgeLoginSessions(now: number, idleBefore: number): Promise<number>;
+}
+
+/** Remembered consent: the scopes a user approved for a client. */
+export interface ConsentStore {
+  findConsent(username: string, clientId: string): Promise<Consent | undefined>;
+  /** Creates or replaces the consent of one user for one client. */
+  saveConsent(consent: Consent): Promise<void>;
+  /** One user's consents, or one client's, ordered by client id or username. */
+  listConsents(of: { username: string } | { clientId: string }): Promise<Consent[]>;
+  deleteConsent(username: string, clientId: string): Promise<boolean>;
 }
 
 export interface AuditStore {
@@ -212,7 +273,18 @@ export interface ThrottleStore {
 }
 
 /** Every slice, and the store's lifecycle. */
-export interface Store extends SettingsStore, AccountStore, ClientStore, TokenStore, SessionStore, AuditStore, CatalogStore, ThrottleStore {
+export interface Store
+  extends SettingsStore,
+    AccountStore,
+    ClientStore,
+    TokenStore,
+    SessionStore,
+    AuthorizationCodeStore,
+    LoginSessionStore,
+    ConsentStore,
+    AuditStore,
+    CatalogStore,
+    ThrottleStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; returns the versions applied now. */
   migrate(): Promise<number[]>;

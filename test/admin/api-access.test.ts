@@ -57,6 +57,12 @@ const ROUTES: RouteCase[] = [
   { method: 'POST', route: '/throttle/unlock', path: '/throttle/unlock', invalid: { body: { username: 'a', colour: 'red' }, field: 'colour' } },
   { method: 'GET', route: '/directory', path: '/directory' },
   { method: 'POST', route: '/directory/test', path: '/directory/test', invalid: { body: { username: 'a', colour: 'red' }, field: 'colour' } },
+  { method: 'GET', route: '/users/{username}/sessions', path: '/users/nope/sessions' },
+  { method: 'DELETE', route: '/users/{username}/sessions', path: '/users/nope/sessions' },
+  { method: 'DELETE', route: '/users/{username}/sessions/{session_id}', path: '/users/nope/sessions/nope' },
+  { method: 'GET', route: '/users/{username}/consents', path: '/users/nope/consents' },
+  { method: 'GET', route: '/clients/{client_id}/consents', path: '/clients/nope/consents' },
+  { method: 'DELETE', route: '/users/{username}/consents/{client_id}', path: '/users/nope/consents/nope' },
 ];
 
 /** A body that passes validation, so that the 401/403 checks are not about the body. */

@@ -5,20 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD } from '../helpers/admin.ts';
-import { CHROMIUM, requireChromium } from '../helpers/chromium.ts';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const SCREENSHOTS = join('test-output', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const withChromium = requireChromium('admin console in a browser');
 
@@ -181,6 +171,30 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     await shot('client-detail');
   });
 
+  test('a public client for the authorization code grant: redirect URIs are asked for, checked, and kept', async () => {
+    await goTo('#/clients', 'Clients');
+    await page.click('text=Register client');
+    await page.fill('#client-name', 'Shop SPA');
+    await page.selectOption('#client-type', 'public');
+    await page.uncheck('#client-grants input[value="password"]');
+    assert.equal(await page.locator('#client-redirect-uris').count(), 0, 'only asked for with the code grant');
+    await page.check('#client-grants input[value="authorization_code"]');
+    await page.click('button:has-text("Register")');
+    await page.locator('#client-redirect-uris-error', { hasText: 'at least one redirect URI' }).waitFor();
+    await page.fill('#client-redirect-uris', 'http://shop.example/callback');
+    await page.click('button:has-text("Register")');
+    await page.locator('#client-redirect-uris-error', { hasText: 'use https' }).waitFor();
+    await page.fill('#client-redirect-uris', 'https://shop.example/callback\nhttp://127.0.0.1/callback');
+    await page.selectOption('#client-consent', 'skip');
+    await shot('client-register-code-grant');
+    await page.click('button:has-text("Register")');
+    await page.locator('.notice-success', { hasText: 'Registered public client' }).waitFor();
+    const registered = (await server.app.store.listClients()).find((candidate) => candidate.name === 'Shop SPA');
+    assert.deepEqual(registered?.redirectUris, ['https://shop.example/callback', 'http://127.0.0.1/callback']);
+    assert.equal(registered?.consent, 'skip');
+    assert.deepEqual(registered?.grants.sort(), ['authorization_code', 'refresh_token']);
+  });
+
   test('a user is created in a group', async () => {
     await goTo('#/users', 'Users');
     await page.fill('#group-name', 'shoppers');
@@ -293,9 +307,19 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     await page.click('text=Save settings');
     await page.locator('#settings-ttl-error').waitFor();
     await page.fill('#settings-ttl', '900');
+    await page.fill('#settings-authorization-code-ttl', '601');
+    await page.click('text=Save settings');
+    await page.locator('#settings-authorization-code-ttl-error', { hasText: '1 to 600 seconds' }).waitFor();
+    await page.fill('#settings-authorization-code-ttl', '120');
+    await page.fill('#settings-approval-page-title', 'Shop sign-in');
+    await page.fill('#settings-approval-page-footer', 'Help: call 1234');
     await page.click('text=Save settings');
     await page.locator('.notice-success').waitFor();
-    assert.equal((await server.app.store.getSettings()).accessTokenTtl, 900);
+    const saved = await server.app.store.getSettings();
+    assert.equal(saved.accessTokenTtl, 900);
+    assert.equal(saved.authorizationCodeTtl, 120);
+    assert.equal(saved.approvalPageTitle, 'Shop sign-in');
+    assert.equal(saved.approvalPageFooter, 'Help: call 1234');
     await shot('settings');
   });
 

@@ -191,7 +191,8 @@ describe('metadata (RFC 8414)', () => {
     assert.equal(body.token_endpoint, `${server.app.ctx.issuer}/oauth/token`);
     assert.equal(body.introspection_endpoint, `${server.app.ctx.issuer}/oauth/introspect`);
     assert.equal(body.revocation_endpoint, `${server.app.ctx.issuer}/oauth/revoke`);
-    assert.deepEqual(body.grant_types_supported.sort(), ['client_credentials', 'password', 'refresh_token']);
+    assert.equal(body.authorization_endpoint, `${server.app.ctx.issuer}/oauth/authorize`);
+    assert.deepEqual(body.grant_types_supported.sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token']);
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_post'));
     assert.deepEqual(body.scopes_supported, ['orders']);

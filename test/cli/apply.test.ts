@@ -37,6 +37,13 @@ describe('portcullis apply -f examples/setup.yaml', () => {
       [shop.name, shop.version, shop.type, shop.grants, shop.scopes, shop.access_token_ttl, shop.refresh_limit, shop.refresh_token_ttl],
       ['Shop', '2.1', 'confidential', ['password', 'refresh_token'], ['orders:read', 'orders:write'], 900, 10, 86400],
     );
+    const spa = (await runCli(['client', 'show', 'shop-spa', '--json', ...data])).json();
+    assert.deepEqual([spa.type, spa.grants, spa.redirect_uris, spa.consent], [
+      'public',
+      ['authorization_code', 'refresh_token'],
+      ['https://shop.example/callback', 'http://127.0.0.1/callback'],
+      'remember',
+    ]);
     const reporting = (await runCli(['client', 'show', reportingId!, '--json', ...data])).json();
     assert.deepEqual([reporting.introspect, reporting.service_user], [true, 'bob']);
     const scopes = (await runCli(['scope', 'list', '--json', ...data])).json();

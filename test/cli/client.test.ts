@@ -52,6 +52,39 @@ describe('portcullis client', () => {
     assert.match(human.stdout, /^client_id: \S+\n$/);
   });
 
+  test('the authorization_code grant: --redirect-uris and --consent on create and update, checked', async () => {
+    const created = await runCli([
+      'client', 'create', '--name', 'Spa', '--type', 'public', '--grants', 'authorization_code,refresh_token',
+      '--redirect-uris', 'https://app.example/cb,http://127.0.0.1/native', '--consent', 'skip', '--json', ...data,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const id = created.json().client_id as string;
+    const shown = (await runCli(['client', 'show', id, '--json', ...data])).json();
+    assert.deepEqual(shown.grants, ['authorization_code', 'refresh_token']);
+    assert.deepEqual(shown.redirect_uris, ['https://app.example/cb', 'http://127.0.0.1/native']);
+    assert.equal(shown.consent, 'skip');
+
+    const updated = await runCli(['client', 'update', id, '--redirect-uris', 'com.example.app:/oauth', '--consent', 'always', '--json', ...data]);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.deepEqual(updated.json().redirect_uris, ['com.example.app:/oauth']);
+    assert.equal(updated.json().consent, 'always');
+
+    for (const [args, message] of [
+      [['--redirect-uris', 'http://app.example/cb'], /http redirect URIs are allowed only to 127\.0\.0\.1/],
+      [['--redirect-uris', 'https://app.example/cb#top'], /must not have a fragment/],
+      [['--redirect-uris', 'javascript:alert(1)'], /private-use scheme/],
+      [['--redirect-uris', ''], /needs at least one redirect URI/],
+      [['--consent', 'sometimes'], /consent must be one of always, remember, skip/],
+    ] as const) {
+      const refused = await runCli(['client', 'update', id, ...args, ...data]);
+      assert.equal(refused.code, 1, args.join(' '));
+      assert.match(refused.stderr, message);
+    }
+    const noRedirect = await runCli(['client', 'create', '--name', 'Spa2', '--type', 'public', '--grants', 'authorization_code', ...data]);
+    assert.equal(noRedirect.code, 1);
+    assert.match(noRedirect.stderr, /the authorization_code grant needs at least one redirect URI/);
+  });
+
   test('update, disable, enable, rotate-secret and delete', async () => {
     const { client_id: id, client_secret: first } = (
       await runCli(['client', 'create', '--name', 'Batch', '--type', 'confidential', '--grants', 'client_credentials', '--json', ...data])

@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../helpers/postgres.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/processes.ts';
 import { postForm } from '../helpers/server.ts';
+import { authorizePath, pkcePair, redirectParams, TestBrowser } from '../helpers/sign-in.ts';
 
 // Three `portcullis serve` processes on one PostgreSQL database (a new one per run): docs/deployment.md.
 if (await requirePostgres('cluster test (three instances on PostgreSQL)')) {
@@ -17,6 +18,7 @@ if (await requirePostgres('cluster test (three instances on PostgreSQL)')) {
     let store: PostgresStore;
     let nodes: ServerProcess[];
     let basic: [string, string];
+    let spaId: string;
 
     before(async () => {
       database = await createTestDatabase();
@@ -28,6 +30,13 @@ if (await requirePostgres('cluster test (three instances on PostgreSQL)')) {
         grants: ['password', 'refresh_token'],
       });
       basic = [client.id, secret!];
+      const spa = await registerClient(store, systemClock, {
+        name: 'cluster-spa',
+        type: 'public',
+        grants: ['authorization_code', 'refresh_token'],
+        redirectUris: ['https://spa.example/callback'],
+      });
+      spaId = spa.client.id;
       await createUser(store, new Argon2Hasher(), systemClock, { username: 'alice', password: 'correct horse battery' });
       // All three start together: their migrations and first-run setup race on the advisory lock.
       nodes = await Promise.all([0, 1, 2].map(() => startServerProcess({ PORTCULLIS_DATABASE_URL: database.url })));
@@ -65,6 +74,45 @@ if (await requirePostgres('cluster test (three instances on PostgreSQL)')) {
       const refreshed = await postForm(`${b.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: refresh }, { basic });
       assert.equal(refreshed.status, 400);
       assert.equal(refreshed.body.error, 'invalid_grant');
+    });
+
+    it('a user signs in on A, approves on B and is seen signed in by C; the code is redeemed on C and its replay on A revokes everywhere', async () => {
+      const [a, b, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+      const pkce = pkcePair();
+      const path = authorizePath({
+        client_id: spaId,
+        redirect_uri: 'https://spa.example/callback',
+        response_type: 'code',
+        state: 'cluster',
+        code_challenge: pkce.challenge,
+        code_challenge_method: 'S256',
+      });
+      const onA = new TestBrowser(a.url);
+      const signIn = await onA.get(path);
+      const approval = await onA.submit(signIn, { username: 'alice', password: 'correct horse battery' });
+      assert.match(approval.html, /wants to access your account/, 'signed in on A');
+      const approved = await onA.at(b.url).submit(approval, { decision: 'approve' });
+      assert.equal(approved.status, 303, 'B knows the session and its CSRF token');
+      const again = await onA.at(c.url).get(path);
+      assert.equal(again.status, 303, 'C knows the session and the consent: straight back');
+      const code = redirectParams(again.location).code!;
+
+      const redeem = (node: ServerProcess) =>
+        postForm(`${node.url}/oauth/token`, {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: 'https://spa.example/callback',
+          code_verifier: pkce.verifier,
+          client_id: spaId,
+        });
+      const issued = await redeem(c);
+      assert.equal(issued.status, 200);
+      const refresh = (node: ServerProcess, token: string) =>
+        postForm(`${node.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: token, client_id: spaId });
+      const refreshed = await refresh(b, issued.body.refresh_token as string);
+      assert.equal(refreshed.status, 200, 'the grant is live on B');
+      assert.equal((await redeem(a)).body.error, 'invalid_grant');
+      assert.equal((await refresh(c, refreshed.body.refresh_token as string)).body.error, 'invalid_grant', 'the replay revoked the grant');
     });
 
     it('one refresh token presented to A and B at the same moment: one success, and the family revoked, every time', async () => {

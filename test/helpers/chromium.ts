@@ -4,6 +4,18 @@ import { requireService } from './services.ts';
 /** Debian's Chromium, which the browser tests drive (never a downloaded browser). */
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** How the browser tests start it: headless, without a sandbox (containers), and quiet (no network of its own). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /**
  * Whether the browser tests of `suite` run: under CI a missing Chromium is a failure (thrown at
  * load); on a developer's machine they are counted as skipped, with the reason.

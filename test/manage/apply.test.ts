@@ -42,6 +42,11 @@ describe('apply: errors name the path', () => {
     ['bad scope resource', 'scopes:\n  - name: s\n    resources: ["GET no-slash"]\n', /^scopes\[0\] \(s\): resource "GET no-slash" is not/],
     ['bad setting', 'settings:\n  access_token_ttl: soon\n', /^settings\.access_token_ttl: access_token_ttl must be an integer of at least 1$/],
     ['unknown setting', 'settings:\n  require_http: false\n', /^settings: unknown key require_http$/],
+    ['code lifetime over 600 s', 'settings:\n  authorization_code_ttl: 601\n', /^settings: authorization_code_ttl must be a whole number of seconds from 1 to 600$/],
+    ['a logo over http', 'settings:\n  approval_page_logo_url: http://cdn.example/logo.png\n', /^settings: approval_page_logo_url must be an https URL/],
+    ['bad redirect URI', 'clients:\n  - name: F\n    type: public\n    grants: [authorization_code]\n    redirect_uris: ["https://a.example/cb#x"]\n', /^clients\[0\] \(F\): a redirect URI must not have a fragment/],
+    ['code grant without a redirect URI', 'clients:\n  - name: F\n    type: public\n    grants: [authorization_code]\n', /^clients\[0\] \(F\): the authorization_code grant needs at least one redirect URI$/],
+    ['bad consent', 'clients:\n  - name: F\n    type: public\n    grants: [password]\n    consent: never\n', /^clients\[0\] \(F\): consent must be one of always, remember, skip$/],
     ['groups not a list', 'groups: sales\n', /^groups must be a list of names$/],
     ['bad group name', 'groups: [ok, "no/slash"]\n', /^groups: no\/slash: group names are/],
     ['clients not a list of mappings', 'clients: [shop]\n', /^clients must be a list of mappings$/],
@@ -77,5 +82,42 @@ describe('apply: errors name the path', () => {
     assert.equal(kiosk?.secretHash, null);
     const again = await apply('clients:\n  - client_id: kiosk\n    name: Kiosk\n    type: public\n    grants: [password, refresh_token]\n');
     assert.deepEqual(again.changes, ['client kiosk updated']);
+  });
+
+  test('the authorization code grant: redirect_uris, consent and the sign-in page settings, applied twice alike', async () => {
+    const text = [
+      'settings:',
+      '  authorization_code_ttl: 120',
+      '  require_pkce: true',
+      '  login_session_idle_ttl: 600',
+      '  login_session_max_ttl: 7200',
+      '  approval_page_title: Acme sign-in',
+      '  approval_page_logo_url: https://acme.example/logo.svg',
+      '  approval_page_heading: Let this app in?',
+      '  approval_page_footer: Questions? Call the help desk.',
+      'clients:',
+      '  - client_id: acme-spa',
+      '    name: Acme SPA',
+      '    type: public',
+      '    grants: [authorization_code, refresh_token]',
+      '    redirect_uris: [https://acme.example/callback, http://127.0.0.1/cb]',
+      '    consent: skip',
+      '',
+    ].join('\n');
+    for (let round = 0; round < 2; round++) {
+      await applySetup(store, new Argon2Hasher(), new ManualClock(), parseSetup(text), env);
+      const client = await store.findClient('acme-spa');
+      assert.deepEqual(client?.redirectUris, ['https://acme.example/callback', 'http://127.0.0.1/cb']);
+      assert.equal(client?.consent, 'skip');
+      const settings = await store.getSettings();
+      assert.equal(settings.authorizationCodeTtl, 120);
+      assert.equal(settings.requirePkce, true);
+      assert.equal(settings.loginSessionIdleTtl, 600);
+      assert.equal(settings.loginSessionMaxTtl, 7200);
+      assert.equal(settings.approvalPageTitle, 'Acme sign-in');
+      assert.equal(settings.approvalPageLogoUrl, 'https://acme.example/logo.svg');
+      assert.equal(settings.approvalPageHeading, 'Let this app in?');
+      assert.equal(settings.approvalPageFooter, 'Questions? Call the help desk.');
+    }
   });
 });

@@ -22,6 +22,8 @@ export function client(overrides: Partial<Client> = {}): Client {
     enabled: true,
     introspect: false,
     serviceUser: null,
+    redirectUris: [],
+    consent: 'remember',
     createdAt: NOW,
     ...overrides,
   };

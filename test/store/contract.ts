@@ -5,6 +5,7 @@ import { type AdminSession, type Client, DEFAULT_SETTINGS, type TokenRecord } fr
 import { hashSecret } from '../../src/core/secrets.ts';
 import { tokenState } from '../../src/core/token-state.ts';
 import { ConflictError, MissingReferenceError, type Store } from '../../src/store/store.ts';
+import { authorizationContract } from './contract-authorization.ts';
 import { client, grant, NOW, saveGrant, successors, user } from './contract-fixtures.ts';
 
 /** A fresh, empty database for one test, and a way to open a second store on the same one. */
@@ -53,8 +54,10 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
       it('starts from the defaults and keeps updates', async () => {
         assert.deepEqual(await store.getSettings(), DEFAULT_SETTINGS);
         assert.deepEqual(await store.updateSettings({ accessTokenTtl: 'never' }), { ...DEFAULT_SETTINGS, accessTokenTtl: 'never' });
-        assert.deepEqual(await store.updateSettings({ requireHttps: false }), { accessTokenTtl: 'never', requireHttps: false });
-        assert.deepEqual(await store.getSettings(), { accessTokenTtl: 'never', requireHttps: false });
+        assert.deepEqual(await store.updateSettings({ requireHttps: false }), { ...DEFAULT_SETTINGS, accessTokenTtl: 'never', requireHttps: false });
+        assert.deepEqual(await store.getSettings(), { ...DEFAULT_SETTINGS, accessTokenTtl: 'never', requireHttps: false });
+        const page = { authorizationCodeTtl: 600, requirePkce: true, approvalPageTitle: 'Acme', approvalPageLogoUrl: 'https://acme.example/logo.png' };
+        assert.deepEqual(await store.updateSettings(page), { ...DEFAULT_SETTINGS, accessTokenTtl: 'never', requireHttps: false, ...page });
       });
     });
 
@@ -203,6 +206,8 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
           enabled: false,
           introspect: true,
           serviceUser: 'svc',
+          redirectUris: ['https://app.example/cb', 'com.example.app:/cb'],
+          consent: 'skip' as const,
         };
         assert.equal(await store.updateClient(app.id, patch), true);
         assert.deepEqual(await store.findClient(app.id), { ...app, ...patch });
@@ -517,6 +522,24 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.equal((await store.findFamily(eveB.family.id))?.revokedAt, null);
         assert.equal(await store.revokeFamiliesOf({ username: 'nobody' }, NOW + 3), 0);
       });
+
+      it('revokes the live families of one user at one client only', async () => {
+        const a = client();
+        const b = client();
+        await store.createClient(a);
+        await store.createClient(b);
+        await store.createUser(user('bob'));
+        await store.createUser(user('eve'));
+        const bobA = await saveGrant(store, grant(a.id, 'bob'));
+        const bobA2 = await saveGrant(store, grant(a.id, 'bob'));
+        const bobB = await saveGrant(store, grant(b.id, 'bob'));
+        const eveA = await saveGrant(store, grant(a.id, 'eve'));
+        assert.equal(await store.revokeFamiliesOf({ username: 'bob', clientId: a.id }, NOW + 1), 2);
+        assert.equal((await store.findFamily(bobA.family.id))?.revokedAt, NOW + 1);
+        assert.equal((await store.findFamily(bobA2.family.id))?.revokedAt, NOW + 1);
+        assert.equal((await store.findFamily(bobB.family.id))?.revokedAt, null);
+        assert.equal((await store.findFamily(eveA.family.id))?.revokedAt, null);
+      });
     });
 
     describe('listing tokens', () => {
@@ -646,6 +669,8 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.deepEqual(await store.listAcls(), [{ resource: 'a:b', allow: [], deny: [] }]);
       });
     });
+
+    describe('authorization code grant', () => authorizationContract(() => ({ store, fixture })));
 
     describe('admin sessions', () => {
       const session = (idHash: string, username: string, overrides: Partial<AdminSession> = {}): AdminSession => ({

@@ -4,7 +4,9 @@ import pino from 'pino';
 import { ManualClock } from '../../src/core/clock.ts';
 import { startPurgeJob } from '../../src/store/purge-job.ts';
 import type { Store } from '../../src/store/store.ts';
+import { hashSecret } from '../../src/core/secrets.ts';
 import { postForm, startTestServer } from '../helpers/server.ts';
+import { authorizePath, redirectParams, TestBrowser } from '../helpers/sign-in.ts';
 
 /** A store whose purge answers from a script, and records each call. */
 function scriptedStore(results: number[], gate?: Promise<void>) {
@@ -17,6 +19,9 @@ function scriptedStore(results: number[], gate?: Promise<void>) {
       called();
       if (gate) await gate;
       return results.shift() ?? 0;
+    },
+    async purgeAuthorizationCodes() {
+      return 0;
     },
   } as unknown as Store;
   return { store, calls, firstCall };
@@ -82,6 +87,26 @@ describe('background purge job', () => {
       assert.equal((await server.app.store.listTokens({ clientId: app.id }, now())).length, 0);
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.match(metrics, /^portcullis_tokens_purged_total 1$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('in the app: authorization codes go an hour after they expire, not before (a late replay still revokes)', async () => {
+    const server = await startTestServer({ env: { PORTCULLIS_PURGE_INTERVAL: '3600' } });
+    try {
+      await server.user('alice', 'alice-password-1');
+      const app = await server.client({ grants: ['authorization_code'], redirectUris: ['https://app.example/cb'], consent: 'skip' });
+      const browser = new TestBrowser(server.url);
+      const page = await browser.get(authorizePath({ client_id: app.id, redirect_uri: 'https://app.example/cb', response_type: 'code' }));
+      const answer = await browser.submit(page, { username: 'alice', password: 'alice-password-1' });
+      const hash = hashSecret(redirectParams(answer.location).code!);
+      server.clock.advance(60 + 3599);
+      await server.app.purge!.runOnce();
+      assert.ok(await server.app.store.findAuthorizationCode(hash), 'kept within the hour after expiry');
+      server.clock.advance(1);
+      await server.app.purge!.runOnce();
+      assert.equal(await server.app.store.findAuthorizationCode(hash), undefined);
     } finally {
       await server.close();
     }

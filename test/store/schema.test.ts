@@ -146,7 +146,7 @@ describe('one schema for both dialects (the migrations are written once)', () =>
     }
   });
 
-  it('a SQLite database of the previous release (0001-0006) gets exactly 0007: the indexes it lacked', async () => {
+  it('a SQLite database of an earlier release (0001-0006) gets exactly 0007 on: the indexes it lacked, and what came later', async () => {
     const path = join(dir, 'old.db');
     const old = new Database(path);
     old.exec(compileDdl(LEDGER, 'sqlite'));
@@ -158,8 +158,7 @@ describe('one schema for both dialects (the migrations are written once)', () =>
     old.close();
     assert.deepEqual(before.indexes.user_groups, ['primary key (username, group_name)']);
     const store = new SqliteStore(path);
-    // Later migrations (0010 and on) follow it.
-    assert.deepEqual((await store.migrate()).filter((version) => version <= 7), [7]);
+    assert.deepEqual(await store.migrate(), readMigrations().filter((m) => m.version >= 7).map((m) => m.version));
     await store.close();
     assert.deepEqual(await sqliteMigratedByStore(path), await sqliteMigratedByStore(join(dir, 'new.db')));
   });

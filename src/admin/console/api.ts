@@ -64,6 +64,8 @@ export interface Client {
   enabled: boolean;
   introspect: boolean;
   service_user: string | null;
+  redirect_uris: string[];
+  consent: 'always' | 'remember' | 'skip';
   created_at: string;
 }
 
@@ -163,4 +165,22 @@ export interface DirectoryReport {
   ok: boolean;
   steps: { step: string; ok: boolean; detail: string }[];
   user?: { username: string; dn: string; enabled: boolean; directory_groups: string[]; groups: string[] };
+}
+
+export interface LoginSession {
+  id: string;
+  username: string;
+  signed_in_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  ip: string | null;
+  amr: string[];
+}
+
+export interface Consent {
+  username: string;
+  client_id: string;
+  client_name: string | null;
+  scope: string[];
+  granted_at: string;
 }

@@ -2,6 +2,7 @@ import { UnauthorizedClient, UnsupportedGrantType } from '../../core/errors.ts';
 import type { Client, GrantType } from '../../core/model.ts';
 import { authenticateClient, clientGuard, readClientCredentials } from '../client-auth.ts';
 import type { AuthzContext } from '../context.ts';
+import { authorizationCodeGrant } from '../grants/authorization-code.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
 import type { Grant } from '../grants/grant.ts';
 import { passwordGrant } from '../grants/password.ts';
@@ -11,7 +12,7 @@ import type { OAuthRequest } from '../oauth-request.ts';
 import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
 
 const grants = new Map<string, Grant>(
-  [passwordGrant, refreshTokenGrant, clientCredentialsGrant].map((grant) => [grant.grantType, grant]),
+  [passwordGrant, refreshTokenGrant, clientCredentialsGrant, authorizationCodeGrant].map((grant) => [grant.grantType, grant]),
 );
 
 export const supportedGrantTypes = [...grants.keys()];
@@ -38,7 +39,7 @@ export interface IssuedTokens {
 /**
  * The token endpoint. The checks run in the order docs/oauth.md gives, and the order is the security: the
  * client and its right to the grant are settled before any grant handler touches a password.
- * @see RFC 6749 §3.2, §4.3, §4.4, §6
+ * @see RFC 6749 §3.2, §4.1.3, §4.3, §4.4, §6
  */
 export async function tokenEndpoint(ctx: AuthzContext, request: OAuthRequest): Promise<IssuedTokens> {
   checkForm(request);

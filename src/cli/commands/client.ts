@@ -3,6 +3,7 @@ import {
   deleteClient,
   describeClient,
   parseAccessTtl,
+  parseConsent,
   parseCount,
   parseGrants,
   registerClient,
@@ -25,6 +26,8 @@ interface ClientOptions {
   accessTtl?: string;
   introspect?: boolean;
   serviceUser?: string;
+  redirectUris?: string;
+  consent?: string;
 }
 
 function refreshLimit(value: string): number | null {
@@ -38,7 +41,9 @@ function withClientSettings(command: Command): Command {
     .option('--refresh-limit <n>', 'refreshes allowed per grant; 0 = no refresh token; "unlimited" (default)')
     .option('--refresh-ttl <seconds>', 'refresh-token lifetime (default 30 days)')
     .option('--access-ttl <seconds|never|global>', 'access-token lifetime (default: the global setting)')
-    .option('--service-user <username>', 'user whose ACL rights client_credentials tokens carry');
+    .option('--service-user <username>', 'user whose ACL rights client_credentials tokens carry')
+    .option('--redirect-uris <list>', 'where the authorization endpoint may send the user back, comma-separated (authorization_code)')
+    .option('--consent <mode>', 'when the user approves the client: always, remember (default) or skip');
 }
 
 export function clientCommand(program: Command): void {
@@ -52,7 +57,7 @@ export function clientCommand(program: Command): void {
         .requiredOption('--name <name>', 'client name')
         .option('--version <version>', 'client version (name + version are unique)', '')
         .requiredOption('--type <type>', 'confidential or public')
-        .requiredOption('--grants <list>', 'allowed grants: password,refresh_token,client_credentials')
+        .requiredOption('--grants <list>', 'allowed grants: authorization_code,password,refresh_token,client_credentials')
         .option('--introspect', 'may introspect any client\'s tokens (a resource server)'),
     ),
   ).action(async (options: ClientOptions & { json?: boolean }) =>
@@ -69,6 +74,8 @@ export function clientCommand(program: Command): void {
         accessTokenTtl: options.accessTtl === undefined ? undefined : parseAccessTtl(options.accessTtl),
         introspect: options.introspect,
         serviceUser: options.serviceUser,
+        redirectUris: splitCsv(options.redirectUris),
+        consent: options.consent,
       });
       const result = secret === undefined ? { client_id: created.id } : { client_id: created.id, client_secret: secret };
       cli.print(
@@ -120,6 +127,8 @@ export function clientCommand(program: Command): void {
       if (options.accessTtl !== undefined) patch.accessTokenTtl = parseAccessTtl(options.accessTtl);
       if (options.introspect !== undefined) patch.introspect = options.introspect;
       if (options.serviceUser !== undefined) patch.serviceUser = options.serviceUser === '' ? null : options.serviceUser;
+      if (options.redirectUris !== undefined) patch.redirectUris = splitCsv(options.redirectUris) ?? [];
+      if (options.consent !== undefined) patch.consent = parseConsent(options.consent);
       const updated = describeClient(await updateClient(cli.store, id, patch));
       cli.print(updated, `updated client ${id}`);
     }),

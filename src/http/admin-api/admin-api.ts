@@ -13,6 +13,7 @@ import { scopeRoutes } from './scopes.ts';
 import { serviceRoutes } from './services.ts';
 import { SESSION_COOKIE, sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
+import { signInRoutes } from './sign-in.ts';
 import { tokenRoutes } from './tokens.ts';
 import { throttleRoutes } from './throttle.ts';
 import { userRoutes } from './users.ts';
@@ -46,6 +47,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
   auditRoutes,
   throttleRoutes,
   directoryRoutes,
+  signInRoutes,
 ];
 
 export const CSRF_HEADER = 'x-csrf-token';

@@ -1,4 +1,4 @@
-import type { AccessTokenTtl, ClientType, GrantType } from '../../core/model.ts';
+import type { AccessTokenTtl, ClientType, ConsentMode, GrantType } from '../../core/model.ts';
 import {
   deleteClient,
   describeClient,
@@ -24,6 +24,8 @@ interface ClientSettingsBody {
   enabled?: boolean;
   introspect?: boolean;
   service_user?: string | null;
+  redirect_uris?: string[];
+  consent?: ConsentMode;
 }
 
 interface CreateClientBody extends ClientSettingsBody {
@@ -44,6 +46,13 @@ const settingsProperties = {
   enabled: { type: 'boolean' },
   introspect: { type: 'boolean', description: 'may introspect any client\'s tokens (a resource server)' },
   service_user: { type: ['string', 'null'], description: 'user whose ACL rights client_credentials tokens carry' },
+  redirect_uris: {
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 2000 },
+    maxItems: 20,
+    description: 'where the authorization endpoint may send the user back (exact match; any port for http://127.0.0.1 and http://[::1])',
+  },
+  consent: { type: 'string', enum: ['always', 'remember', 'skip'], description: 'when the approval page asks the user (default remember)' },
 } as const;
 
 const idParams = pathParams('client_id');
@@ -61,6 +70,8 @@ function toPatch(body: ClientSettingsBody): ClientPatch {
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   if (body.introspect !== undefined) patch.introspect = body.introspect;
   if (body.service_user !== undefined) patch.serviceUser = body.service_user === '' ? null : body.service_user;
+  if (body.redirect_uris !== undefined) patch.redirectUris = body.redirect_uris;
+  if (body.consent !== undefined) patch.consent = body.consent;
   return patch;
 }
 
@@ -110,6 +121,8 @@ export const clientRoutes: AdminResource = {
           enabled: patch.enabled,
           introspect: patch.introspect,
           serviceUser: patch.serviceUser,
+          redirectUris: patch.redirectUris,
+          consent: patch.consent,
         });
         reply.code(201);
         return secret === undefined ? { client: describeClient(client) } : { client: describeClient(client), client_secret: secret };

@@ -29,7 +29,7 @@ export const accessTtlSchema = {
 
 export const grantsSchema = {
   type: 'array',
-  items: { type: 'string', enum: ['password', 'refresh_token', 'client_credentials'] },
+  items: { type: 'string', enum: ['password', 'refresh_token', 'client_credentials', 'authorization_code'] },
   uniqueItems: true,
 } as const;
 
@@ -51,6 +51,8 @@ export const clientSchema = {
     enabled: { type: 'boolean' },
     introspect: { type: 'boolean' },
     service_user: { type: ['string', 'null'] },
+    redirect_uris: { type: 'array', items: { type: 'string' } },
+    consent: { type: 'string', enum: ['always', 'remember', 'skip'] },
     created_at: { type: 'string' },
   },
 } as const;
@@ -107,6 +109,14 @@ export const settingsSchema = {
   properties: {
     access_token_ttl: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
     require_https: { type: 'boolean' },
+    authorization_code_ttl: { type: 'integer' },
+    require_pkce: { type: 'boolean' },
+    login_session_idle_ttl: { type: 'integer' },
+    login_session_max_ttl: { type: 'integer' },
+    approval_page_title: { type: 'string' },
+    approval_page_logo_url: { type: 'string' },
+    approval_page_heading: { type: 'string' },
+    approval_page_footer: { type: 'string' },
   },
 } as const;
 

@@ -6,9 +6,17 @@ import { commonErrors, settingsSchema } from './schemas.ts';
 interface SettingsBody {
   access_token_ttl?: number | 'never';
   require_https?: boolean;
+  authorization_code_ttl?: number;
+  require_pkce?: boolean;
+  login_session_idle_ttl?: number;
+  login_session_max_ttl?: number;
+  approval_page_title?: string;
+  approval_page_logo_url?: string;
+  approval_page_heading?: string;
+  approval_page_footer?: string;
 }
 
-/** Global OAuth settings: default access-token lifetime, require HTTPS. */
+/** Global OAuth settings: lifetimes, require HTTPS and PKCE, login sessions, the sign-in pages' look. */
 export const settingsRoutes: AdminResource = {
   tag: 'settings',
   description: 'Global OAuth settings',
@@ -31,6 +39,14 @@ export const settingsRoutes: AdminResource = {
                 anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['never'] }],
               },
               require_https: { type: 'boolean', description: 'refuse plain HTTP at the OAuth endpoints (loopback counts as secure)' },
+              authorization_code_ttl: { type: 'integer', minimum: 1, maximum: 600, description: 'seconds an authorization code lives' },
+              require_pkce: { type: 'boolean', description: 'PKCE for confidential clients too (public clients always need it)' },
+              login_session_idle_ttl: { type: 'integer', minimum: 1, description: 'seconds a login session may go unused' },
+              login_session_max_ttl: { type: 'integer', minimum: 1, description: 'seconds a login session lasts after the sign-in, at most' },
+              approval_page_title: { type: 'string', maxLength: 200 },
+              approval_page_logo_url: { type: 'string', maxLength: 2000, description: 'an https URL, or empty for none' },
+              approval_page_heading: { type: 'string', maxLength: 200 },
+              approval_page_footer: { type: 'string', maxLength: 1000 },
             },
             additionalProperties: false,
             minProperties: 1,
@@ -39,9 +55,19 @@ export const settingsRoutes: AdminResource = {
         },
       },
       async (request) => {
-        const patch: Partial<Settings> = {};
-        if (request.body.access_token_ttl !== undefined) patch.accessTokenTtl = request.body.access_token_ttl;
-        if (request.body.require_https !== undefined) patch.requireHttps = request.body.require_https;
+        const body = request.body;
+        const patch: Partial<Settings> = {
+          accessTokenTtl: body.access_token_ttl,
+          requireHttps: body.require_https,
+          authorizationCodeTtl: body.authorization_code_ttl,
+          requirePkce: body.require_pkce,
+          loginSessionIdleTtl: body.login_session_idle_ttl,
+          loginSessionMaxTtl: body.login_session_max_ttl,
+          approvalPageTitle: body.approval_page_title,
+          approvalPageLogoUrl: body.approval_page_logo_url,
+          approvalPageHeading: body.approval_page_heading,
+          approvalPageFooter: body.approval_page_footer,
+        };
         const updated = await updateSettings(ctx.store, patch, ctx.clock);
         ctx.settings.invalidate();
         return describeSettings(updated);

@@ -84,7 +84,7 @@ export const userRoutes: AdminResource = {
       {
         schema: {
           tags,
-          summary: 'Set a user\'s password; all their tokens and console sessions end',
+          summary: 'Set a user\'s password; all their tokens, console sessions and login sessions end',
           params: userParams,
           body: { type: 'object', properties: { password: passwordSchema }, required: ['password'], additionalProperties: false },
           response: { 204: { type: 'null' }, 404: errorSchema, ...commonErrors },

@@ -1,9 +1,12 @@
 import type { Store } from '../store.ts';
 import { accountStore } from './accounts.ts';
 import { auditStore } from './audit.ts';
+import { authorizationCodeStore } from './authorization-codes.ts';
 import { catalogStore } from './catalog.ts';
 import { clientStore } from './clients.ts';
+import { consentStore } from './consents.ts';
 import type { Driver } from './driver.ts';
+import { loginSessionStore } from './login-sessions.ts';
 import { migrate, readMigrations } from './migrations.ts';
 import { sessionStore } from './sessions.ts';
 import { settingsStore } from './settings.ts';
@@ -34,6 +37,9 @@ export abstract class SqlStore {
       ...clientStore(driver),
       ...tokenStore(driver),
       ...sessionStore(driver),
+      ...authorizationCodeStore(driver),
+      ...loginSessionStore(driver),
+      ...consentStore(driver),
       ...auditStore(driver),
       ...catalogStore(driver),
       ...throttleStore(driver),

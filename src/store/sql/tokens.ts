@@ -56,6 +56,9 @@ const COUNT_REFRESH = sql(
 const REVOKE_FAMILY = sql('UPDATE token_families SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL');
 const REVOKE_USER_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL');
 const REVOKE_CLIENT_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE client_id = :clientId AND revoked_at IS NULL');
+const REVOKE_USER_CLIENT_FAMILIES = sql(
+  'UPDATE token_families SET revoked_at = :now WHERE username = :username AND client_id = :clientId AND revoked_at IS NULL',
+);
 
 // PostgreSQL takes the batch with SKIP LOCKED, so that instances purging at once share the work
 // instead of queueing (SQLite has one writer anyway). Either way the candidates come from three
@@ -93,7 +96,8 @@ function* insert(tokens: TokenRecord[], familyId?: string): Operation<void> {
   yield* run(...insertTokens(rows));
 }
 
-function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operation<void> {
+/** Starts a token family with its first tokens (part of a larger operation: a code's redemption too). */
+export function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operation<void> {
   yield* run(INSERT_FAMILY, { ...family, scope: family.scope.join(' ') });
   yield* insert(tokens);
 }
@@ -137,8 +141,11 @@ export function tokenStore(db: Driver): TokenStore {
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
     rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,
-    revokeFamiliesOf: (owner, now) =>
-      'username' in owner ? db.run(REVOKE_USER_FAMILIES, { username: owner.username, now }) : db.run(REVOKE_CLIENT_FAMILIES, { clientId: owner.clientId, now }),
+    revokeFamiliesOf: (owner, now) => {
+      if (!('username' in owner)) return db.run(REVOKE_CLIENT_FAMILIES, { clientId: owner.clientId, now });
+      if (owner.clientId === undefined) return db.run(REVOKE_USER_FAMILIES, { username: owner.username, now });
+      return db.run(REVOKE_USER_CLIENT_FAMILIES, { username: owner.username, clientId: owner.clientId, now });
+    },
     listTokens: (filter, now) =>
       db.all(
         LIST_TOKENS,

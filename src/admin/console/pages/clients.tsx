@@ -12,8 +12,14 @@ import {
   errorsFrom,
   useLoad,
 } from '../components.tsx';
+import { ClientConsentsSection } from './sign-in.tsx';
 
-const GRANTS = ['password', 'refresh_token', 'client_credentials'];
+const GRANTS = ['authorization_code', 'password', 'refresh_token', 'client_credentials'];
+const CONSENT_MODES: { value: ClientFormValues['consent']; label: string }[] = [
+  { value: 'remember', label: 'remember: ask until the user has approved the scopes' },
+  { value: 'always', label: 'always: ask every time' },
+  { value: 'skip', label: 'skip: never ask (first-party applications only)' },
+];
 
 interface ClientFormValues {
   name: string;
@@ -27,6 +33,9 @@ interface ClientFormValues {
   refreshTtl: string;
   serviceUser: string;
   introspect: boolean;
+  /** One per line. */
+  redirectUris: string;
+  consent: 'always' | 'remember' | 'skip';
 }
 
 function valuesOf(client: Client): ClientFormValues {
@@ -42,6 +51,8 @@ function valuesOf(client: Client): ClientFormValues {
     refreshTtl: String(client.refresh_token_ttl),
     serviceUser: client.service_user ?? '',
     introspect: client.introspect,
+    redirectUris: client.redirect_uris.join('\n'),
+    consent: client.consent,
   };
 }
 
@@ -57,7 +68,16 @@ const EMPTY: ClientFormValues = {
   refreshTtl: String(30 * 24 * 3600),
   serviceUser: '',
   introspect: false,
+  redirectUris: '',
+  consent: 'remember',
 };
+
+function redirectUriList(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
 
 /** Checks what can be checked here; the server checks everything again and names the field it rejects. */
 function validate(values: ClientFormValues): FieldErrors {
@@ -67,6 +87,9 @@ function validate(values: ClientFormValues): FieldErrors {
   if (!/^(global|never|[1-9]\d*)$/.test(values.accessTtl.trim())) errors.access_token_ttl = 'global, never, or a number of seconds';
   if (values.refreshLimit.trim() !== '' && !/^\d+$/.test(values.refreshLimit.trim())) errors.refresh_limit = 'a whole number, or empty for unlimited';
   if (!/^[1-9]\d*$/.test(values.refreshTtl.trim())) errors.refresh_token_ttl = 'a positive number of seconds';
+  if (values.grants.includes('authorization_code') && redirectUriList(values.redirectUris).length === 0) {
+    errors.redirect_uris = 'the authorization_code grant needs at least one redirect URI';
+  }
   return errors;
 }
 
@@ -83,6 +106,8 @@ function toBody(values: ClientFormValues, create: boolean): Record<string, unkno
     refresh_token_ttl: Number(values.refreshTtl.trim()),
     service_user: values.serviceUser.trim() === '' ? null : values.serviceUser.trim(),
     introspect: values.introspect,
+    redirect_uris: redirectUriList(values.redirectUris),
+    consent: values.consent,
   };
   if (create) body.type = values.type;
   return body;
@@ -151,6 +176,33 @@ function ClientForm(props: {
         <Checkboxes id="client-grants" options={GRANTS} selected={values.grants} onChange={(grants) => set({ grants })} />
       </Field>
       {values.grants.includes('password') && <PasswordGrantWarning />}
+      {values.grants.includes('authorization_code') && (
+        <div class="row">
+          <Field
+            id="client-redirect-uris"
+            label="Redirect URIs"
+            error={errors.redirect_uris}
+            hint="one per line; matched exactly (any port for http://127.0.0.1 and http://[::1]); https, loopback http, or an app scheme such as com.example.app:/callback"
+          >
+            <textarea
+              id="client-redirect-uris"
+              rows={3}
+              value={values.redirectUris}
+              aria-describedby={errors.redirect_uris ? 'client-redirect-uris-error' : undefined}
+              onInput={(e) => set({ redirectUris: e.currentTarget.value })}
+            />
+          </Field>
+          <Field id="client-consent" label="Approval page" error={errors.consent} hint="when the user is asked to approve this client">
+            <select id="client-consent" value={values.consent} onChange={(e) => set({ consent: e.currentTarget.value as ClientFormValues['consent'] })}>
+              {CONSENT_MODES.map((mode) => (
+                <option key={mode.value} value={mode.value}>
+                  {mode.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+      )}
       <Field id="client-scopes" label="Scopes" error={errors.scopes} hint="the scopes this client may request">
         <Checkboxes
           id="client-scopes"
@@ -276,6 +328,7 @@ export function ClientDetailPage(props: { clientId: string; navigate: (hash: str
       {secret && <SecretPanel clientId={current.client_id} secret={secret} onDone={() => setSecret(undefined)} />}
       {saved && <Notice kind="success">Saved.</Notice>}
       <ClientForm key={current.client_id} initial={valuesOf(current)} create={false} scopes={scopes.data} submitLabel="Save" onSubmit={save} />
+      {current.grants.includes('authorization_code') && <ClientConsentsSection clientId={current.client_id} />}
       <div class="actions danger-zone">
         {current.enabled ? (
           <ConfirmButton

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc, type Group, type User } from '../api.ts';
 import { Checkboxes, ConfirmButton, DataTable, Field, type FieldErrors, FormError, Notice, errorsFrom, formatTime, useLoad } from '../components.tsx';
+import { UserConsentsSection, UserSessionsSection } from './sign-in.tsx';
 
 function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCancel: () => void }) {
   const [username, setUsername] = useState('');
@@ -253,13 +254,15 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
           }, 'Password changed; the user\'s tokens have ended.');
         }}
       >
-        <Field id="detail-password" label="New password" error={errors.password} hint="setting it ends every token of this user">
+        <Field id="detail-password" label="New password" error={errors.password} hint="setting it ends every token and sign-in session of this user">
           <input id="detail-password" type="password" autoComplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </Field>
         <div class="actions">
           <button type="submit">Set password</button>
         </div>
       </form>
+      <UserSessionsSection username={current.username} />
+      <UserConsentsSection username={current.username} />
       <div class="actions danger-zone">
         {current.enabled ? (
           <ConfirmButton
