@@ -251,7 +251,7 @@ export async function runScaleBench(options: ScaleOptions): Promise<ScaleFigures
   }
   const env: Record<string, string> =
     options.store === 'postgres'
-      ? { PORTCULLIS_DATABASE_URL: databaseUrl!, PORTCULLIS_DATABASE_POOL_MAX: '20' }
+      ? { PORTCULLIS_DATABASE_URL: databaseUrl!, PORTCULLIS_SECRET_KEY: randomBytes(32).toString('base64url'), PORTCULLIS_DATABASE_POOL_MAX: '20' }
       : { PORTCULLIS_DB: sqlitePath };
   Object.assign(env, { PORTCULLIS_LOG_LEVEL: 'warn', PORTCULLIS_PURGE_INTERVAL: '0' });
 

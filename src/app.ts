@@ -16,6 +16,7 @@ import { createLogger } from './http/logger.ts';
 import { Metrics, meteredHasher, observeDirectory } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
+import { loadServerKey, serverKeySource } from './manage/server-key.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
 import { openStore } from './store/open-store.ts';
 import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
@@ -65,6 +66,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         .finally(() => recording.delete(write));
       recording.add(write);
     };
+    const secretBox = await loadServerKey(serverKeySource(config), store);
     const setup = await bootstrap(store, hasher, clock, config.adminPassword);
     if (config.directory) {
       const ldap = new LdapDirectory(config.directory, {
@@ -85,6 +87,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       settings: new SettingsCache(store, clock, config.settingsMaxAge),
       issuer: config.issuer,
       throttle,
+      secretBox,
       audit: new AuditLog(store, (error) => logger.error({ err: error }, 'audit write failed')),
       refreshReuseLeeway: config.refreshReuseLeeway,
       ...(directory ? { directory } : {}),

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { SettingsCache } from './settings-cache.ts';
 import type { LoginThrottle } from './throttle.ts';
+import type { SecretBox } from '../core/secret-box.ts';
 
 /** Everything the authorization server's protocol logic depends on; injected, never global. */
 export interface AuthzContext {
@@ -16,6 +17,8 @@ export interface AuthzContext {
   issuer: string;
   /** Brute-force defence for passwords and client secrets (docs/security.md). */
   throttle: LoginThrottle;
+  /** Seals and opens secrets stored at rest under the server key (docs/security.md). */
+  secretBox: SecretBox;
   /** Security events (docs/security.md). */
   audit: AuditLog;
   /** The LDAP or Active Directory server users may also come from (docs/directory.md); absent when none is configured. */

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { Argon2Hasher, type PasswordHasher } from '../core/password-hash.ts';
+import type { SecretBox } from '../core/secret-box.ts';
+import { loadServerKey, serverKeySource } from '../manage/server-key.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 
@@ -26,6 +28,8 @@ export interface CliContext {
   hasher: PasswordHasher;
   clock: Clock;
   json: boolean;
+  /** The server key's box, loaded (or, on a new SQLite database, created) on first use. */
+  secretBox(): Promise<SecretBox>;
   /** Prints a result: JSON when --json, else the human text. */
   print(result: unknown, human?: string): void;
 }
@@ -37,11 +41,13 @@ export async function withStore(options: DataOptions, work: (cli: CliContext) =>
   try {
     await store.migrate();
     const json = options.json === true;
+    let secretBox: Promise<SecretBox> | undefined;
     await work({
       store,
       hasher: new Argon2Hasher(config.argon2),
       clock: systemClock,
       json,
+      secretBox: () => (secretBox ??= loadServerKey(serverKeySource(config), store)),
       print(result, human) {
         process.stdout.write(json || human === undefined ? `${JSON.stringify(result, null, 2)}\n` : `${human}\n`);
       },

@@ -25,6 +25,9 @@ export interface Config {
   /** Seconds a changed global setting may take to reach a running instance. */
   settingsMaxAge: number;
   adminPassword: string | undefined;
+  /** The server key itself (`PORTCULLIS_SECRET_KEY`, environment only), or the file that holds it (docs/security.md). */
+  secretKey: string | undefined;
+  secretKeyFile: string | undefined;
   /** PostgreSQL pool limits (used only with `databaseUrl`). */
   postgres: { maxConnections: number; statementTimeoutMillis: number };
   /** Background purge of expired and revoked tokens: every `intervalSeconds` (0 = off), `batchSize` tokens per transaction. */
@@ -89,6 +92,7 @@ const SETTINGS = {
   databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
   purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
   purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
+  secretKeyFile: { yaml: 'secret_key_file', env: 'PORTCULLIS_SECRET_KEY_FILE' },
   redisUrl: { yaml: 'redis_url', env: 'PORTCULLIS_REDIS_URL' },
   redisKeyPrefix: { yaml: 'redis_key_prefix', env: 'PORTCULLIS_REDIS_KEY_PREFIX' },
   // The user directory (docs/directory.md). Its bind password is read from the environment or a file only.
@@ -176,6 +180,9 @@ export function loadConfig(
   const file = explicitFile !== undefined ? String(explicitFile) : existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
   const yaml = file ? flatten(readYaml(file)) : new Map<string, unknown>();
   const known = new Set<string>(Object.values(SETTINGS).map((setting) => setting.yaml));
+  if (yaml.has('secret_key')) {
+    throw new ConfigError(`${file}: secret_key cannot be written in the config file; set PORTCULLIS_SECRET_KEY or secret_key_file`);
+  }
   if (yaml.has('directory.bind_password')) {
     throw new ConfigError(`${file}: directory.bind_password cannot be written in the config file; set PORTCULLIS_DIRECTORY_BIND_PASSWORD or directory.bind_password_file`);
   }
@@ -304,6 +311,8 @@ export function loadConfig(
     argon2,
     settingsMaxAge,
     adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
+    secretKey: env.PORTCULLIS_SECRET_KEY === '' ? undefined : env.PORTCULLIS_SECRET_KEY,
+    secretKeyFile: value<string | undefined>('secretKeyFile', undefined, text),
     throttle,
     redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix: redisKeyPrefix },
     refreshReuseLeeway,

@@ -119,6 +119,13 @@ export class MissingReferenceError extends Error {
 export interface SettingsStore {
   getSettings(): Promise<Settings>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  /**
+   * Records `check` (the server key's fingerprint) unless one is recorded already, and returns the
+   * recorded one: the first instance to start decides, and every other must match it.
+   */
+  claimServerKeyCheck(check: string): Promise<string>;
+  /** The recorded server key fingerprint; `undefined` before the first start. */
+  serverKeyCheck(): Promise<string | undefined>;
 }
 
 /** Groups, users and their password hashes. */

@@ -39,7 +39,7 @@ if (await requirePostgres('cluster test (three instances on PostgreSQL)')) {
       spaId = spa.client.id;
       await createUser(store, new Argon2Hasher(), systemClock, { username: 'alice', password: 'correct horse battery' });
       // All three start together: their migrations and first-run setup race on the advisory lock.
-      nodes = await Promise.all([0, 1, 2].map(() => startServerProcess({ PORTCULLIS_DATABASE_URL: database.url })));
+      nodes = await Promise.all([0, 1, 2].map(() => startServerProcess(database.env)));
     });
 
     after(async () => {

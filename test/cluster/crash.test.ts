@@ -93,7 +93,7 @@ describe('kill -9 under a stream of password grants loses nothing acknowledged',
       try {
         const store = new PostgresStore(database.url);
         await store.migrate();
-        await crashAndCheck(store, { PORTCULLIS_DATABASE_URL: database.url });
+        await crashAndCheck(store, database.env);
       } finally {
         await database.drop();
       }

@@ -35,7 +35,7 @@ if ((await requirePostgres('cluster with a directory (two instances on PostgreSQ
       basic = [client.id, secret!];
       await saveService(store, systemClock, { name: 'orders.v1:get', upstream: `${upstream.url}/orders` });
       // Both start together: their mapped groups and name checks race on the shared database.
-      const env = { PORTCULLIS_DATABASE_URL: database.url, ...directoryEnv(slapd, { PORTCULLIS_DIRECTORY_TIMEOUT_MS: '1000' }) };
+      const env = { ...database.env, ...directoryEnv(slapd, { PORTCULLIS_DIRECTORY_TIMEOUT_MS: '1000' }) };
       const [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
       nodes = [a, b];
       await setAcl(store, { resource: 'orders', allow: ['staff'], deny: [] });

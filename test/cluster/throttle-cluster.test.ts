@@ -31,7 +31,7 @@ if (await requirePostgres('throttling across a cluster on PostgreSQL')) {
       nodes = await Promise.all(
         [0, 1, 2].map(() =>
           startServerProcess({
-            PORTCULLIS_DATABASE_URL: database.url,
+            ...database.env,
             // The per-username slowdown is real time: kept to milliseconds here.
             PORTCULLIS_THROTTLE_USER_BASE_DELAY_MS: '1',
             PORTCULLIS_THROTTLE_USER_MAX_DELAY_MS: '4',

@@ -5,9 +5,14 @@ import { requireService } from './services.ts';
 /** The server the tests use: the machine's own PostgreSQL, trust auth (override with PORTCULLIS_TEST_PG). */
 export const TEST_PG_URL = process.env.PORTCULLIS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** The server key every test instance on PostgreSQL shares, as a cluster's instances do (docs/security.md). */
+export const TEST_SECRET_KEY = randomBytes(32).toString('base64url');
+
 export interface TestDatabase {
   name: string;
   url: string;
+  /** What a server process needs to run on it: the URL and the cluster's shared server key. */
+  env: { PORTCULLIS_DATABASE_URL: string; PORTCULLIS_SECRET_KEY: string };
   drop(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     name,
     url: url.toString(),
+    env: { PORTCULLIS_DATABASE_URL: url.toString(), PORTCULLIS_SECRET_KEY: TEST_SECRET_KEY },
     drop: () => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }

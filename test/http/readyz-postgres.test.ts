@@ -15,7 +15,7 @@ describe('GET /readyz on PostgreSQL', () => {
     const database = await createTestDatabase();
     const config = loadConfig(
       { databaseUrl: database.url, port: 0, config: '/dev/null' },
-      { PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-tests', PORTCULLIS_PURGE_INTERVAL: '0' },
+      { ...database.env, PORTCULLIS_ADMIN_PASSWORD: 'admin-password-for-tests', PORTCULLIS_PURGE_INTERVAL: '0' },
     );
     const app = await createApp(config, { logDestination: pino.destination('/dev/null') });
     try {
