@@ -159,11 +159,21 @@ describe('revocation (RFC 7009)', () => {
     assert.equal((await introspect(tokens.access_token, [resourceServer.id, resourceServer.secret])).body.active, false);
   });
 
-  it('refuses to revoke another client\'s token, and leaves it alive', async () => {
+  it('leaves another client\'s token alive and answers it like an unknown one (RFC 7009 §2.2: no existence oracle)', async () => {
     const tokens = await login();
     const res = await revoke(tokens.access_token, [other.id, other.secret]);
-    assert.equal(res.status, 400);
-    assert.equal(res.body.error, 'invalid_request');
+    const unknown = await revoke('no-such-token-anywhere', [other.id, other.secret]);
+    assert.equal(res.status, 200);
+    assert.deepEqual([res.status, res.body], [unknown.status, unknown.body]);
+    assert.equal((await introspect(tokens.access_token)).body.active, true);
+  });
+
+  it('tells a public client nothing about a token that exists but is not its own', async () => {
+    const tokens = await login();
+    const stored = await postForm(`${server.url}/oauth/revoke`, { token: tokens.access_token, client_id: publicClient.id });
+    const unknown = await postForm(`${server.url}/oauth/revoke`, { token: 'no-such-token-anywhere', client_id: publicClient.id });
+    assert.deepEqual([stored.status, stored.body], [200, unknown.body]);
+    assert.equal(unknown.status, 200);
     assert.equal((await introspect(tokens.access_token)).body.active, true);
   });
 
