@@ -8,7 +8,7 @@ import type { Gateway } from '../resource/gateway.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
 import { oauthRoutes } from './oauth-routes.ts';
-import { addSecurityHeaders } from './security-headers.ts';
+import { addSecurityHeaders, writeSecurityHeaders } from './security-headers.ts';
 import { resourceRoutes } from './resource-routes.ts';
 import { RequestLogController } from './request-log.ts';
 
@@ -41,6 +41,9 @@ export const HTTP_LIMITS = {
 
 /** Builds the HTTP server: the only place that wires Fastify to the protocol logic. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  // Every error answer of every route below, the admin API and the gateway included, leaves here.
+  const metrics = options.metrics ?? new Metrics();
+  const boundary = errorBoundary(metrics);
   const app = Fastify({
     loggerInstance: options.logger,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
@@ -50,13 +53,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     requestTimeout: HTTP_LIMITS.requestTimeoutMs,
     keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
     logController: new RequestLogController(),
+    // A URL Fastify cannot route (a malformed escape such as `/admin/%ff`) gets our answer, not FST_ERR_BAD_URL echoing it.
+    frameworkErrors: (error, request, reply) => {
+      // No route, so no onSend hook: the headers of every answer are written here.
+      writeSecurityHeaders(request.raw, reply.raw, request.protocol === 'https');
+      return boundary(error, request, reply);
+    },
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
   addSecurityHeaders(app);
 
-  // Every error answer of every route below, the admin API and the gateway included, leaves here.
-  const metrics = options.metrics ?? new Metrics();
-  app.setErrorHandler(errorBoundary(metrics));
+  app.setErrorHandler(boundary);
   app.setNotFoundHandler(() => {
     throw new NotFound();
   });
