@@ -57,7 +57,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     frameworkErrors: (error, request, reply) => {
       // No route, so no onSend hook: the headers of every answer are written here.
       writeSecurityHeaders(request.raw, reply.raw, request.protocol === 'https');
-      return boundary(error, request, reply);
+      void boundary(error, request, reply);
     },
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
@@ -112,6 +112,18 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(oauthRoutes, { ctx: options.ctx, metrics });
   await app.register(authorizeRoutes, { ctx: options.ctx });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
-  if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });
+  if (options.gateway) {
+    // The issuer may be published after listen() (port 0); read it per request, parsed once per value.
+    let issuer = '';
+    let host = '';
+    const publicHost = () => {
+      if (options.ctx.issuer !== issuer) {
+        issuer = options.ctx.issuer;
+        host = new URL(issuer).host;
+      }
+      return host;
+    };
+    await app.register(resourceRoutes, { gateway: options.gateway, publicHost });
+  }
   return app;
 }

@@ -8,6 +8,7 @@ import { BUILTIN_SERVICES } from './builtins.ts';
 import type { ResourceCatalog } from './catalog.ts';
 import type { CatalogSnapshot } from './catalog-snapshot.ts';
 import type { PrincipalDirectory } from './principals.ts';
+import type { ForwardedFacts } from './proxy-headers.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 import type { UpstreamAnswer, UpstreamProxy } from './upstream-proxy.ts';
 
@@ -92,10 +93,11 @@ export class Gateway {
   /**
    * Checks the request and, when it passes, calls the upstream. Nothing is written to `res`
    * before the answer resolves: the caller writes a built-in's body, or relays the upstream's
-   * answer. `clientIp` is the caller's address as the server determined it (trusted proxies
-   * applied); default the socket's. Does NOT drain the request body when it throws.
+   * answer. `facts` are the caller's address, protocol and the public host as the server
+   * determined them (trusted proxies applied), stated to the upstream in the forwarding headers.
+   * Does NOT drain the request body when it throws.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, clientIp?: string): Promise<GatewayAnswer> {
+  async handle(req: IncomingMessage, res: ServerResponse, facts: ForwardedFacts): Promise<GatewayAnswer> {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     // The authorization server's aliases answer their own methods; anything else there is not a service.
@@ -111,7 +113,7 @@ export class Gateway {
       req.resume();
       return { kind: 'builtin', body: builtin(access) };
     }
-    const answer = await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access, clientIp);
+    const answer = await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access, facts);
     return answer ? { kind: 'upstream', answer } : { kind: 'gone' };
   }
 }
