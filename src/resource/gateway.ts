@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MethodNotAllowed, NotFound, type OAuthError } from '../core/errors.ts';
+import { InvalidRequest, MethodNotAllowed, NotFound, type OAuthError } from '../core/errors.ts';
 import type { Service } from '../core/model.ts';
 import { isValidFolderName } from '../core/resource-name.ts';
 import { matchTemplate } from '../core/scope-coverage.ts';
@@ -65,13 +65,22 @@ export function resolve(catalog: CatalogSnapshot, method: string, segments: stri
   throw notFound();
 }
 
-/** The upstream URL: the service's URL, plus the request path for templates, plus the query. */
+/**
+ * The upstream URL: the service's URL, plus the request path for templates, plus the query. The
+ * path is appended exactly as the client sent it and as `pathSegments` checked it; one the URL
+ * parser would rewrite (resolve, re-encode) is refused, so that the upstream never gets a path
+ * other than the one the scope check saw.
+ */
 export function upstreamUrl(service: Service, rawUrl: string, appendPath: boolean): URL {
   const target = new URL(service.upstream);
   const queryAt = rawUrl.indexOf('?');
   const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
   const query = queryAt < 0 ? '' : rawUrl.slice(queryAt);
-  if (appendPath) target.pathname = target.pathname.replace(/\/$/, '') + path;
+  if (appendPath) {
+    const expected = target.pathname.replace(/\/$/, '') + path;
+    target.pathname = expected;
+    if (target.pathname !== expected) throw new InvalidRequest('the path cannot be forwarded exactly as it was checked');
+  }
   target.search = query;
   return target;
 }
