@@ -101,6 +101,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ctx,
       logger,
       trustedProxies: config.trustedProxies,
+      limits: config.http,
       gateway: resource.gateway,
       // Admin sign-in shares the token endpoint's throttle: same counters, same policy.
       admin: { throttle: sharedLoginThrottle(ctx) },

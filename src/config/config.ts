@@ -36,9 +36,33 @@ export interface Config {
   /** Seconds the immediately previous refresh token stays acceptable; 0 is strict (the default). */
   refreshReuseLeeway: number;
   resourceServer: ResourceServerConfig;
+  /** Timeouts and connection caps of the HTTP server (docs/security.md "Timeouts and connections"). */
+  http: HttpLimits;
   /** The LDAP or Active Directory server users may also come from (docs/directory.md); `undefined` when none. */
   directory: DirectoryConfig | undefined;
 }
+
+/** The HTTP server's limits against slow and numerous connections (docs/security.md "Timeouts and connections"). */
+export interface HttpLimits {
+  /** The request headers must have arrived within this many milliseconds (slowloris). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, within this many milliseconds (slow bodies). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this many milliseconds. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most, from everywhere; further ones are closed at once. 0 = no cap. */
+  maxConnections: number;
+  /** Open connections at most from one peer address (trusted proxies exempt). 0 = no cap. */
+  maxConnectionsPerAddress: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 10_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 256,
+};
 
 /** How this instance verifies tokens and calls upstreams as a resource server. */
 export interface ResourceServerConfig {
@@ -85,6 +109,11 @@ const SETTINGS = {
   introspectionClientSecret: { yaml: 'resource_server.client_secret', env: 'PORTCULLIS_INTROSPECTION_CLIENT_SECRET' },
   introspectionCacheMaxAge: { yaml: 'resource_server.cache_max_age', env: 'PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE' },
   upstreamTimeoutMs: { yaml: 'resource_server.upstream_timeout_ms', env: 'PORTCULLIS_UPSTREAM_TIMEOUT_MS' },
+  httpHeadersTimeoutMs: { yaml: 'http.headers_timeout_ms', env: 'PORTCULLIS_HTTP_HEADERS_TIMEOUT_MS' },
+  httpRequestTimeoutMs: { yaml: 'http.request_timeout_ms', env: 'PORTCULLIS_HTTP_REQUEST_TIMEOUT_MS' },
+  httpKeepAliveTimeoutMs: { yaml: 'http.keep_alive_timeout_ms', env: 'PORTCULLIS_HTTP_KEEP_ALIVE_TIMEOUT_MS' },
+  httpMaxConnections: { yaml: 'http.max_connections', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS' },
+  httpMaxConnectionsPerAddress: { yaml: 'http.max_connections_per_address', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS_PER_ADDRESS' },
   databasePoolMax: { yaml: 'database_pool_max', env: 'PORTCULLIS_DATABASE_POOL_MAX' },
   databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
   purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
@@ -270,6 +299,7 @@ export function loadConfig(
     },
   };
   const resourceServer = loadResourceServer(value);
+  const http = loadHttpLimits(value);
   const directory = loadDirectory(value, env);
   const postgres = {
     maxConnections: value('databasePoolMax', 10, (label, raw) => integer(label, raw, 1, 1000)),
@@ -308,6 +338,7 @@ export function loadConfig(
     redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix: redisKeyPrefix },
     refreshReuseLeeway,
     resourceServer,
+    http,
     directory,
     postgres,
     purge,
@@ -315,6 +346,21 @@ export function loadConfig(
 }
 
 export type ValueReader = <T>(name: SettingName, fallback: T, convert: (label: string, raw: RawValue) => T) => T;
+
+function loadHttpLimits(value: ValueReader): HttpLimits {
+  const defaults = DEFAULT_HTTP_LIMITS;
+  const ms = (name: SettingName, fallback: number) => value(name, fallback, (label, raw) => integer(label, raw, 50, 3_600_000));
+  const limits: HttpLimits = {
+    headersTimeoutMs: ms('httpHeadersTimeoutMs', defaults.headersTimeoutMs),
+    requestTimeoutMs: ms('httpRequestTimeoutMs', defaults.requestTimeoutMs),
+    keepAliveTimeoutMs: ms('httpKeepAliveTimeoutMs', defaults.keepAliveTimeoutMs),
+    maxConnections: value('httpMaxConnections', defaults.maxConnections, (label, raw) => integer(label, raw, 0, 1_000_000)),
+    maxConnectionsPerAddress: value('httpMaxConnectionsPerAddress', defaults.maxConnectionsPerAddress, (label, raw) => integer(label, raw, 0, 1_000_000)),
+  };
+  // Node refuses a headers timeout longer than the request's: say so with the setting's name.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new ConfigError('http.headers_timeout_ms must not exceed http.request_timeout_ms');
+  return limits;
+}
 
 function loadResourceServer(value: ValueReader): ResourceServerConfig {
   const url = value<string | undefined>('introspectionUrl', undefined, (label, raw) => {

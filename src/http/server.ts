@@ -5,6 +5,8 @@ import { authorizeRoutes } from './authorize-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { NotFound } from '../core/errors.ts';
 import type { Gateway } from '../resource/gateway.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config/config.ts';
+import { connectionsCheckingInterval, limitConnections } from './connection-limits.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
 import { oauthRoutes } from './oauth-routes.ts';
@@ -24,34 +26,27 @@ export interface ServerOptions {
   gateway?: Gateway;
   /** Where the instance's metrics go; a fresh set when absent. */
   metrics?: Metrics;
+  /** Timeouts and connection caps; the defaults when absent. */
+  limits?: HttpLimits;
 }
 
-/**
- * Limits against slow or oversized requests. The OAuth routes cap their forms far lower (16 KiB);
- * this is the ceiling for every other route.
- */
-export const HTTP_LIMITS = {
-  bodyLimit: 512 * 1024,
-  /** Whole request, headers and body (Node's `requestTimeout`). */
-  requestTimeoutMs: 30_000,
-  /** Request headers must arrive within this (slowloris). */
-  headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 10_000,
-};
+/** The OAuth routes cap their forms far lower (16 KiB); this is the ceiling for every other route. */
+const BODY_LIMIT = 512 * 1024;
 
 /** Builds the HTTP server: the only place that wires Fastify to the protocol logic. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   // Every error answer of every route below, the admin API and the gateway included, leaves here.
   const metrics = options.metrics ?? new Metrics();
   const boundary = errorBoundary(metrics);
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     loggerInstance: options.logger,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     https: options.https ?? null,
     return503OnClosing: true,
-    bodyLimit: HTTP_LIMITS.bodyLimit,
-    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
-    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    bodyLimit: BODY_LIMIT,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     logController: new RequestLogController(),
     // A URL Fastify cannot route (a malformed escape such as `/admin/%ff`) gets our answer, not FST_ERR_BAD_URL echoing it.
     frameworkErrors: (error, request, reply) => {
@@ -60,7 +55,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       void boundary(error, request, reply);
     },
   }) as unknown as FastifyInstance;
-  app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  // Node reads it when it starts listening: the timeouts are checked this often (docs/security.md).
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = connectionsCheckingInterval(limits);
+  limitConnections(app.server, limits, options.trustedProxies ?? []);
   addSecurityHeaders(app);
 
   app.setErrorHandler(boundary);
