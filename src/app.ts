@@ -102,6 +102,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       trustedProxies: config.trustedProxies,
       limits: config.http,
+      metricsToken: config.metricsToken,
       gateway: resource.gateway,
       // Admin sign-in shares the token endpoint's throttle: same counters, same policy.
       admin: { throttle: sharedLoginThrottle(ctx) },

@@ -38,6 +38,8 @@ export interface Config {
   resourceServer: ResourceServerConfig;
   /** Timeouts and connection caps of the HTTP server (docs/security.md "Timeouts and connections"). */
   http: HttpLimits;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <it>` (docs/deployment.md). */
+  metricsToken: string | undefined;
   /** The LDAP or Active Directory server users may also come from (docs/directory.md); `undefined` when none. */
   directory: DirectoryConfig | undefined;
 }
@@ -114,6 +116,7 @@ const SETTINGS = {
   httpKeepAliveTimeoutMs: { yaml: 'http.keep_alive_timeout_ms', env: 'PORTCULLIS_HTTP_KEEP_ALIVE_TIMEOUT_MS' },
   httpMaxConnections: { yaml: 'http.max_connections', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS' },
   httpMaxConnectionsPerAddress: { yaml: 'http.max_connections_per_address', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS_PER_ADDRESS' },
+  metricsToken: { yaml: 'metrics_token', env: 'PORTCULLIS_METRICS_TOKEN' },
   databasePoolMax: { yaml: 'database_pool_max', env: 'PORTCULLIS_DATABASE_POOL_MAX' },
   databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
   purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
@@ -300,6 +303,12 @@ export function loadConfig(
   };
   const resourceServer = loadResourceServer(value);
   const http = loadHttpLimits(value);
+  const metricsToken = value<string | undefined>('metricsToken', undefined, (label, raw) => {
+    const token = text(label, raw);
+    // The message names the setting, never the value.
+    if (!/^[\x21-\x7e]{16,}$/.test(token)) throw new ConfigError(`${label} must be at least 16 printable characters without spaces`);
+    return token;
+  });
   const directory = loadDirectory(value, env);
   const postgres = {
     maxConnections: value('databasePoolMax', 10, (label, raw) => integer(label, raw, 1, 1000)),
@@ -339,6 +348,7 @@ export function loadConfig(
     refreshReuseLeeway,
     resourceServer,
     http,
+    metricsToken,
     directory,
     postgres,
     purge,

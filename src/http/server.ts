@@ -28,6 +28,8 @@ export interface ServerOptions {
   metrics?: Metrics;
   /** Timeouts and connection caps; the defaults when absent. */
   limits?: HttpLimits;
+  /** When set, `GET /metrics` requires it as a bearer token. */
+  metricsToken?: string | undefined;
 }
 
 /** The OAuth routes cap their forms far lower (16 KiB); this is the ceiling for every other route. */
@@ -106,7 +108,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     done();
   });
 
-  registerMetrics(app, metrics);
+  registerMetrics(app, metrics, options.metricsToken);
   await app.register(oauthRoutes, { ctx: options.ctx, metrics });
   await app.register(authorizeRoutes, { ctx: options.ctx });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });

@@ -103,3 +103,31 @@ describe('metrics counted where the outcome is known (the error boundary, the to
     assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: 'unmatched', error: 'not_found' }), 1);
   });
 });
+
+describe('GET /metrics with metrics_token (docs/deployment.md "Metrics")', () => {
+  const token = 'metrics-token-for-the-tests-0123';
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { PORTCULLIS_METRICS_TOKEN: token } });
+    server.secrets.add(token);
+  });
+  after(() => server.close());
+
+  it('refuses a scrape without the token, or with another one', async () => {
+    const none = await fetch(`${server.url}/metrics`);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="portcullis-metrics"');
+    assert.equal(((await none.json()) as { error: string }).error, 'unauthorized');
+    for (const authorization of [`Bearer ${token}x`, 'Bearer nope', `Basic ${Buffer.from(`x:${token}`).toString('base64')}`]) {
+      const wrong = await fetch(`${server.url}/metrics`, { headers: { authorization } });
+      assert.equal(wrong.status, 401, authorization);
+      assert.doesNotMatch(await wrong.text(), /portcullis_tokens_issued_total/);
+    }
+  });
+
+  it('answers a scrape with the token', async () => {
+    const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /portcullis_request_failures_total\{route="\/metrics",error="unauthorized"\} 2/);
+  });
+});
