@@ -40,6 +40,8 @@ export interface Config {
   http: HttpLimits;
   /** When set, `GET /metrics` requires `Authorization: Bearer <it>` (docs/deployment.md). */
   metricsToken: string | undefined;
+  /** `NODE_ENV=development`: the console's source map is served (docs/admin.md). Production is anything else. */
+  development: boolean;
   /** The LDAP or Active Directory server users may also come from (docs/directory.md); `undefined` when none. */
   directory: DirectoryConfig | undefined;
 }
@@ -349,6 +351,7 @@ export function loadConfig(
     resourceServer,
     http,
     metricsToken,
+    development: env.NODE_ENV === 'development',
     directory,
     postgres,
     purge,

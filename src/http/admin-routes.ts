@@ -13,6 +13,8 @@ export interface AdminOptions {
   sessionPolicy?: SessionPolicy;
   /** The built console (defaults to build/console). */
   consoleDir?: string;
+  /** Serve the console's source map (`console.js.map`); only in development (docs/admin.md). */
+  sourceMaps?: boolean;
 }
 
 /**
@@ -46,7 +48,16 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions & 
     consoleApp.addHook('onSend', async (_request, reply) => {
       reply.headers(CONSOLE_SECURITY_HEADERS);
     });
-    await consoleApp.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], wildcard: true, cacheControl: false });
+    // The source map would hand anyone the console's whole source with its comments: development only.
+    const sourceMaps = options.sourceMaps ?? false;
+    await consoleApp.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: true,
+      cacheControl: false,
+      allowedPath: (pathName) => sourceMaps || !pathName.endsWith('.map'),
+    });
     consoleApp.addHook('onSend', async (_request, reply) => {
       reply.header('Cache-Control', 'no-cache');
     });
