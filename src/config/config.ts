@@ -74,8 +74,10 @@ export interface ResourceServerConfig {
   introspection: { url: string; clientId: string; clientSecret: string } | undefined;
   /** Seconds an introspection answer is reused: the worst-case revocation delay. */
   cacheMaxAge: number;
-  /** Milliseconds to wait for an upstream's response headers before answering 504. */
+  /** Milliseconds to wait for an upstream's response headers before answering 504 (a service may set its own). */
   upstreamTimeoutMs: number;
+  /** Calls in flight at once to one service through this instance (a service may set its own); then 503. */
+  maxConcurrentPerService: number;
 }
 
 /** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
@@ -113,6 +115,7 @@ const SETTINGS = {
   introspectionClientSecret: { yaml: 'resource_server.client_secret', env: 'PORTCULLIS_INTROSPECTION_CLIENT_SECRET' },
   introspectionCacheMaxAge: { yaml: 'resource_server.cache_max_age', env: 'PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE' },
   upstreamTimeoutMs: { yaml: 'resource_server.upstream_timeout_ms', env: 'PORTCULLIS_UPSTREAM_TIMEOUT_MS' },
+  maxConcurrentPerService: { yaml: 'resource_server.max_concurrent_per_service', env: 'PORTCULLIS_MAX_CONCURRENT_PER_SERVICE' },
   httpHeadersTimeoutMs: { yaml: 'http.headers_timeout_ms', env: 'PORTCULLIS_HTTP_HEADERS_TIMEOUT_MS' },
   httpRequestTimeoutMs: { yaml: 'http.request_timeout_ms', env: 'PORTCULLIS_HTTP_REQUEST_TIMEOUT_MS' },
   httpKeepAliveTimeoutMs: { yaml: 'http.keep_alive_timeout_ms', env: 'PORTCULLIS_HTTP_KEEP_ALIVE_TIMEOUT_MS' },
@@ -399,5 +402,6 @@ function loadResourceServer(value: ValueReader): ResourceServerConfig {
     introspection: url !== undefined ? { url, clientId: clientId!, clientSecret: clientSecret! } : undefined,
     cacheMaxAge: value('introspectionCacheMaxAge', 30, (label, raw) => integer(label, raw, 0, 3600)),
     upstreamTimeoutMs: value('upstreamTimeoutMs', 30_000, (label, raw) => integer(label, raw, 1, 600_000)),
+    maxConcurrentPerService: value('maxConcurrentPerService', 100, (label, raw) => integer(label, raw, 1, 100_000)),
   };
 }

@@ -13,8 +13,6 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 export interface ProxyOptions {
-  /** Milliseconds to wait for the upstream's response headers (then 504), and idle time on the socket. */
-  timeoutMs: number;
   logger?: Logger;
 }
 
@@ -39,8 +37,11 @@ type Progress = 'waiting' | 'answered' | 'failed';
  * one that does not answer in time) for the error boundary to answer.
  */
 export class UpstreamProxy {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  // No cap per upstream host: a cap shared by every service on a host let one slow service's calls
+  // take every socket and starve the others. Each service is capped by its own concurrency
+  // limit instead (the gateway's), and idle sockets kept are bounded.
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
 
   constructor(private readonly options: ProxyOptions) {}
 
@@ -48,7 +49,7 @@ export class UpstreamProxy {
    * Sends the request upstream. Resolves once the upstream's response headers are in, with the
    * answer to relay; `undefined` when the client went away first (the upstream call is dropped too).
    */
-  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access, facts: ForwardedFacts): Promise<UpstreamAnswer | undefined> {
+  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access, facts: ForwardedFacts, timeoutMs: number): Promise<UpstreamAnswer | undefined> {
     // Only what the server determined is ours to vouch for: every client-sent forwarding header is dropped.
     const headers = upstreamRequestHeaders(req.headers, target, access, facts);
 
@@ -63,9 +64,9 @@ export class UpstreamProxy {
       const timer = setTimeout(() => {
         progress = 'failed';
         upstream.destroy(new Error('upstream timeout'));
-        this.options.logger?.warn({ upstream: target.origin, timeoutMs: this.options.timeoutMs }, 'upstream timed out');
-        reject(new UpstreamTimeout(`the upstream did not answer within ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs);
+        this.options.logger?.warn({ upstream: target.origin, timeoutMs }, 'upstream timed out');
+        reject(new UpstreamTimeout(`the upstream did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
 
       upstream.on('response', (answer) => {
         clearTimeout(timer);

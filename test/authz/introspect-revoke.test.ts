@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { saveScope } from '../../src/manage/scopes.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -10,7 +11,7 @@ let publicClient: { id: string };
 
 before(async () => {
   server = await startTestServer();
-  await server.scope('orders');
+  await saveScope(server.app.store, { name: 'orders', description: '', resources: [], public: true });
   const a = await server.client({ name: 'app', grants: ['password', 'refresh_token'], scopes: ['orders'] });
   const o = await server.client({ name: 'other', grants: ['client_credentials'] });
   const r = await server.client({ name: 'gateway', grants: ['client_credentials'], introspect: true });
@@ -205,6 +206,12 @@ describe('metadata (RFC 8414)', () => {
     assert.deepEqual(body.grant_types_supported.sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token']);
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_post'));
+    assert.deepEqual(body.scopes_supported, ['orders']);
+  });
+
+  it('lists only scopes marked public: never a private one (RFC 8414 §2, issue 18)', async () => {
+    await saveScope(server.app.store, { name: 'internal-billing', description: '', resources: [] });
+    const body = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { scopes_supported: string[] };
     assert.deepEqual(body.scopes_supported, ['orders']);
   });
 });
