@@ -127,11 +127,15 @@ export function ServicesPage() {
           { label: 'URL templates', render: (service) => service.templates.map((template) => <div key={template}><code>{template}</code></div>) },
           {
             label: 'Limits',
-            render: (service) => (
-              <span class={service.max_concurrent === null && service.timeout_ms === null ? 'muted' : ''}>
-                {service.max_concurrent ?? 'default'} calls · {service.timeout_ms === null ? 'default' : `${service.timeout_ms} ms`}
-              </span>
-            ),
+            render: (service) =>
+              service.max_concurrent === null && service.timeout_ms === null ? (
+                <span class="muted">defaults</span>
+              ) : (
+                <span>
+                  {service.max_concurrent === null ? 'default' : `${service.max_concurrent} at once`} ·{' '}
+                  {service.timeout_ms === null ? 'default timeout' : `${service.timeout_ms} ms`}
+                </span>
+              ),
           },
           {
             label: '',
