@@ -104,9 +104,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ctx,
       logger,
       trustedProxies: config.trustedProxies,
+      limits: config.http,
+      metricsToken: config.metricsToken,
       gateway: resource.gateway,
       // Admin sign-in shares the token endpoint's throttle: same counters, same policy.
-      admin: { throttle: sharedLoginThrottle(ctx) },
+      admin: { throttle: sharedLoginThrottle(ctx), sourceMaps: config.development },
       https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
       metrics,
     });

@@ -28,8 +28,15 @@ function decodeBasicPart(part: string): string {
   }
 }
 
+/**
+ * RFC 7617 §2 with RFC 4648 §4 base64: groups of four, the last one padded (or unpadded); nothing
+ * after the padding. Node's decoder would stop at the first `=` and ignore the rest, so that
+ * `Basic <credentials>=<anything>` would pass as the credentials alone.
+ */
+const BASIC = /^Basic +((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?) *$/i;
+
 function readBasic(header: string): { clientId: string; secret: string } | undefined {
-  const match = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
+  const match = BASIC.exec(header);
   if (!match) return undefined;
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

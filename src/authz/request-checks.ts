@@ -19,9 +19,10 @@ export function checkRequired(request: OAuthRequest, names: readonly string[]): 
 
 /**
  * Require-HTTPS (docs/security.md, Integration Server's "Require HTTPS"): plain HTTP is refused unless the
- * client is on a loopback address. RFC 6749 §3.2 requires TLS at the token endpoint.
+ * client is on a loopback address. RFC 6749 §3.2 requires TLS at the token endpoint; the admin
+ * console and API take the administrator's password and session cookie, so they are held to it too.
  */
-export async function checkHttps(ctx: AuthzContext, request: OAuthRequest): Promise<void> {
+export async function checkHttps(ctx: AuthzContext, request: Pick<OAuthRequest, 'secure' | 'ip'>): Promise<void> {
   if (request.secure || isLoopback(request.ip)) return;
   if ((await ctx.settings.get()).requireHttps) throw new InvalidRequest('HTTPS is required');
 }

@@ -39,9 +39,37 @@ export interface Config {
   /** Seconds the immediately previous refresh token stays acceptable; 0 is strict (the default). */
   refreshReuseLeeway: number;
   resourceServer: ResourceServerConfig;
+  /** Timeouts and connection caps of the HTTP server (docs/security.md "Timeouts and connections"). */
+  http: HttpLimits;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <it>` (docs/deployment.md). */
+  metricsToken: string | undefined;
+  /** `NODE_ENV=development`: the console's source map is served (docs/admin.md). Production is anything else. */
+  development: boolean;
   /** The LDAP or Active Directory server users may also come from (docs/directory.md); `undefined` when none. */
   directory: DirectoryConfig | undefined;
 }
+
+/** The HTTP server's limits against slow and numerous connections (docs/security.md "Timeouts and connections"). */
+export interface HttpLimits {
+  /** The request headers must have arrived within this many milliseconds (slowloris). */
+  headersTimeoutMs: number;
+  /** The whole request, headers and body, within this many milliseconds (slow bodies). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this many milliseconds. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most, from everywhere; further ones are closed at once. 0 = no cap. */
+  maxConnections: number;
+  /** Open connections at most from one peer address (trusted proxies exempt). 0 = no cap. */
+  maxConnectionsPerAddress: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 10_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 256,
+};
 
 /** How this instance verifies tokens and calls upstreams as a resource server. */
 export interface ResourceServerConfig {
@@ -49,8 +77,10 @@ export interface ResourceServerConfig {
   introspection: { url: string; clientId: string; clientSecret: string } | undefined;
   /** Seconds an introspection answer is reused: the worst-case revocation delay. */
   cacheMaxAge: number;
-  /** Milliseconds to wait for an upstream's response headers before answering 504. */
+  /** Milliseconds to wait for an upstream's response headers before answering 504 (a service may set its own). */
   upstreamTimeoutMs: number;
+  /** Calls in flight at once to one service through this instance (a service may set its own); then 503. */
+  maxConcurrentPerService: number;
 }
 
 /** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
@@ -88,6 +118,13 @@ const SETTINGS = {
   introspectionClientSecret: { yaml: 'resource_server.client_secret', env: 'PORTCULLIS_INTROSPECTION_CLIENT_SECRET' },
   introspectionCacheMaxAge: { yaml: 'resource_server.cache_max_age', env: 'PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE' },
   upstreamTimeoutMs: { yaml: 'resource_server.upstream_timeout_ms', env: 'PORTCULLIS_UPSTREAM_TIMEOUT_MS' },
+  maxConcurrentPerService: { yaml: 'resource_server.max_concurrent_per_service', env: 'PORTCULLIS_MAX_CONCURRENT_PER_SERVICE' },
+  httpHeadersTimeoutMs: { yaml: 'http.headers_timeout_ms', env: 'PORTCULLIS_HTTP_HEADERS_TIMEOUT_MS' },
+  httpRequestTimeoutMs: { yaml: 'http.request_timeout_ms', env: 'PORTCULLIS_HTTP_REQUEST_TIMEOUT_MS' },
+  httpKeepAliveTimeoutMs: { yaml: 'http.keep_alive_timeout_ms', env: 'PORTCULLIS_HTTP_KEEP_ALIVE_TIMEOUT_MS' },
+  httpMaxConnections: { yaml: 'http.max_connections', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS' },
+  httpMaxConnectionsPerAddress: { yaml: 'http.max_connections_per_address', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS_PER_ADDRESS' },
+  metricsToken: { yaml: 'metrics_token', env: 'PORTCULLIS_METRICS_TOKEN' },
   databasePoolMax: { yaml: 'database_pool_max', env: 'PORTCULLIS_DATABASE_POOL_MAX' },
   databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
   purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
@@ -277,6 +314,13 @@ export function loadConfig(
     },
   };
   const resourceServer = loadResourceServer(value);
+  const http = loadHttpLimits(value);
+  const metricsToken = value<string | undefined>('metricsToken', undefined, (label, raw) => {
+    const token = text(label, raw);
+    // The message names the setting, never the value.
+    if (!/^[\x21-\x7e]{16,}$/.test(token)) throw new ConfigError(`${label} must be at least 16 printable characters without spaces`);
+    return token;
+  });
   const directory = loadDirectory(value, env);
   const postgres = {
     maxConnections: value('databasePoolMax', 10, (label, raw) => integer(label, raw, 1, 1000)),
@@ -317,6 +361,9 @@ export function loadConfig(
     redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix: redisKeyPrefix },
     refreshReuseLeeway,
     resourceServer,
+    http,
+    metricsToken,
+    development: env.NODE_ENV === 'development',
     directory,
     postgres,
     purge,
@@ -324,6 +371,21 @@ export function loadConfig(
 }
 
 export type ValueReader = <T>(name: SettingName, fallback: T, convert: (label: string, raw: RawValue) => T) => T;
+
+function loadHttpLimits(value: ValueReader): HttpLimits {
+  const defaults = DEFAULT_HTTP_LIMITS;
+  const ms = (name: SettingName, fallback: number) => value(name, fallback, (label, raw) => integer(label, raw, 50, 3_600_000));
+  const limits: HttpLimits = {
+    headersTimeoutMs: ms('httpHeadersTimeoutMs', defaults.headersTimeoutMs),
+    requestTimeoutMs: ms('httpRequestTimeoutMs', defaults.requestTimeoutMs),
+    keepAliveTimeoutMs: ms('httpKeepAliveTimeoutMs', defaults.keepAliveTimeoutMs),
+    maxConnections: value('httpMaxConnections', defaults.maxConnections, (label, raw) => integer(label, raw, 0, 1_000_000)),
+    maxConnectionsPerAddress: value('httpMaxConnectionsPerAddress', defaults.maxConnectionsPerAddress, (label, raw) => integer(label, raw, 0, 1_000_000)),
+  };
+  // Node refuses a headers timeout longer than the request's: say so with the setting's name.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new ConfigError('http.headers_timeout_ms must not exceed http.request_timeout_ms');
+  return limits;
+}
 
 function loadResourceServer(value: ValueReader): ResourceServerConfig {
   const url = value<string | undefined>('introspectionUrl', undefined, (label, raw) => {
@@ -349,5 +411,6 @@ function loadResourceServer(value: ValueReader): ResourceServerConfig {
     introspection: url !== undefined ? { url, clientId: clientId!, clientSecret: clientSecret! } : undefined,
     cacheMaxAge: value('introspectionCacheMaxAge', 30, (label, raw) => integer(label, raw, 0, 3600)),
     upstreamTimeoutMs: value('upstreamTimeoutMs', 30_000, (label, raw) => integer(label, raw, 1, 600_000)),
+    maxConcurrentPerService: value('maxConcurrentPerService', 100, (label, raw) => integer(label, raw, 1, 100_000)),
   };
 }

@@ -77,6 +77,8 @@ export interface Scope {
   name: string;
   description: string;
   resources: string[];
+  /** Listed in the metadata's `scopes_supported` (RFC 8414 §2); a scope is private unless marked. */
+  public?: boolean;
 }
 
 export interface Settings {
@@ -238,6 +240,10 @@ export interface Service {
   methods: string[];
   /** URL templates mapped to this service, such as `GET /rest/orders/{id}`. */
   templates: string[];
+  /** Calls in flight to it at once through one gateway instance; absent: the instance's default. */
+  maxConcurrent?: number;
+  /** Milliseconds to wait for its response headers; absent: `resource_server.upstream_timeout_ms`. */
+  timeoutMs?: number;
   createdAt: number;
 }
 

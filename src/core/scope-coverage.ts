@@ -12,6 +12,9 @@ import { parseResource } from './resource-name.ts';
  *   refused, because an upstream that decodes again would see a different path than we checked.
  * - **Dot segments.** `.` and `..` (also as `%2e`, `%2E%2e`, …) are refused, never resolved:
  *   resolving them would let `/rest/public/../admin` be checked as one path and served as another.
+ *   So is a segment that some upstream would read as one (`looksLikeDotSegment`): `..;x` (Tomcat
+ *   and Spring drop a `;` parameter), `..%09` and `.%20.` (whitespace dropped), `%252e%252e`
+ *   (decoded twice), fullwidth `．．` (Unicode compatibility forms).
  * - **Empty segments.** `//` inside a path is refused for the same reason.
  * - **Trailing slash.** One trailing `/` is ignored: `/rest/orders/` and `/rest/orders` are the same
  *   path for matching (the upstream still receives the path as sent).
@@ -66,10 +69,45 @@ export function parsePath(rawPath: string): string[] | undefined {
     } catch {
       return undefined;
     }
-    if (segment === '.' || segment === '..' || /[/\\\0]/.test(segment)) return undefined;
+    if (segment === '.' || segment === '..' || /[/\\\0]/.test(segment) || looksLikeDotSegment(segment)) return undefined;
     segments.push(segment);
   }
   return segments;
+}
+
+/** Decodes up to `rounds` more times, stopping at the first value that no longer changes or does not decode. */
+function decodedAgain(value: string, rounds: number): string[] {
+  const seen = [value];
+  let current = value;
+  for (let round = 0; round < rounds && current.includes('%'); round++) {
+    try {
+      current = decodeURIComponent(current);
+    } catch {
+      break;
+    }
+    seen.push(current);
+  }
+  return seen;
+}
+
+/**
+ * Whether a decoded segment is `.` or `..`, or empty, or holds a separator, as a less careful
+ * upstream may read it: decoded once or twice more, in Unicode compatibility form (NFKC: fullwidth
+ * `．` is `.`), without its `;…` path parameter (Tomcat, Spring, Jetty) and without whitespace or
+ * control characters. The gateway refuses such a segment rather than guess which reading the
+ * upstream makes.
+ */
+export function looksLikeDotSegment(segment: string): boolean {
+  // The common case, letters, digits, `-` and `_`, has no other reading.
+  if (/^[A-Za-z0-9_-]+$/.test(segment)) return false;
+  for (const reading of decodedAgain(segment, 2)) {
+    const compatible = reading.normalize('NFKC');
+    if (reading !== segment && /[/\\\0]/.test(reading)) return true;
+    if (compatible !== reading && /[/\\\0]/.test(compatible)) return true;
+    const bare = compatible.split(';')[0]!.replace(/[\s\p{Cc}\p{Cf}]/gu, '');
+    if (bare === '.' || bare === '..' || (bare === '' && reading !== '')) return true;
+  }
+  return false;
 }
 
 /** Compiles a URL template such as `GET /rest/orders/{id}`; throws on a path the rules refuse. */

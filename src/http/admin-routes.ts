@@ -1,6 +1,7 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { AuthzContext } from '../authz/context.ts';
+import { checkHttps } from '../authz/request-checks.ts';
 import { adminApi } from './admin-api/admin-api.ts';
 import { checkConsoleAssets } from '../admin/console-assets.ts';
 import { type LoginThrottle, sharedLoginThrottle } from '../admin/login-throttle.ts';
@@ -12,6 +13,8 @@ export interface AdminOptions {
   sessionPolicy?: SessionPolicy;
   /** The built console (defaults to build/console). */
   consoleDir?: string;
+  /** Serve the console's source map (`console.js.map`); only in development (docs/admin.md). */
+  sourceMaps?: boolean;
 }
 
 /**
@@ -30,6 +33,11 @@ const CONSOLE_SECURITY_HEADERS = {
 /** Everything under /admin: the REST API at /admin/api and the web console at /admin/. */
 export async function adminRoutes(app: FastifyInstance, options: AdminOptions & { ctx: AuthzContext }): Promise<void> {
   const root = checkConsoleAssets(options.consoleDir);
+  // Require-HTTPS covers the console and its API as it covers /oauth/token (docs/security.md):
+  // first of all, before a password, a session cookie or a page is read or sent.
+  app.addHook('onRequest', async (request) => {
+    await checkHttps(options.ctx, { secure: request.protocol === 'https', ip: request.ip });
+  });
   await app.register(adminApi, {
     prefix: '/api',
     ctx: options.ctx,
@@ -40,7 +48,16 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions & 
     consoleApp.addHook('onSend', async (_request, reply) => {
       reply.headers(CONSOLE_SECURITY_HEADERS);
     });
-    await consoleApp.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], wildcard: true, cacheControl: false });
+    // The source map would hand anyone the console's whole source with its comments: development only.
+    const sourceMaps = options.sourceMaps ?? false;
+    await consoleApp.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: true,
+      cacheControl: false,
+      allowedPath: (pathName) => sourceMaps || !pathName.endsWith('.map'),
+    });
     consoleApp.addHook('onSend', async (_request, reply) => {
       reply.header('Cache-Control', 'no-cache');
     });

@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzContext } from '../authz/context.ts';
+import { CHARSET_REFUSAL, declaresUtf8 } from './charset.ts';
 import { authorizationEndpoint, type BrowserAnswer } from '../authz/endpoints/authorize.ts';
 import { logoutEndpoint, logoutPage } from '../authz/endpoints/logout.ts';
 import { type ParsedForm, parseForm } from '../authz/oauth-request.ts';
@@ -33,7 +34,7 @@ function cookieOptions(secure: boolean, maxAge?: number) {
   return { path: '/', httpOnly: true, sameSite: 'lax', secure, ...(maxAge === undefined ? {} : { maxAge }) } as const;
 }
 
-type Body = ParsedForm | { unsupported: true } | undefined;
+type Body = ParsedForm | { unsupported: 'media-type' | 'charset' } | undefined;
 
 function toBrowserRequest(request: FastifyRequest): BrowserRequest {
   const secure = request.protocol === 'https';
@@ -53,7 +54,8 @@ function toBrowserRequest(request: FastifyRequest): BrowserRequest {
   }
   const body = request.body as Body;
   if (body === undefined || 'unsupported' in body) {
-    return { ...base, formError: 'the body must be application/x-www-form-urlencoded', params: {}, repeated: [] };
+    const formError = body?.unsupported === 'charset' ? CHARSET_REFUSAL : 'the body must be application/x-www-form-urlencoded';
+    return { ...base, formError, params: {}, repeated: [] };
   }
   return { ...base, params: body.params, repeated: body.repeated };
 }
@@ -90,9 +92,9 @@ export async function authorizeRoutes(app: FastifyInstance, options: { ctx: Auth
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (_request, body, done) => done(null, parseForm(body as string)),
+    (request, body, done) => done(null, declaresUtf8(request.headers['content-type']) ? parseForm(body as string) : { unsupported: 'charset' }),
   );
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) => done(null, { unsupported: true }));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) => done(null, { unsupported: 'media-type' }));
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('Cache-Control', 'no-store');
     reply.header('Pragma', 'no-cache');

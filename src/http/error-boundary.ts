@@ -9,6 +9,11 @@ const FRAMEWORK_REFUSALS: Record<number, string> = {
   415: 'unsupported content type; send application/json',
 };
 
+/** Fastify's refusals before routing, by code: the URL itself is never echoed. */
+const FRAMEWORK_CODES: Record<string, string> = {
+  FST_ERR_BAD_URL: 'the path has a malformed percent-escape',
+};
+
 /** The request field a schema error is about: `grants` for `/grants/0`, the missing or unknown property's name. */
 function fieldOf(error: ErrorObject): string {
   const params = error.params as { missingProperty?: string; additionalProperty?: string };
@@ -47,8 +52,8 @@ function toOAuthError(error: unknown): { failure: OAuthError; unexpected: boolea
   if (framework.validation) return { failure: validationError(framework as FastifyError), unexpected: false };
   const status = framework.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
-    const text = FRAMEWORK_REFUSALS[status];
-    const failure = text === undefined ? new InvalidRequest('malformed request') : new InvalidRequest(text, { status });
+    const text = (framework.code === undefined ? undefined : FRAMEWORK_CODES[framework.code]) ?? FRAMEWORK_REFUSALS[status];
+    const failure = text === undefined ? new InvalidRequest('malformed request') : new InvalidRequest(text, status === 413 || status === 415 ? { status } : {});
     return { failure, unexpected: false };
   }
   return { failure: new ServerError(), unexpected: true };

@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ErrorCode } from '../core/errors.ts';
+import { type ErrorCode, InvalidToken, Unauthorized } from '../core/errors.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
+import { constantTimeEqual, hashSecret } from '../core/secrets.ts';
+
+/** The realm of `/metrics`'s challenge when it requires a token. */
+const METRICS_REALM = 'portcullis-metrics';
 
 /**
  * The instance's Prometheus metrics, in a registry of its own (several apps can live in one
@@ -151,14 +155,22 @@ function routeOf(request: FastifyRequest): string {
  * should observe, so that their encapsulated contexts inherit the hook. Failures are counted by
  * the error boundary, tokens by the token endpoint's route, each from what it knows first-hand.
  */
-export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: string): void {
   // A callback hook on the path every request takes: an async hook costs a promise per request.
   app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe({ method: request.method, route: routeOf(request), status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  // With `metrics_token` set, a scraper must send it as a bearer token (docs/deployment.md "Metrics").
+  const expected = token === undefined ? undefined : hashSecret(token);
+  app.get('/metrics', async (request, reply) => {
+    if (expected !== undefined) {
+      const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+      if (!match) throw new Unauthorized(undefined, { realm: METRICS_REALM });
+      // Digests of equal length: the comparison's time says nothing about the token.
+      if (!constantTimeEqual(hashSecret(match[1]!), expected)) throw new InvalidToken(undefined, { realm: METRICS_REALM });
+    }
     reply.header('Content-Type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

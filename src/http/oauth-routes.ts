@@ -6,18 +6,20 @@ import { metadataEndpoint } from '../authz/endpoints/metadata.ts';
 import { revocationEndpoint } from '../authz/endpoints/revoke.ts';
 import { tokenEndpoint } from '../authz/endpoints/token.ts';
 import { type OAuthRequest, type ParsedForm, parseForm } from '../authz/oauth-request.ts';
+import { CHARSET_REFUSAL, declaresUtf8 } from './charset.ts';
 import type { Metrics } from './metrics.ts';
 
 /** OAuth endpoints take small forms; anything larger is an attack or a mistake. */
 const FORM_BODY_LIMIT = 16 * 1024;
 
-type Body = ParsedForm | { unsupported: true } | undefined;
+type Body = ParsedForm | { unsupported: 'media-type' | 'charset' } | undefined;
 
 function toOAuthRequest(request: FastifyRequest): OAuthRequest {
   const body = request.body as Body;
   const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.ip };
   if (body === undefined || 'unsupported' in body) {
-    return { ...base, formError: 'the body must be application/x-www-form-urlencoded', params: {}, repeated: [] };
+    const formError = body?.unsupported === 'charset' ? CHARSET_REFUSAL : 'the body must be application/x-www-form-urlencoded';
+    return { ...base, formError, params: {}, repeated: [] };
   }
   return { ...base, params: body.params, repeated: body.repeated };
 }
@@ -56,11 +58,11 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzCon
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (_request, body, done) => done(null, parseForm(body as string)),
+    (request, body, done) => done(null, declaresUtf8(request.headers['content-type']) ? parseForm(body as string) : { unsupported: 'charset' }),
   );
   // Any other media type reaches the endpoint, which answers with an OAuth error, not a bare 415.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) =>
-    done(null, { unsupported: true }),
+    done(null, { unsupported: 'media-type' }),
   );
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('Cache-Control', 'no-store');

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
@@ -38,10 +39,19 @@ const HSTS = 'max-age=31536000';
 export function addSecurityHeaders(app: FastifyInstance): void {
   // A callback hook, not an async one: this runs on every response, including the benchmarked ones.
   app.addHook('onSend', (request, reply, payload, done) => {
-    setHeaders(request.raw, reply.raw, noError);
-    if (request.protocol === 'https') reply.header('Strict-Transport-Security', HSTS);
+    writeSecurityHeaders(request.raw, reply.raw, request.protocol === 'https');
     done(null, payload);
   });
+}
+
+/**
+ * The same headers, written on a raw response: for the answers no `onSend` hook sees (Fastify's
+ * refusals before routing, the gateway's relay of an upstream's answer). A header of the same
+ * name already set on `res` is replaced.
+ */
+export function writeSecurityHeaders(req: IncomingMessage, res: ServerResponse, https: boolean): void {
+  setHeaders(req, res, noError);
+  if (https) res.setHeader('Strict-Transport-Security', HSTS);
 }
 
 /** helmet's `next`: with a fixed policy no header can fail. */

@@ -5,10 +5,12 @@ import { authorizeRoutes } from './authorize-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { NotFound } from '../core/errors.ts';
 import type { Gateway } from '../resource/gateway.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config/config.ts';
+import { connectionsCheckingInterval, limitConnections } from './connection-limits.ts';
 import { errorBoundary } from './error-boundary.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
 import { oauthRoutes } from './oauth-routes.ts';
-import { addSecurityHeaders } from './security-headers.ts';
+import { addSecurityHeaders, writeSecurityHeaders } from './security-headers.ts';
 import { resourceRoutes } from './resource-routes.ts';
 import { RequestLogController } from './request-log.ts';
 
@@ -24,39 +26,44 @@ export interface ServerOptions {
   gateway?: Gateway;
   /** Where the instance's metrics go; a fresh set when absent. */
   metrics?: Metrics;
+  /** Timeouts and connection caps; the defaults when absent. */
+  limits?: HttpLimits;
+  /** When set, `GET /metrics` requires it as a bearer token. */
+  metricsToken?: string | undefined;
 }
 
-/**
- * Limits against slow or oversized requests. The OAuth routes cap their forms far lower (16 KiB);
- * this is the ceiling for every other route.
- */
-export const HTTP_LIMITS = {
-  bodyLimit: 512 * 1024,
-  /** Whole request, headers and body (Node's `requestTimeout`). */
-  requestTimeoutMs: 30_000,
-  /** Request headers must arrive within this (slowloris). */
-  headersTimeoutMs: 10_000,
-  keepAliveTimeoutMs: 10_000,
-};
+/** The OAuth routes cap their forms far lower (16 KiB); this is the ceiling for every other route. */
+const BODY_LIMIT = 512 * 1024;
 
 /** Builds the HTTP server: the only place that wires Fastify to the protocol logic. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  // Every error answer of every route below, the admin API and the gateway included, leaves here.
+  const metrics = options.metrics ?? new Metrics();
+  const boundary = errorBoundary(metrics);
+  const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     loggerInstance: options.logger,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     https: options.https ?? null,
     return503OnClosing: true,
-    bodyLimit: HTTP_LIMITS.bodyLimit,
-    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
-    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    bodyLimit: BODY_LIMIT,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     logController: new RequestLogController(),
+    // A URL Fastify cannot route (a malformed escape such as `/admin/%ff`) gets our answer, not FST_ERR_BAD_URL echoing it.
+    frameworkErrors: (error, request, reply) => {
+      // No route, so no onSend hook: the headers of every answer are written here.
+      writeSecurityHeaders(request.raw, reply.raw, request.protocol === 'https');
+      void boundary(error, request, reply);
+    },
   }) as unknown as FastifyInstance;
-  app.server.headersTimeout = HTTP_LIMITS.headersTimeoutMs;
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  // Node reads it when it starts listening: the timeouts are checked this often (docs/security.md).
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = connectionsCheckingInterval(limits);
+  limitConnections(app.server, limits, options.trustedProxies ?? []);
   addSecurityHeaders(app);
 
-  // Every error answer of every route below, the admin API and the gateway included, leaves here.
-  const metrics = options.metrics ?? new Metrics();
-  app.setErrorHandler(errorBoundary(metrics));
+  app.setErrorHandler(boundary);
   app.setNotFoundHandler(() => {
     throw new NotFound();
   });
@@ -101,10 +108,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     done();
   });
 
-  registerMetrics(app, metrics);
+  registerMetrics(app, metrics, options.metricsToken);
   await app.register(oauthRoutes, { ctx: options.ctx, metrics });
   await app.register(authorizeRoutes, { ctx: options.ctx });
   await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
-  if (options.gateway) await app.register(resourceRoutes, { gateway: options.gateway });
+  if (options.gateway) {
+    // The issuer may be published after listen() (port 0); read it per request, parsed once per value.
+    let issuer = '';
+    let host = '';
+    const publicHost = () => {
+      if (options.ctx.issuer !== issuer) {
+        issuer = options.ctx.issuer;
+        host = new URL(issuer).host;
+      }
+      return host;
+    };
+    await app.register(resourceRoutes, { gateway: options.gateway, publicHost });
+  }
   return app;
 }

@@ -63,6 +63,13 @@ class Reader {
     return value;
   }
 
+  integer(key: string): number | undefined {
+    const value = this.doc[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new UserError(`${this.at(key)} must be a whole number`);
+    return value;
+  }
+
   strings(key: string): string[] | undefined {
     const value = this.doc[key];
     if (value === undefined || value === null) return undefined;
@@ -178,11 +185,12 @@ export async function applySetup(
   }
 
   for (const [index, item] of items(doc, 'scopes').entries()) {
-    const scope = new Reader(item, `scopes[${index}]`, ['name', 'description', 'resources']);
+    const scope = new Reader(item, `scopes[${index}]`, ['name', 'description', 'resources', 'public']);
     const name = scope.string('name', true)!;
     const description = scope.string('description') ?? '';
     const resources = scope.strings('resources') ?? [];
-    await labelled(`scopes[${index}] (${name})`, () => saveScope(store, { name, description, resources }, clock));
+    const isPublic = scope.boolean('public') ?? false;
+    await labelled(`scopes[${index}] (${name})`, () => saveScope(store, { name, description, resources, public: isPublic }, clock));
     result.changes.push(`scope ${name} saved`);
   }
 
@@ -301,7 +309,7 @@ export async function applySetup(
   }
 
   for (const [index, item] of items(doc, 'services').entries()) {
-    const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates']);
+    const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates', 'max_concurrent', 'timeout_ms']);
     const name = service.string('name', true)!;
     await labelled(`services[${index}] (${name})`, () =>
       saveService(store, clock, {
@@ -309,6 +317,8 @@ export async function applySetup(
         upstream: service.string('upstream', true)!,
         methods: service.strings('methods'),
         templates: service.strings('templates'),
+        maxConcurrent: service.integer('max_concurrent'),
+        timeoutMs: service.integer('timeout_ms'),
       }),
     );
     result.changes.push(`service ${name} saved`);

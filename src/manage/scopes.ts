@@ -22,9 +22,9 @@ export async function saveScope(store: Store, scope: Scope, clock: Clock = syste
       );
     }
   }
-  const saved = { name: scope.name, description: scope.description, resources };
+  const saved: Scope = { name: scope.name, description: scope.description, resources, public: scope.public ?? false };
   await store.saveScope(saved);
-  await auditChange(store, clock, { type: 'scope.saved', detail: { scope: saved.name, resources: resources.length } });
+  await auditChange(store, clock, { type: 'scope.saved', detail: { scope: saved.name, resources: resources.length, public: saved.public ?? false } });
   return saved;
 }
 

@@ -12,6 +12,17 @@ export interface ServiceInput {
   upstream: string;
   methods?: string[];
   templates?: string[];
+  /** Calls in flight at once per gateway instance; absent or null: the instance's default. */
+  maxConcurrent?: number | null;
+  /** Milliseconds to wait for the upstream's headers; absent or null: the instance's default. */
+  timeoutMs?: number | null;
+}
+
+/** A whole number within bounds, or absent. */
+function limit(value: number | null | undefined, max: number, field: string, what: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new UserError(`${what} must be a whole number from 1 to ${max}`, 'invalid_request', field);
+  return value;
 }
 
 const METHOD = /^[A-Z]+$/;
@@ -50,12 +61,16 @@ export async function saveService(store: Store, clock: Clock, input: ServiceInpu
       throw new UserError(`template "${template}" must start with /rest/`, 'invalid_request', 'templates');
     }
   }
+  const maxConcurrent = limit(input.maxConcurrent, 100_000, 'max_concurrent', 'max_concurrent');
+  const timeoutMs = limit(input.timeoutMs, 600_000, 'timeout_ms', 'timeout_ms');
   const existing = await store.findService(input.name);
   const service: Service = {
     name: input.name,
     upstream: upstream.toString(),
     methods,
     templates,
+    ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     createdAt: existing?.createdAt ?? clock.nowSeconds(),
   };
   await store.saveService(service);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MethodNotAllowed, NotFound, type OAuthError } from '../core/errors.ts';
+import { InvalidRequest, MethodNotAllowed, NotFound, type OAuthError, TemporarilyUnavailable } from '../core/errors.ts';
 import type { Service } from '../core/model.ts';
 import { isValidFolderName } from '../core/resource-name.ts';
 import { matchTemplate } from '../core/scope-coverage.ts';
@@ -8,6 +8,8 @@ import { BUILTIN_SERVICES } from './builtins.ts';
 import type { ResourceCatalog } from './catalog.ts';
 import type { CatalogSnapshot } from './catalog-snapshot.ts';
 import type { PrincipalDirectory } from './principals.ts';
+import type { ForwardedFacts } from './proxy-headers.ts';
+import { ServiceConcurrency } from './service-limits.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 import type { UpstreamAnswer, UpstreamProxy } from './upstream-proxy.ts';
 
@@ -19,6 +21,8 @@ export interface GatewayDeps {
   catalog: ResourceCatalog;
   principals: PrincipalDirectory;
   proxy: UpstreamProxy;
+  /** The limits of a service that sets none of its own (`resource_server.*`). */
+  defaults: { maxConcurrent: number; timeoutMs: number };
 }
 
 /** Where a request goes: a stored service (proxied) or a built-in, and the path to send upstream. */
@@ -64,13 +68,22 @@ export function resolve(catalog: CatalogSnapshot, method: string, segments: stri
   throw notFound();
 }
 
-/** The upstream URL: the service's URL, plus the request path for templates, plus the query. */
+/**
+ * The upstream URL: the service's URL, plus the request path for templates, plus the query. The
+ * path is appended exactly as the client sent it and as `pathSegments` checked it; one the URL
+ * parser would rewrite (resolve, re-encode) is refused, so that the upstream never gets a path
+ * other than the one the scope check saw.
+ */
 export function upstreamUrl(service: Service, rawUrl: string, appendPath: boolean): URL {
   const target = new URL(service.upstream);
   const queryAt = rawUrl.indexOf('?');
   const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
   const query = queryAt < 0 ? '' : rawUrl.slice(queryAt);
-  if (appendPath) target.pathname = target.pathname.replace(/\/$/, '') + path;
+  if (appendPath) {
+    const expected = target.pathname.replace(/\/$/, '') + path;
+    target.pathname = expected;
+    if (target.pathname !== expected) throw new InvalidRequest('the path cannot be forwarded exactly as it was checked');
+  }
   target.search = query;
   return target;
 }
@@ -84,18 +97,24 @@ export function upstreamUrl(service: Service, rawUrl: string, appendPath: boolea
  * 2. the path and the service it names (400, 404);
  * 3. the token's scope covers it (403 insufficient_scope), then the ACL (403 access_denied);
  * 4. the method the service accepts (405);
- * then the built-in answers, or the upstream is called (502, 504 until its headers arrive).
+ * 5. a place among the service's concurrent calls (503 with `Retry-After` when all are taken);
+ * then the built-in answers, or the upstream is called (502, 504 until its headers arrive, within
+ * the service's own timeout).
  */
 export class Gateway {
+  /** Calls in flight per service through this instance. */
+  readonly concurrency = new ServiceConcurrency();
+
   constructor(private readonly deps: GatewayDeps) {}
 
   /**
    * Checks the request and, when it passes, calls the upstream. Nothing is written to `res`
    * before the answer resolves: the caller writes a built-in's body, or relays the upstream's
-   * answer. `clientIp` is the caller's address as the server determined it (trusted proxies
-   * applied); default the socket's. Does NOT drain the request body when it throws.
+   * answer. `facts` are the caller's address, protocol and the public host as the server
+   * determined them (trusted proxies applied), stated to the upstream in the forwarding headers.
+   * Does NOT drain the request body when it throws.
    */
-  async handle(req: IncomingMessage, res: ServerResponse, clientIp?: string): Promise<GatewayAnswer> {
+  async handle(req: IncomingMessage, res: ServerResponse, facts: ForwardedFacts): Promise<GatewayAnswer> {
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     // The authorization server's aliases answer their own methods; anything else there is not a service.
@@ -111,7 +130,18 @@ export class Gateway {
       req.resume();
       return { kind: 'builtin', body: builtin(access) };
     }
-    const answer = await this.deps.proxy.forward(req, res, upstreamUrl(resolved.upstream!, rawUrl, resolved.appendPath), access, clientIp);
-    return answer ? { kind: 'upstream', answer } : { kind: 'gone' };
+    const upstream = resolved.upstream!;
+    const target = upstreamUrl(upstream, rawUrl, resolved.appendPath);
+    // A place is held until the answer is over (relayed, failed, or the client gone), not just until its headers.
+    const place = this.concurrency.tryAcquire(upstream.name, upstream.maxConcurrent ?? this.deps.defaults.maxConcurrent);
+    if (!place) throw new TemporarilyUnavailable('the service is busy: too many calls to it are in flight', { retryAfterSeconds: 1 });
+    res.once('close', place);
+    try {
+      const answer = await this.deps.proxy.forward(req, res, target, access, facts, upstream.timeoutMs ?? this.deps.defaults.timeoutMs);
+      return answer ? { kind: 'upstream', answer } : { kind: 'gone' };
+    } catch (error) {
+      place();
+      throw error;
+    }
   }
 }

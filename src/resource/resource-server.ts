@@ -47,7 +47,8 @@ export function createResourceServer(options: {
   const verifier = createTokenVerifier(options.config, options.store, options.clock, options.logger);
   const catalog = new ResourceCatalog(options.store, options.clock, options.catalogMaxAge);
   const principals = new PrincipalDirectory(options.store, options.clock, options.catalogMaxAge, undefined, options.directory);
-  const proxy = new UpstreamProxy({ timeoutMs: options.config.upstreamTimeoutMs, logger: options.logger });
-  const gateway = new Gateway({ verifier, catalog, principals, proxy });
+  const proxy = new UpstreamProxy({ logger: options.logger });
+  const defaults = { maxConcurrent: options.config.maxConcurrentPerService, timeoutMs: options.config.upstreamTimeoutMs };
+  const gateway = new Gateway({ verifier, catalog, principals, proxy, defaults });
   return { gateway, catalog, verifier, close: () => proxy.close() };
 }

@@ -1,42 +1,9 @@
-import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import { BadGateway, UpstreamTimeout } from '../core/errors.ts';
 import type { Access } from './access-check.ts';
-
-/** RFC 9110 §7.6.1: connection-specific headers, never forwarded by a proxy. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-/** Request headers the gateway owns: the credential stays here, identity is ours to state. */
-function isGatewayOwned(name: string): boolean {
-  return name === 'authorization' || name === 'host' || name.startsWith('x-portcullis-') || name.startsWith('x-forwarded-');
-}
-
-/** Headers named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionListed(headers: IncomingHttpHeaders): Set<string> {
-  const value = headers.connection;
-  return new Set(
-    (value ?? '')
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter((token) => token !== ''),
-  );
-}
-
-/** Header values are Latin-1 on the wire; a non-ASCII username is sent percent-encoded. */
-function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
-}
+import { clientResponseHeaders, type ForwardedFacts, upstreamRequestHeaders } from './proxy-headers.ts';
 
 /** RFC 9112 §6.3: a request has a body only with Transfer-Encoding or a non-zero Content-Length. */
 function hasBody(req: IncomingMessage): boolean {
@@ -46,30 +13,35 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 export interface ProxyOptions {
-  /** Milliseconds to wait for the upstream's response headers (then 504), and idle time on the socket. */
-  timeoutMs: number;
   logger?: Logger;
 }
 
 /** The upstream's answer, its status and headers arrived. */
 export interface UpstreamAnswer {
-  /** Writes the status and headers (hop-by-hop dropped) to the client and streams the body. */
-  relay(): void;
+  /**
+   * Writes the status and headers to the client (docs/resource-server.md "Headers": hop-by-hop
+   * ones and Portcullis's own cookies dropped) and streams the body. `decorate` sets headers of
+   * the server's own on the response first; the upstream's headers of the same name are dropped.
+   */
+  relay(decorate?: (res: ServerResponse) => void): void;
 }
 
 type Progress = 'waiting' | 'answered' | 'failed';
 
 /**
  * A streaming reverse proxy on node:http with keep-alive agents. The request body and the
- * response body are piped, never buffered. Hop-by-hop headers are dropped both ways;
- * `Authorization`, `Host` and any client-sent `X-Portcullis-*`/`X-Forwarded-*` are replaced by the
- * gateway's own. Nothing is written to the client before the upstream's response headers arrive:
+ * response body are piped, never buffered. The headers follow `proxy-headers.ts`: hop-by-hop
+ * ones dropped both ways, the gateway's own (`Authorization`, `Host`, `X-Portcullis-*`, the
+ * forwarding headers) replaced whatever the client wrote, Portcullis's cookies never set. Nothing is written to the client before the upstream's response headers arrive:
  * until then a failure is thrown (`bad_gateway` for an unreachable upstream, `upstream_timeout` for
  * one that does not answer in time) for the error boundary to answer.
  */
 export class UpstreamProxy {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  // No cap per upstream host: a cap shared by every service on a host let one slow service's calls
+  // take every socket and starve the others. Each service is capped by its own concurrency
+  // limit instead (the gateway's), and idle sockets kept are bounded.
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 256 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 256 });
 
   constructor(private readonly options: ProxyOptions) {}
 
@@ -77,22 +49,9 @@ export class UpstreamProxy {
    * Sends the request upstream. Resolves once the upstream's response headers are in, with the
    * answer to relay; `undefined` when the client went away first (the upstream call is dropped too).
    */
-  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access, clientIp?: string): Promise<UpstreamAnswer | undefined> {
-    const skip = connectionListed(req.headers);
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(name) || skip.has(name) || isGatewayOwned(name)) continue;
-      headers[name] = value;
-    }
-    if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
-    headers.host = target.host;
-    // Only the address we determined is ours to vouch for; a client-sent X-Forwarded-For is dropped.
-    headers['x-forwarded-for'] = clientIp ?? req.socket.remoteAddress ?? '';
-    headers['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
-    if (access.user !== null) headers['x-portcullis-user'] = headerSafe(access.user);
-    headers['x-portcullis-client'] = headerSafe(access.token.clientId);
-    headers['x-portcullis-scope'] = access.token.scope.join(' ');
+  forward(req: IncomingMessage, res: ServerResponse, target: URL, access: Access, facts: ForwardedFacts, timeoutMs: number): Promise<UpstreamAnswer | undefined> {
+    // Only what the server determined is ours to vouch for: every client-sent forwarding header is dropped.
+    const headers = upstreamRequestHeaders(req.headers, target, access, facts);
 
     const secure = target.protocol === 'https:';
     return new Promise((resolve, reject) => {
@@ -105,9 +64,9 @@ export class UpstreamProxy {
       const timer = setTimeout(() => {
         progress = 'failed';
         upstream.destroy(new Error('upstream timeout'));
-        this.options.logger?.warn({ upstream: target.origin, timeoutMs: this.options.timeoutMs }, 'upstream timed out');
-        reject(new UpstreamTimeout(`the upstream did not answer within ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs);
+        this.options.logger?.warn({ upstream: target.origin, timeoutMs }, 'upstream timed out');
+        reject(new UpstreamTimeout(`the upstream did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
 
       upstream.on('response', (answer) => {
         clearTimeout(timer);
@@ -116,7 +75,7 @@ export class UpstreamProxy {
           return;
         }
         progress = 'answered';
-        resolve({ relay: () => relay(answer, res) });
+        resolve({ relay: (decorate) => relay(answer, res, decorate) });
       });
       upstream.on('error', (error) => {
         clearTimeout(timer);
@@ -154,17 +113,16 @@ export class UpstreamProxy {
   }
 }
 
-/** Streams the upstream's answer to the client, hop-by-hop headers dropped (RFC 9110 §7.6.1). */
-function relay(answer: IncomingMessage, res: ServerResponse): void {
+/** Streams the upstream's answer to the client, its headers filtered by `clientResponseHeaders`. */
+function relay(answer: IncomingMessage, res: ServerResponse, decorate?: (res: ServerResponse) => void): void {
   if (res.destroyed) {
     answer.destroy();
     return;
   }
-  const skipBack = connectionListed(answer.headers);
-  const back: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || skipBack.has(name)) continue;
-    back[name] = value;
+  const back = clientResponseHeaders(answer.headers);
+  if (decorate) {
+    decorate(res);
+    for (const name of res.getHeaderNames()) delete back[name];
   }
   res.writeHead(answer.statusCode ?? 502, answer.statusMessage, back);
   answer.pipe(res);

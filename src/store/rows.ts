@@ -74,6 +74,7 @@ export function toScope(row: Row): Scope {
     name: row.name as string,
     description: row.description as string,
     resources: JSON.parse(row.resources as string) as string[],
+    public: flag(row.is_public),
   };
 }
 
@@ -113,6 +114,8 @@ export function toService(row: Row): Service {
     upstream: row.upstream as string,
     methods: splitList(row.methods),
     templates: JSON.parse(row.templates as string) as string[],
+    ...(row.max_concurrent === null || row.max_concurrent === undefined ? {} : { maxConcurrent: row.max_concurrent as number }),
+    ...(row.timeout_ms === null || row.timeout_ms === undefined ? {} : { timeoutMs: row.timeout_ms as number }),
     createdAt: row.created_at as number,
   };
 }

@@ -90,8 +90,8 @@ describe('admin API resources', () => {
     const bad = await call('POST', '/scopes', { name: 'bad', resources: ['not a resource!'] });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.field, 'resources');
-    const replaced = await call('PUT', '/scopes/inventory', { description: 'all stock', resources: ['inventory', 'GET /rest/stock/{id}'] });
-    assert.deepEqual(replaced.body, { name: 'inventory', description: 'all stock', resources: ['inventory', 'GET /rest/stock/{id}'] });
+    const replaced = await call('PUT', '/scopes/inventory', { description: 'all stock', resources: ['inventory', 'GET /rest/stock/{id}'], public: true });
+    assert.deepEqual(replaced.body, { name: 'inventory', description: 'all stock', resources: ['inventory', 'GET /rest/stock/{id}'], public: true });
     assert.equal((await call('PUT', '/scopes/missing', { description: '', resources: [] })).status, 404);
     assert.equal((await call('DELETE', '/scopes/inventory')).status, 204);
     assert.equal((await call('GET', '/scopes/inventory')).status, 404);

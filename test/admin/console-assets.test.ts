@@ -42,3 +42,21 @@ test('the console is served by Portcullis itself, with a strict content security
     await server.close();
   }
 });
+
+test('the console\'s source map is served only with NODE_ENV=development (issue 18, finding 15)', async () => {
+  const production = await startTestServer();
+  const development = await startTestServer({ env: { NODE_ENV: 'development' } });
+  try {
+    for (const path of ['/admin/console.js.map', '/admin/./console.js.map', '/admin/console.js.map?x=1']) {
+      const response = await fetch(`${production.url}${path}`);
+      assert.equal(response.status, 404, path);
+      assert.doesNotMatch(await response.text(), /"sources"/);
+    }
+    const map = await fetch(`${development.url}/admin/console.js.map`);
+    assert.equal(map.status, 200);
+    assert.match(await map.text(), /"sources"/);
+  } finally {
+    await production.close();
+    await development.close();
+  }
+});

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { saveScope } from '../../src/manage/scopes.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -10,7 +11,7 @@ let publicClient: { id: string };
 
 before(async () => {
   server = await startTestServer();
-  await server.scope('orders');
+  await saveScope(server.app.store, { name: 'orders', description: '', resources: [], public: true });
   const a = await server.client({ name: 'app', grants: ['password', 'refresh_token'], scopes: ['orders'] });
   const o = await server.client({ name: 'other', grants: ['client_credentials'] });
   const r = await server.client({ name: 'gateway', grants: ['client_credentials'], introspect: true });
@@ -159,11 +160,21 @@ describe('revocation (RFC 7009)', () => {
     assert.equal((await introspect(tokens.access_token, [resourceServer.id, resourceServer.secret])).body.active, false);
   });
 
-  it('refuses to revoke another client\'s token, and leaves it alive', async () => {
+  it('leaves another client\'s token alive and answers it like an unknown one (RFC 7009 §2.2: no existence oracle)', async () => {
     const tokens = await login();
     const res = await revoke(tokens.access_token, [other.id, other.secret]);
-    assert.equal(res.status, 400);
-    assert.equal(res.body.error, 'invalid_request');
+    const unknown = await revoke('no-such-token-anywhere', [other.id, other.secret]);
+    assert.equal(res.status, 200);
+    assert.deepEqual([res.status, res.body], [unknown.status, unknown.body]);
+    assert.equal((await introspect(tokens.access_token)).body.active, true);
+  });
+
+  it('tells a public client nothing about a token that exists but is not its own', async () => {
+    const tokens = await login();
+    const stored = await postForm(`${server.url}/oauth/revoke`, { token: tokens.access_token, client_id: publicClient.id });
+    const unknown = await postForm(`${server.url}/oauth/revoke`, { token: 'no-such-token-anywhere', client_id: publicClient.id });
+    assert.deepEqual([stored.status, stored.body], [200, unknown.body]);
+    assert.equal(unknown.status, 200);
     assert.equal((await introspect(tokens.access_token)).body.active, true);
   });
 
@@ -195,6 +206,12 @@ describe('metadata (RFC 8414)', () => {
     assert.deepEqual(body.grant_types_supported.sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token']);
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_post'));
+    assert.deepEqual(body.scopes_supported, ['orders']);
+  });
+
+  it('lists only scopes marked public: never a private one (RFC 8414 §2, issue 18)', async () => {
+    await saveScope(server.app.store, { name: 'internal-billing', description: '', resources: [] });
+    const body = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { scopes_supported: string[] };
     assert.deepEqual(body.scopes_supported, ['orders']);
   });
 });

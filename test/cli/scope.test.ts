@@ -11,13 +11,13 @@ describe('portcullis scope', () => {
   test('create with folders, services and URL templates; show, list, replace, delete', async () => {
     const resources = ['orders', 'orders.v1:getOrder', 'GET /rest/orders/{id}', '* /rest/admin/**'];
     const created = await runCli(
-      ['scope', 'create', '--name', 'orders:read', '--description', 'Read orders', '--resources', resources.join(','), '--json', ...data],
+      ['scope', 'create', '--name', 'orders:read', '--description', 'Read orders', '--resources', resources.join(','), '--public', '--json', ...data],
     );
     assert.equal(created.code, 0, created.stderr);
-    assert.deepEqual(created.json(), { name: 'orders:read', description: 'Read orders', resources });
+    assert.deepEqual(created.json(), { name: 'orders:read', description: 'Read orders', resources, public: true });
 
     const shown = await runCli(['scope', 'show', 'orders:read', '--json', ...data]);
-    assert.deepEqual(shown.json(), { name: 'orders:read', description: 'Read orders', resources });
+    assert.deepEqual(shown.json(), { name: 'orders:read', description: 'Read orders', resources, public: true });
     const human = await runCli(['scope', 'show', 'orders:read', ...data]);
     assert.match(human.stdout, /^name: orders:read\n/);
     assert.ok(human.stdout.includes('  GET /rest/orders/{id}\n'));
@@ -26,7 +26,7 @@ describe('portcullis scope', () => {
     const replaced = await runCli(['scope', 'create', '--name', 'orders:read', '--resources', 'orders.v2', ...data]);
     assert.equal(replaced.stdout, 'saved scope orders:read\n');
     const listed = (await runCli(['scope', 'list', '--json', ...data])).json();
-    assert.deepEqual(listed, [{ name: 'orders:read', description: '', resources: ['orders.v2'] }]);
+    assert.deepEqual(listed, [{ name: 'orders:read', description: '', resources: ['orders.v2'], public: false }], 'replaced whole: private unless --public');
 
     const deleted = await runCli(['scope', 'delete', 'orders:read', ...data]);
     assert.equal(deleted.stdout, 'deleted scope orders:read\n');

@@ -27,6 +27,8 @@ describe('portcullis service / acl / apply (docs/cli.md)', () => {
         '    upstream: http://127.0.0.1:8080/orders',
         '    methods: [GET]',
         '    templates: ["GET /rest/orders/{id}"]',
+        '    max_concurrent: 5',
+        '    timeout_ms: 2500',
         'acls:',
         '  - resource: orders',
         '    allow: [staff]',
@@ -41,6 +43,7 @@ describe('portcullis service / acl / apply (docs/cli.md)', () => {
     assert.deepEqual(services.map((s: { name: string; templates: string[] }) => [s.name, s.templates]), [
       ['orders.v1:getOrder', ['GET /rest/orders/{id}']],
     ]);
+    assert.deepEqual([services[0].maxConcurrent, services[0].timeoutMs], [5, 2500]);
     assert.deepEqual(JSON.parse(run('acl', 'list', '--json').stdout), [{ resource: 'orders', allow: ['staff'], deny: ['contractors'] }]);
   });
 
@@ -51,5 +54,21 @@ describe('portcullis service / acl / apply (docs/cli.md)', () => {
     assert.equal(bad.stderr, 'portcullis: group ghosts does not exist\n');
     assert.equal(run('service', 'delete', '--name', 'billing:list').status, 0);
     assert.equal(run('service', 'create', '--upstream', 'http://h/').status, 2, 'usage error');
+  });
+
+  it('sets, updates and clears a service\'s concurrency limit and timeout (docs/resource-server.md "Limits per service")', () => {
+    const created = run('service', 'create', '--name', 'reports:export', '--upstream', 'http://127.0.0.1:8080/x', '--max-concurrent', '10', '--timeout-ms', '60000', '--json');
+    assert.equal(created.status, 0, created.stderr);
+    assert.deepEqual([JSON.parse(created.stdout).maxConcurrent, JSON.parse(created.stdout).timeoutMs], [10, 60000]);
+    const updated = run('service', 'update', '--name', 'reports:export', '--timeout-ms', '5000', '--json');
+    assert.equal(updated.status, 0, updated.stderr);
+    const after = JSON.parse(updated.stdout);
+    assert.deepEqual([after.upstream, after.maxConcurrent, after.timeoutMs], ['http://127.0.0.1:8080/x', 10, 5000], 'the other settings kept');
+    const cleared = JSON.parse(run('service', 'update', '--name', 'reports:export', '--max-concurrent', 'default', '--json').stdout);
+    assert.equal(cleared.maxConcurrent, undefined);
+    const refused = run('service', 'create', '--name', 'reports:x', '--upstream', 'http://127.0.0.1:8080/x', '--max-concurrent', '0');
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /max_concurrent must be a whole number from 1 to 100000/);
+    assert.match(run('service', 'update', '--name', 'nope:x', '--timeout-ms', '5').stderr, /no service nope:x/);
   });
 });

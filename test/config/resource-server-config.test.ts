@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/core/errors.ts';
 describe('resource server configuration', () => {
   it('defaults to local verification, a 30 s cache bound and a 30 s upstream timeout', () => {
     const config = loadConfig({ config: undefined }, {});
-    assert.deepEqual(config.resourceServer, { introspection: undefined, cacheMaxAge: 30, upstreamTimeoutMs: 30_000 });
+    assert.deepEqual(config.resourceServer, { introspection: undefined, cacheMaxAge: 30, upstreamTimeoutMs: 30_000, maxConcurrentPerService: 100 });
   });
 
   it('reads remote introspection from the environment', () => {
@@ -18,12 +18,14 @@ describe('resource server configuration', () => {
         PORTCULLIS_INTROSPECTION_CLIENT_SECRET: 'secret',
         PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE: '5',
         PORTCULLIS_UPSTREAM_TIMEOUT_MS: '2500',
+        PORTCULLIS_MAX_CONCURRENT_PER_SERVICE: '7',
       },
     );
     assert.deepEqual(config.resourceServer, {
       introspection: { url: 'https://auth.example.com/oauth/introspect', clientId: 'rs', clientSecret: 'secret' },
       cacheMaxAge: 5,
       upstreamTimeoutMs: 2500,
+      maxConcurrentPerService: 7,
     });
   });
 

@@ -41,3 +41,23 @@ describe('security settings in the configuration', () => {
     assert.throws(() => loadConfig({ config: undefined }, { PORTCULLIS_REFRESH_REUSE_LEEWAY: '3600' }), /PORTCULLIS_REFRESH_REUSE_LEEWAY must be an integer from 0 to 300/);
   });
 });
+
+describe('HTTP timeouts and connection caps (docs/security.md "Timeouts and connections")', () => {
+  test('defaults to the documented 10 s / 30 s / 10 s and 10,000 connections, 256 per address', () => {
+    assert.deepEqual(loadConfig({}, {}).http, {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 10_000,
+      maxConnections: 10_000,
+      maxConnectionsPerAddress: 256,
+    });
+  });
+
+  test('reads them from the environment, and refuses a headers timeout longer than the request timeout', () => {
+    const env = { PORTCULLIS_HTTP_HEADERS_TIMEOUT_MS: '2000', PORTCULLIS_HTTP_REQUEST_TIMEOUT_MS: '5000', PORTCULLIS_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0' };
+    const http = loadConfig({}, env).http;
+    assert.deepEqual([http.headersTimeoutMs, http.requestTimeoutMs, http.maxConnectionsPerAddress], [2000, 5000, 0]);
+    assert.throws(() => loadConfig({}, { ...env, PORTCULLIS_HTTP_HEADERS_TIMEOUT_MS: '6000' }), /http.headers_timeout_ms must not exceed http.request_timeout_ms/);
+    assert.throws(() => loadConfig({}, { PORTCULLIS_HTTP_MAX_CONNECTIONS: '-1' }), /PORTCULLIS_HTTP_MAX_CONNECTIONS/);
+  });
+});

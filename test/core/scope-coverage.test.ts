@@ -29,6 +29,17 @@ describe('parsePath', () => {
     }
     assert.deepEqual(parsePath('/rest/...'), ['rest', '...'], 'three dots are an ordinary name');
   });
+
+  it('refuses segments an upstream would read as dot segments (issue 18: `;` parameters, whitespace, double decoding, fullwidth)', () => {
+    const readings = [
+      '/rest/public/..;/secret', '/rest/public/..;jsessionid=x/secret', '/rest/public/.;/x', '/rest/public/%2e%2e;/secret',
+      '/rest/public/%252e%252e/secret', '/rest/public/%25252e%25252e/secret', '/rest/public/..%09/secret', '/rest/public/..%20/secret',
+      '/rest/public/.%20./secret', '/rest/public/%EF%BC%8E%EF%BC%8E/secret', '/rest/public/%EF%BC%8E/x', '/rest/public/%E2%80%A4%E2%80%A4/x',
+      '/rest/public/%252F/x', '/rest/public/a%255Cb', '/rest/public/%EF%BC%8F', '/rest/public/;x/secret', '/rest/public/%20/x',
+    ];
+    for (const path of readings) assert.equal(parsePath(path), undefined, path);
+    assert.deepEqual(parsePath('/rest/a;b/v1.2/%25/...;x/x..y/%E2%82%AC'), ['rest', 'a;b', 'v1.2', '%', '...;x', 'x..y', '€'], 'ordinary names pass');
+  });
   it('refuses encoded separators, NUL, empty segments and malformed escapes', () => {
     for (const path of ['/rest/a%2Fb', '/rest/a%5Cb', '/rest/a%00', '/rest//a', '/rest/%zz', '/rest/%c3', 'rest/a', '']) {
       assert.equal(parsePath(path), undefined, path);

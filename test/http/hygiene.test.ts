@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createLogger, scrubLine } from '../../src/http/logger.ts';
-import { HTTP_LIMITS } from '../../src/http/server.ts';
+import { DEFAULT_HTTP_LIMITS as HTTP_LIMITS } from '../../src/config/config.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('HTTP hygiene', () => {

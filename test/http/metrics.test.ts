@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { signIn } from '../helpers/admin.ts';
 import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -75,6 +76,26 @@ describe('metrics counted where the outcome is known (the error boundary, the to
     // Admin API refusals: no credentials, then a bearer token that is not one.
     assert.equal((await fetch(`${server.url}/admin/api/clients`)).status, 401);
     assert.equal((await fetch(`${server.url}/admin/api/clients`, { headers: { authorization: 'Bearer nope' } })).status, 401);
+    // Every other kind of admin 4xx (issue 18, finding 11).
+    const session = await signIn(server);
+    const admin = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/admin/api${path}`, {
+        method,
+        headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    assert.equal((await admin('POST', '/groups', { name: 'ops' }, { 'x-csrf-token': 'wrong' })).status, 403);
+    assert.equal((await admin('POST', '/groups', { nom: 'ops' })).status, 400);
+    assert.equal((await admin('POST', '/groups', { name: 'ops' })).status, 201);
+    assert.equal((await admin('POST', '/groups', { name: 'ops' })).status, 409);
+    assert.equal((await admin('GET', '/clients/no-such-client')).status, 404);
+    assert.equal((await admin('POST', '/groups', { name: 'x' }, { 'content-type': 'text/plain' })).status, 415);
+    const badSignIn = await fetch(`${server.url}/admin/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'Administrator', password: 'not it' }),
+    });
+    assert.equal(badSignIn.status, 401);
     // Tokens through the alias; the body says password, the failure issues nothing.
     assert.equal((await postForm(`${server.url}/invoke/pub.oauth/getToken`, { grant_type: 'client_credentials' }, { basic })).status, 200);
     const wrong = { grant_type: 'password', username: 'alice', password: 'wrong' };
@@ -92,6 +113,15 @@ describe('metrics counted where the outcome is known (the error boundary, the to
     assert.ok(!metrics.includes('error="server_error"'), metrics);
   });
 
+  it('counts every admin 4xx under its real code', () => {
+    const count = (route: string, error: string) => sample(metrics, 'portcullis_request_failures_total', { route, error });
+    assert.equal(count('/admin/api/groups', 'csrf_failed'), 1);
+    assert.equal(count('/admin/api/groups', 'invalid_request'), 2, 'a schema refusal and a media type');
+    assert.equal(count('/admin/api/groups', 'conflict'), 1);
+    assert.equal(count('/admin/api/clients/:client_id', 'not_found'), 1);
+    assert.equal(count('/admin/api/session', 'invalid_credentials'), 1);
+  });
+
   it('counts a token issued under the grant type the endpoint used', () => {
     assert.equal(sample(metrics, 'portcullis_tokens_issued_total', { grant_type: 'client_credentials' }), 1);
     assert.equal(sample(metrics, 'portcullis_tokens_issued_total', { grant_type: 'password' }), undefined);
@@ -101,5 +131,33 @@ describe('metrics counted where the outcome is known (the error boundary, the to
   it('counts the gateway\'s refusals and unknown paths like every other failure', () => {
     assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: '/invoke/*', error: 'unauthorized' }), 1);
     assert.equal(sample(metrics, 'portcullis_request_failures_total', { route: 'unmatched', error: 'not_found' }), 1);
+  });
+});
+
+describe('GET /metrics with metrics_token (docs/deployment.md "Metrics")', () => {
+  const token = 'metrics-token-for-the-tests-0123';
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { PORTCULLIS_METRICS_TOKEN: token } });
+    server.secrets.add(token);
+  });
+  after(() => server.close());
+
+  it('refuses a scrape without the token, or with another one', async () => {
+    const none = await fetch(`${server.url}/metrics`);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="portcullis-metrics"');
+    assert.equal(((await none.json()) as { error: string }).error, 'unauthorized');
+    for (const authorization of [`Bearer ${token}x`, 'Bearer nope', `Basic ${Buffer.from(`x:${token}`).toString('base64')}`]) {
+      const wrong = await fetch(`${server.url}/metrics`, { headers: { authorization } });
+      assert.equal(wrong.status, 401, authorization);
+      assert.doesNotMatch(await wrong.text(), /portcullis_tokens_issued_total/);
+    }
+  });
+
+  it('answers a scrape with the token', async () => {
+    const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /portcullis_request_failures_total\{route="\/metrics",error="unauthorized"\} 2/);
   });
 });

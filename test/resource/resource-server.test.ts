@@ -32,7 +32,7 @@ describe('the gateway verifier, by introspection', () => {
     const logger = createLogger('info', destination);
     const secret = 'wrong-secret-for-this-test';
     const verifier = createTokenVerifier(
-      { introspection: { url, clientId: 'gateway', clientSecret: secret }, cacheMaxAge: 0, upstreamTimeoutMs: 1000 },
+      { introspection: { url, clientId: 'gateway', clientSecret: secret }, cacheMaxAge: 0, upstreamTimeoutMs: 1000, maxConcurrentPerService: 100 },
       {} as Store,
       new ManualClock(),
       logger,

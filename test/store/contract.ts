@@ -149,8 +149,9 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
       it('saves (insert or replace), finds, lists and deletes scopes', async () => {
         await store.saveScope({ name: 'orders', description: 'Orders', resources: ['orders', 'GET /rest/orders/{id}'] });
         await store.saveScope({ name: 'admin', description: '', resources: [] });
-        await store.saveScope({ name: 'orders', description: 'All orders', resources: ['orders'] });
-        assert.deepEqual(await store.findScope('orders'), { name: 'orders', description: 'All orders', resources: ['orders'] });
+        await store.saveScope({ name: 'orders', description: 'All orders', resources: ['orders'], public: true });
+        assert.deepEqual(await store.findScope('orders'), { name: 'orders', description: 'All orders', resources: ['orders'], public: true });
+        assert.equal((await store.findScope('admin'))?.public, false, 'a scope is private unless marked public');
         assert.deepEqual((await store.listScopes()).map((s) => s.name), ['admin', 'orders']);
         assert.equal(await store.deleteScope('admin'), true);
         assert.equal(await store.deleteScope('admin'), false);

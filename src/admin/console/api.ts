@@ -73,6 +73,8 @@ export interface Scope {
   name: string;
   description: string;
   resources: string[];
+  /** Listed in the metadata's scopes_supported. */
+  public: boolean;
 }
 
 export interface User {
@@ -115,6 +117,10 @@ export interface Service {
   upstream: string;
   methods: string[];
   templates: string[];
+  /** Calls in flight at once per instance; null: the instance's default. */
+  max_concurrent: number | null;
+  /** Milliseconds to wait for the upstream's headers; null: the instance's default. */
+  timeout_ms: number | null;
   created_at: string;
 }
 

@@ -22,6 +22,7 @@ export async function metadataEndpoint(ctx: AuthzContext): Promise<Record<string
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    scopes_supported: scopes.map((scope) => scope.name),
+    // RFC 8414 §2 lets a server omit scopes it does not want to advertise: only those marked public.
+    scopes_supported: scopes.filter((scope) => scope.public).map((scope) => scope.name),
   };
 }

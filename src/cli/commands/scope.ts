@@ -12,13 +12,15 @@ export function scopeCommand(program: Command): void {
       .description('create or replace a scope')
       .requiredOption('--name <name>', 'scope name')
       .option('--description <text>', 'description', '')
-      .option('--resources <list>', "folders, services and URL templates, comma-separated: orders,orders.v1:getOrder,'GET /rest/orders/{id}'", ''),
-  ).action(async (options: DataOptions & { name: string; description: string; resources: string }) =>
+      .option('--resources <list>', "folders, services and URL templates, comma-separated: orders,orders.v1:getOrder,'GET /rest/orders/{id}'", '')
+      .option('--public', 'list it in the metadata\'s scopes_supported (default: not listed)', false),
+  ).action(async (options: DataOptions & { name: string; description: string; resources: string; public: boolean }) =>
     withStore(options, async (cli) => {
       const saved = await saveScope(cli.store, {
         name: options.name,
         description: options.description,
         resources: splitCsv(options.resources) ?? [],
+        public: options.public,
       });
       cli.print(saved, `saved scope ${saved.name}`);
     }),
@@ -27,7 +29,7 @@ export function scopeCommand(program: Command): void {
   withDataOptions(scope.command('list').description('list scopes')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
       const scopes = await cli.store.listScopes();
-      cli.print(scopes, table(scopes as unknown as Record<string, unknown>[], ['name', 'resources', 'description']));
+      cli.print(scopes, table(scopes as unknown as Record<string, unknown>[], ['name', 'public', 'resources', 'description']));
     }),
   );
 

@@ -1,7 +1,8 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CsrfFailed, Forbidden, InvalidToken, Unauthorized } from '../../core/errors.ts';
+import { CsrfFailed, Forbidden, InvalidRequest, InvalidToken, Unauthorized } from '../../core/errors.ts';
+import { CHARSET_REFUSAL, declaresUtf8 } from '../charset.ts';
 import { ADMIN_REALM, type AdminPrincipal, authenticateBearer, isAdministrator } from '../../admin/admin-auth.ts';
 import { csrfTokenMatches, endSession, resumeSession } from '../../admin/session.ts';
 import { aclRoutes } from './acls.ts';
@@ -122,6 +123,10 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
   });
 
   app.addHook('onRequest', async (request, reply) => authenticate(deps, request, reply));
+  // After authentication, so that an anonymous caller learns nothing about bodies; before parsing.
+  app.addHook('preParsing', async (request) => {
+    if (!declaresUtf8(request.headers['content-type'])) throw new InvalidRequest(CHARSET_REFUSAL, { status: 415 });
+  });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('Cache-Control', 'no-store');
     reply.header('Pragma', 'no-cache');

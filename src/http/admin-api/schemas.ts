@@ -63,6 +63,7 @@ export const scopeSchema = {
     name: { type: 'string' },
     description: { type: 'string' },
     resources: { type: 'array', items: { type: 'string' } },
+    public: { type: 'boolean', description: 'listed in the metadata\'s scopes_supported' },
   },
 } as const;
 
@@ -136,6 +137,8 @@ export const serviceSchema = {
     upstream: { type: 'string' },
     methods: { type: 'array', items: { type: 'string' }, description: 'methods accepted at /invoke/… (empty: any)' },
     templates: { type: 'array', items: { type: 'string' } },
+    max_concurrent: { type: 'integer', nullable: true, description: 'calls in flight at once per gateway instance (null: the instance default)' },
+    timeout_ms: { type: 'integer', nullable: true, description: 'milliseconds to wait for the upstream\'s headers (null: resource_server.upstream_timeout_ms)' },
     created_at: { type: 'string' },
   },
 } as const;

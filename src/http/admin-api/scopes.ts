@@ -3,6 +3,7 @@ import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, nameListSchema, pathParams, scopeSchema } from './schemas.ts';
 
 const nameParams = pathParams('name');
+const publicSchema = { type: 'boolean', description: 'listed in the metadata\'s scopes_supported (default false)' } as const;
 const resourcesSchema = {
   type: 'array',
   items: { type: 'string', minLength: 1, maxLength: 500 },
@@ -20,7 +21,7 @@ export const scopeRoutes: AdminResource = {
       ctx.store.listScopes(),
     );
 
-    app.post<{ Body: { name: string; description?: string; resources?: string[] } }>(
+    app.post<{ Body: { name: string; description?: string; resources?: string[]; public?: boolean } }>(
       '/scopes',
       {
         schema: {
@@ -28,7 +29,7 @@ export const scopeRoutes: AdminResource = {
           summary: 'Create a scope',
           body: {
             type: 'object',
-            properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, description: { type: 'string', maxLength: 1000 }, resources: resourcesSchema },
+            properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, description: { type: 'string', maxLength: 1000 }, resources: resourcesSchema, public: publicSchema },
             required: ['name'],
             additionalProperties: false,
           },
@@ -36,8 +37,8 @@ export const scopeRoutes: AdminResource = {
         },
       },
       async (request, reply) => {
-        const { name, description = '', resources = [] } = request.body;
-        const created = await createScope(ctx.store, { name, description, resources }, ctx.clock);
+        const { name, description = '', resources = [], public: isPublic = false } = request.body;
+        const created = await createScope(ctx.store, { name, description, resources, public: isPublic }, ctx.clock);
         reply.code(201);
         return created;
       },
@@ -49,7 +50,7 @@ export const scopeRoutes: AdminResource = {
       async (request) => requireScope(ctx.store, request.params.name),
     );
 
-    app.put<{ Params: { name: string }; Body: { description: string; resources: string[] } }>(
+    app.put<{ Params: { name: string }; Body: { description: string; resources: string[]; public?: boolean } }>(
       '/scopes/:name',
       {
         schema: {
@@ -58,7 +59,7 @@ export const scopeRoutes: AdminResource = {
           params: nameParams,
           body: {
             type: 'object',
-            properties: { description: { type: 'string', maxLength: 1000 }, resources: resourcesSchema },
+            properties: { description: { type: 'string', maxLength: 1000 }, resources: resourcesSchema, public: publicSchema },
             required: ['description', 'resources'],
             additionalProperties: false,
           },

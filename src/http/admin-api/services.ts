@@ -9,6 +9,8 @@ function describeService(service: Service) {
     upstream: service.upstream,
     methods: service.methods,
     templates: service.templates,
+    max_concurrent: service.maxConcurrent ?? null,
+    timeout_ms: service.timeoutMs ?? null,
     created_at: new Date(service.createdAt * 1000).toISOString(),
   };
 }
@@ -16,7 +18,7 @@ function describeService(service: Service) {
 /** Protected services behind the gateway (/invoke/…, /rest/…), as `portcullis service` manages them. */
 export const serviceRoutes: AdminResource = {
   tag: 'services',
-  description: 'Protected services: upstream URL, accepted methods, URL templates',
+  description: 'Protected services: upstream URL, accepted methods, URL templates, concurrency limit and timeout',
   routes(app, { ctx }) {
     const tags = ['services'];
     const nameParams = pathParams('name');
@@ -25,7 +27,7 @@ export const serviceRoutes: AdminResource = {
       (await listServices(ctx.store)).map(describeService),
     );
 
-    app.put<{ Params: { name: string }; Body: { upstream: string; methods?: string[]; templates?: string[] } }>(
+    app.put<{ Params: { name: string }; Body: { upstream: string; methods?: string[]; templates?: string[]; max_concurrent?: number | null; timeout_ms?: number | null } }>(
       '/services/:name',
       {
         schema: {
@@ -48,6 +50,20 @@ export const serviceRoutes: AdminResource = {
                 uniqueItems: true,
                 description: 'URL templates under /rest/, e.g. `GET /rest/orders/{id}` or `* /rest/orders/**`',
               },
+              max_concurrent: {
+                type: 'integer',
+                nullable: true,
+                minimum: 1,
+                maximum: 100_000,
+                description: 'calls in flight at once per gateway instance, then 503 (absent or null: resource_server.max_concurrent_per_service)',
+              },
+              timeout_ms: {
+                type: 'integer',
+                nullable: true,
+                minimum: 1,
+                maximum: 600_000,
+                description: 'milliseconds to wait for the upstream\'s headers, then 504 (absent or null: resource_server.upstream_timeout_ms)',
+              },
             },
             required: ['upstream'],
             additionalProperties: false,
@@ -55,7 +71,10 @@ export const serviceRoutes: AdminResource = {
           response: { 200: serviceSchema, ...commonErrors },
         },
       },
-      async (request) => describeService(await saveService(ctx.store, ctx.clock, { name: request.params.name, ...request.body })),
+      async (request) => {
+        const { max_concurrent: maxConcurrent, timeout_ms: timeoutMs, ...rest } = request.body;
+        return describeService(await saveService(ctx.store, ctx.clock, { name: request.params.name, ...rest, maxConcurrent, timeoutMs }));
+      },
     );
 
     app.delete<{ Params: { name: string } }>(

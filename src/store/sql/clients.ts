@@ -10,8 +10,8 @@ const CLIENT_SELECT = `
   FROM clients c`;
 
 const SAVE_SCOPE = sql(
-  `INSERT INTO scopes (name, description, resources) VALUES (:name, :description, :resources)
-   ON CONFLICT (name) DO UPDATE SET description = excluded.description, resources = excluded.resources`,
+  `INSERT INTO scopes (name, description, resources, is_public) VALUES (:name, :description, :resources, :isPublic::boolean)
+   ON CONFLICT (name) DO UPDATE SET description = excluded.description, resources = excluded.resources, is_public = excluded.is_public`,
 );
 const SCOPE_BY_NAME = sql('SELECT * FROM scopes WHERE name = :name');
 const ALL_SCOPES = sql('SELECT * FROM scopes ORDER BY name');
@@ -75,7 +75,7 @@ function clientRow(client: Client): Record<string, unknown> {
 export function clientStore(db: Driver): ClientStore {
   return {
     saveScope: async (scope) => {
-      await db.run(SAVE_SCOPE, { ...scope, resources: JSON.stringify(scope.resources) });
+      await db.run(SAVE_SCOPE, { name: scope.name, description: scope.description, resources: JSON.stringify(scope.resources), isPublic: scope.public ?? false });
     },
     findScope: (name) => db.one(SCOPE_BY_NAME, { name }, toScope),
     listScopes: () => db.all(ALL_SCOPES, {}, toScope),

@@ -21,13 +21,14 @@ function ScopeForm(props: {
   const [name, setName] = useState(props.initial.name);
   const [description, setDescription] = useState(props.initial.description);
   const [resources, setResources] = useState(props.initial.resources.join('\n'));
+  const [isPublic, setPublic] = useState(props.initial.public);
   const [errors, setErrors] = useState<FieldErrors>({});
   const submit = async (event: Event) => {
     event.preventDefault();
     if (props.create && name.trim() === '') return setErrors({ name: 'name is required' });
     setErrors({});
     try {
-      await props.onSubmit({ name: name.trim(), description, resources: lines(resources) });
+      await props.onSubmit({ name: name.trim(), description, resources: lines(resources), public: isPublic });
     } catch (caught) {
       setErrors(errorsFrom(caught));
     }
@@ -46,6 +47,10 @@ function ScopeForm(props: {
       <Field id="scope-resources" label="Resources" error={errors.resources} hint={RESOURCE_HINT}>
         <textarea id="scope-resources" rows={4} value={resources} onInput={(e) => setResources(e.currentTarget.value)} />
       </Field>
+      <label class="check">
+        <input type="checkbox" id="scope-public" checked={isPublic} onChange={(e) => setPublic(e.currentTarget.checked)} />
+        Public: listed in the server metadata's scopes_supported
+      </label>
       <div class="actions">
         <button type="submit">{props.submitLabel}</button>
         {props.onCancel && (
@@ -78,7 +83,7 @@ export function ScopesPage() {
           <h3>New scope</h3>
           <ScopeForm
             create
-            initial={{ name: '', description: '', resources: [] }}
+            initial={{ name: '', description: '', resources: [], public: false }}
             submitLabel="Create scope"
             onSubmit={async (scope) => {
               await api('POST', '/scopes', scope);
@@ -99,6 +104,7 @@ export function ScopesPage() {
           { label: 'Name', render: (scope) => <a href={`#/scopes/${enc(scope.name)}`}>{scope.name}</a> },
           { label: 'Description', render: (scope) => scope.description },
           { label: 'Resources', render: (scope) => scope.resources.join(', ') },
+          { label: 'Public', render: (scope) => (scope.public ? 'yes' : <span class="muted">no</span>) },
           { label: 'Clients', render: (scope) => clientCount(scope.name) },
         ]}
       />
@@ -134,7 +140,7 @@ export function ScopeDetailPage(props: { name: string; navigate: (hash: string) 
         initial={scope.data}
         submitLabel="Save"
         onSubmit={async (changed) => {
-          await api('PUT', `/scopes/${enc(props.name)}`, { description: changed.description, resources: changed.resources });
+          await api('PUT', `/scopes/${enc(props.name)}`, { description: changed.description, resources: changed.resources, public: changed.public });
           setNotice('Saved.');
           scope.reload();
         }}

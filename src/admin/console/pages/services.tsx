@@ -23,12 +23,16 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
   const [upstream, setUpstream] = useState(props.initial?.upstream ?? '');
   const [methods, setMethods] = useState((props.initial?.methods ?? []).join(' '));
   const [templates, setTemplates] = useState((props.initial?.templates ?? []).join('\n'));
+  const [maxConcurrent, setMaxConcurrent] = useState(String(props.initial?.max_concurrent ?? ''));
+  const [timeoutMs, setTimeoutMs] = useState(String(props.initial?.timeout_ms ?? ''));
   const [errors, setErrors] = useState<FieldErrors>({});
   const submit = async (event: Event) => {
     event.preventDefault();
     const missing: FieldErrors = {};
     if (name.trim() === '') missing.name = 'name is required (folder.sub:name)';
     if (upstream.trim() === '') missing.upstream = 'upstream is required (an http or https URL)';
+    if (!/^\d*$/.test(maxConcurrent.trim())) missing.max_concurrent = 'a whole number, or empty for the default';
+    if (!/^\d*$/.test(timeoutMs.trim())) missing.timeout_ms = 'a whole number of milliseconds, or empty for the default';
     if (Object.keys(missing).length > 0) return setErrors(missing);
     setErrors({});
     try {
@@ -36,6 +40,9 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
         upstream: upstream.trim(),
         methods: [...new Set(words(methods).map((method) => method.toUpperCase()))],
         templates: [...new Set(lines(templates))],
+        // Empty is the instance's default: the service is replaced whole, so the limits are always sent.
+        max_concurrent: maxConcurrent.trim() === '' ? null : Number(maxConcurrent.trim()),
+        timeout_ms: timeoutMs.trim() === '' ? null : Number(timeoutMs.trim()),
       });
       props.onSaved(saved);
     } catch (caught) {
@@ -56,6 +63,12 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
       </Field>
       <Field id="service-templates" label="URL templates" error={errors.templates} hint="one per line, under /rest/: GET /rest/orders/{id}, * /rest/orders/**">
         <textarea id="service-templates" rows={3} value={templates} onInput={(e) => setTemplates(e.currentTarget.value)} />
+      </Field>
+      <Field id="service-max-concurrent" label="Concurrent calls at most" error={errors.max_concurrent} hint="per Portcullis instance; more get 503 at once. Empty: the instance's default">
+        <input id="service-max-concurrent" inputMode="numeric" value={maxConcurrent} onInput={(e) => setMaxConcurrent(e.currentTarget.value)} />
+      </Field>
+      <Field id="service-timeout" label="Timeout (ms)" error={errors.timeout_ms} hint="wait for the upstream's response headers, then 504. Empty: the instance's default">
+        <input id="service-timeout" inputMode="numeric" value={timeoutMs} onInput={(e) => setTimeoutMs(e.currentTarget.value)} />
       </Field>
       <div class="actions">
         <button type="submit">{create ? 'Create service' : 'Save service'}</button>
@@ -112,6 +125,18 @@ export function ServicesPage() {
           { label: 'Upstream', render: (service) => service.upstream },
           { label: 'Methods', render: (service) => (service.methods.length > 0 ? service.methods.join(' ') : <span class="muted">any</span>) },
           { label: 'URL templates', render: (service) => service.templates.map((template) => <div key={template}><code>{template}</code></div>) },
+          {
+            label: 'Limits',
+            render: (service) =>
+              service.max_concurrent === null && service.timeout_ms === null ? (
+                <span class="muted">defaults</span>
+              ) : (
+                <span>
+                  {service.max_concurrent === null ? 'default' : `${service.max_concurrent} at once`} ·{' '}
+                  {service.timeout_ms === null ? 'default timeout' : `${service.timeout_ms} ms`}
+                </span>
+              ),
+          },
           {
             label: '',
             render: (service) => (
