@@ -77,6 +77,10 @@ const SETTINGS = {
   throttleUserWindow: { yaml: 'throttle.user.window', env: 'PORTCULLIS_THROTTLE_USER_WINDOW' },
   throttleUserBaseDelayMs: { yaml: 'throttle.user.base_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_BASE_DELAY_MS' },
   throttleUserMaxDelayMs: { yaml: 'throttle.user.max_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_MAX_DELAY_MS' },
+  throttleUserFailures: { yaml: 'throttle.user.failures', env: 'PORTCULLIS_THROTTLE_USER_FAILURES' },
+  throttleUserInFlight: { yaml: 'throttle.user.in_flight', env: 'PORTCULLIS_THROTTLE_USER_IN_FLIGHT' },
+  throttleUserGoodAddressDays: { yaml: 'throttle.user.good_address_days', env: 'PORTCULLIS_THROTTLE_USER_GOOD_ADDRESS_DAYS' },
+  throttleIpv6Prefix: { yaml: 'throttle.ipv6_prefix', env: 'PORTCULLIS_THROTTLE_IPV6_PREFIX' },
   throttleClientIpFailures: { yaml: 'throttle.client_ip.failures', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_FAILURES' },
   throttleClientIpWindow: { yaml: 'throttle.client_ip.window', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_WINDOW' },
   throttleClientIpBlock: { yaml: 'throttle.client_ip.block', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_BLOCK' },
@@ -262,12 +266,16 @@ export function loadConfig(
       windowSeconds: count('throttleUserWindow', defaults.user.windowSeconds, 1, day),
       baseDelayMs: count('throttleUserBaseDelayMs', defaults.user.baseDelayMs, 0, 60_000),
       maxDelayMs: count('throttleUserMaxDelayMs', defaults.user.maxDelayMs, 0, 60_000),
+      failures: count('throttleUserFailures', defaults.user.failures, 1, 1_000_000),
+      inFlight: count('throttleUserInFlight', defaults.user.inFlight, 1, 10_000),
+      goodAddressDays: count('throttleUserGoodAddressDays', defaults.user.goodAddressDays, 1, 24),
     },
     clientIp: {
       failures: count('throttleClientIpFailures', defaults.clientIp.failures, 1, 1_000_000),
       windowSeconds: count('throttleClientIpWindow', defaults.clientIp.windowSeconds, 1, day),
       blockSeconds: count('throttleClientIpBlock', defaults.clientIp.blockSeconds, 1, day),
     },
+    ipv6Prefix: count('throttleIpv6Prefix', defaults.ipv6Prefix, 32, 128),
   };
   const resourceServer = loadResourceServer(value);
   const directory = loadDirectory(value, env);

@@ -15,7 +15,7 @@ type Body = ParsedForm | { unsupported: true } | undefined;
 
 function toOAuthRequest(request: FastifyRequest): OAuthRequest {
   const body = request.body as Body;
-  const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.ip };
+  const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.clientIp };
   if (body === undefined || 'unsupported' in body) {
     return { ...base, formError: 'the body must be application/x-www-form-urlencoded', params: {}, repeated: [] };
   }

@@ -15,8 +15,8 @@ export async function resourceRoutes(app: FastifyInstance, options: { gateway: G
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     let answer: GatewayAnswer;
     try {
-      // request.ip applies the configured trusted proxies (docs/security.md), so the upstream sees the real client.
-      answer = await options.gateway.handle(request.raw, reply.raw, request.ip);
+      // request.clientIp applies the configured trusted proxies (docs/security.md), so the upstream sees the real client.
+      answer = await options.gateway.handle(request.raw, reply.raw, request.clientIp);
     } catch (error) {
       // The unread request body would otherwise sit in the socket of a kept-alive connection.
       request.raw.resume();
