@@ -97,6 +97,8 @@ export interface Settings {
   approvalPageLogoUrl: string;
   approvalPageHeading: string;
   approvalPageFooter: string;
+  /** The shortest password an administrator or user may set (docs/security.md#passwords-set-through-portcullis). */
+  passwordMinLength: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -110,6 +112,7 @@ export const DEFAULT_SETTINGS: Settings = {
   approvalPageLogoUrl: '',
   approvalPageHeading: 'Allow access?',
   approvalPageFooter: '',
+  passwordMinLength: 8,
 };
 
 /** The longest `authorizationCodeTtl` allowed (RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED"). */

@@ -144,6 +144,7 @@ export async function applySetup(
       'approval_page_logo_url',
       'approval_page_heading',
       'approval_page_footer',
+      'password_min_length',
     ]);
     const patch: Partial<Settings> = {};
     const ttl = settings.string('access_token_ttl');
@@ -164,6 +165,8 @@ export async function applySetup(
     patch.approvalPageLogoUrl = settings.string('approval_page_logo_url');
     patch.approvalPageHeading = settings.string('approval_page_heading');
     patch.approvalPageFooter = settings.string('approval_page_footer');
+    const minLength = settings.string('password_min_length');
+    if (minLength !== undefined) patch.passwordMinLength = settings.wrap('.password_min_length', () => parseCount('password_min_length', minLength, 8));
     await labelled('settings', () => updateSettings(store, patch, clock));
     result.changes.push('settings updated');
   }

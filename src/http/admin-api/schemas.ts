@@ -117,6 +117,7 @@ export const settingsSchema = {
     approval_page_logo_url: { type: 'string' },
     approval_page_heading: { type: 'string' },
     approval_page_footer: { type: 'string' },
+    password_min_length: { type: 'integer' },
   },
 } as const;
 
