@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../core/audit.ts';
+import type { AuditActor, AuditRecord } from '../core/audit.ts';
 import type {
   AccessTokenTtl,
   Acl,
@@ -179,6 +179,7 @@ export function toAuditRecord(row: Row): AuditRecord {
     if (row[column] !== null) record[field] = row[column] as string;
   }
   if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
+  if (row.actor !== null && row.actor !== undefined) record.actor = { name: row.actor as string, via: row.actor_via as AuditActor['via'] };
   return record;
 }
 

@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import { asActor } from '../../manage/actor.ts';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CsrfFailed, Forbidden, InvalidToken, Unauthorized } from '../../core/errors.ts';
@@ -122,6 +123,15 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
   });
 
   app.addHook('onRequest', async (request, reply) => authenticate(deps, request, reply));
+  // The handler runs on the administrator's behalf: every change it audits names them.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const admin = request.admin;
+    if (admin === null) {
+      done();
+      return;
+    }
+    asActor({ name: admin.username, via: admin.via === 'session' ? 'admin_session' : 'admin_token' }, done);
+  });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('Cache-Control', 'no-store');
     reply.header('Pragma', 'no-cache');

@@ -161,5 +161,7 @@ export const auditRecordSchema = {
     username: { type: ['string', 'null'] },
     reason: { type: ['string', 'null'] },
     detail: { type: ['object', 'null'], additionalProperties: true },
+    actor: { type: ['string', 'null'], description: 'who made an operator change: an administrator\'s username, or `user@host` for the CLI' },
+    actor_via: { type: ['string', 'null'], enum: ['admin_session', 'admin_token', 'cli', null] },
   },
 } as const;

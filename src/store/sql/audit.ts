@@ -12,7 +12,7 @@ const LIST = sql(
    ORDER BY id DESC LIMIT :limit`,
 );
 
-const insertEvents = multiInsert('audit_log', ['at', 'type', 'ip', 'client_id', 'username', 'reason', 'detail']);
+const insertEvents = multiInsert('audit_log', ['at', 'type', 'ip', 'client_id', 'username', 'reason', 'detail', 'actor', 'actor_via']);
 /** Events per INSERT: a batch of 500 is 16 round trips on PostgreSQL, and at most 32 statements are made. */
 const EVENTS_PER_INSERT = 32;
 
@@ -20,7 +20,17 @@ function* append(events: AuditEvent[]): Operation<void> {
   for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
     const rows = events
       .slice(start, start + EVENTS_PER_INSERT)
-      .map((e) => [e.at, e.type, e.ip, e.clientId, e.username, e.reason, e.detail === undefined ? null : JSON.stringify(e.detail)]);
+      .map((e) => [
+        e.at,
+        e.type,
+        e.ip,
+        e.clientId,
+        e.username,
+        e.reason,
+        e.detail === undefined ? null : JSON.stringify(e.detail),
+        e.actor?.name ?? null,
+        e.actor?.via ?? null,
+      ]);
     yield* run(...insertEvents(rows));
   }
 }
