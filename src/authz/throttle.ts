@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { addressGroup } from '../core/client-address.ts';
 import { TooManyAttempts } from '../core/errors.ts';
+import { canonicalUsername } from '../core/username.ts';
 import type { Counter, Counters } from '../store/counters.ts';
 
 /** A failure counter: so many failures within a window, then a block. */
@@ -97,7 +98,7 @@ export class Throttled extends TooManyAttempts {
 
 /**
  * Keys are hashed: they are short whatever was sent, and the counter store holds no usernames.
- * Usernames are lower-cased, so `Alice` and `alice` share counters, and a username that does not
+ * Usernames are compared canonically (src/core/username.ts), so `Alice` and `alice` share counters, and a username that does not
  * exist is counted exactly like one that does.
  */
 function key(...parts: string[]): string {
@@ -119,7 +120,7 @@ export function throttleUsername(username: string): string {
 }
 
 function userKey(username: string): string {
-  return username.normalize('NFC').toLowerCase();
+  return canonicalUsername(username);
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

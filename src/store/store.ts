@@ -146,6 +146,12 @@ export interface AccountStore {
    * overwrite a password changed meanwhile). Returns whether it did.
    */
   replacePasswordHash(username: string, expected: string, next: string): Promise<boolean>;
+
+  /**
+   * Usernames that are one name in canonical form (src/core/username.ts), created before names
+   * were compared that way: each group at least two spellings. `portcullis migrate` reports them.
+   */
+  usernameCollisions(): Promise<string[][]>;
 }
 
 /** Clients and the scopes they may be granted. */
