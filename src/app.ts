@@ -116,6 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
             intervalMs: config.purge.intervalSeconds * 1000,
             batchSize: config.purge.batchSize,
             onPurged: (count) => metrics.tokensPurged.inc(count),
+            auditRetention: config.auditRetention,
           })
         : undefined;
     return {
@@ -130,7 +131,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       async close() {
         // In-flight requests finish first; then the purge, which may be mid-batch; then the store.
         await server.close();
-        await ctx.audit.flush();
+        await ctx.audit.flush(true);
         resource.close();
         await purge?.stop();
         await directory?.settled();

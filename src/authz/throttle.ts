@@ -105,6 +105,11 @@ function key(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url').slice(0, 32);
 }
 
+/** The client counter's key: unknown client ids (`null`) share one per address. */
+function clientKey(clientId: string | null, address: string): string {
+  return clientId === null ? key('\u0000unknown client', address) : key(clientId, address);
+}
+
 /** A block or delay as it starts: reported to `LoginThrottle.onBlock` (which records it in the store). */
 export interface BlockStarted {
   counter: 'user_ip' | 'ip' | 'user';
@@ -294,15 +299,19 @@ export class LoginThrottle {
     await Promise.all([this.userIp.reward(key(name, ip)), this.ip.reward(key(ip)), this.userInFlight.reward(key(name))]);
   }
 
-  /** Before a client secret is compared. */
-  async beforeClientSecret(clientId: string, ip: string): Promise<void> {
+  /**
+   * Before a client secret is compared. `clientId` is a registered client's id, or `null` for an
+   * id that matches no client: those share one counter per address, so that random ids cost no
+   * counter each (and a flood of them is blocked like guessing one client's secret).
+   */
+  async beforeClientSecret(clientId: string | null, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
-    await this.refuseIfBlocked('client_ip', this.clientIp, this.settings.clientIp, key(clientId, this.addressKey(ip)));
+    await this.refuseIfBlocked('client_ip', this.clientIp, this.settings.clientIp, clientKey(clientId, this.addressKey(ip)));
   }
 
-  async clientFailed(clientId: string, ip: string): Promise<void> {
+  async clientFailed(clientId: string | null, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
-    await this.countFailure(this.clientIp, this.settings.clientIp, key(clientId, this.addressKey(ip)));
+    await this.countFailure(this.clientIp, this.settings.clientIp, clientKey(clientId, this.addressKey(ip)));
   }
 
   /** Counts an attempt up front; one over the budget is refused, and its count taken back. */

@@ -29,6 +29,8 @@ export interface Config {
   postgres: { maxConnections: number; statementTimeoutMillis: number };
   /** Background purge of expired and revoked tokens: every `intervalSeconds` (0 = off), `batchSize` tokens per transaction. */
   purge: { intervalSeconds: number; batchSize: number };
+  /** Audit records kept at most this many days and this many records (`null`: no limit), pruned by the purge. */
+  auditRetention: { maxAgeSeconds: number | null; maxRecords: number | null };
   /** Brute-force defence (docs/security.md). */
   throttle: ThrottleSettings;
   /** Throttling counters in Redis instead of the database; `undefined` when redis_url is unset. */
@@ -93,6 +95,8 @@ const SETTINGS = {
   databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
   purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
   purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
+  auditMaxAgeDays: { yaml: 'audit.max_age_days', env: 'PORTCULLIS_AUDIT_MAX_AGE_DAYS' },
+  auditMaxRecords: { yaml: 'audit.max_records', env: 'PORTCULLIS_AUDIT_MAX_RECORDS' },
   redisUrl: { yaml: 'redis_url', env: 'PORTCULLIS_REDIS_URL' },
   redisKeyPrefix: { yaml: 'redis_key_prefix', env: 'PORTCULLIS_REDIS_KEY_PREFIX' },
   // The user directory (docs/directory.md). Its bind password is read from the environment or a file only.
@@ -287,6 +291,13 @@ export function loadConfig(
     intervalSeconds: value('purgeInterval', 60, (label, raw) => integer(label, raw, 0, 86_400)),
     batchSize: value('purgeBatchSize', 1000, (label, raw) => integer(label, raw, 1, 100_000)),
   };
+  // 0 switches a limit off.
+  const auditMaxAgeDays = value('auditMaxAgeDays', 90, (label, raw) => integer(label, raw, 0, 36_500));
+  const auditMaxRecords = value('auditMaxRecords', 1_000_000, (label, raw) => integer(label, raw, 0, 1_000_000_000));
+  const auditRetention = {
+    maxAgeSeconds: auditMaxAgeDays === 0 ? null : auditMaxAgeDays * 86_400,
+    maxRecords: auditMaxRecords === 0 ? null : auditMaxRecords,
+  };
   const redisUrl = value<string | undefined>('redisUrl', undefined, (label, raw) => {
     const url = text(label, raw);
     // The URL may hold a password: the message names the setting, never the value.
@@ -319,6 +330,7 @@ export function loadConfig(
     directory,
     postgres,
     purge,
+    auditRetention,
   };
 }
 

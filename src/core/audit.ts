@@ -39,7 +39,8 @@ export type AuditEventType =
   | 'group.created'
   | 'group.deleted'
   | 'settings.changed'
-  | 'throttle.unlocked';
+  | 'throttle.unlocked'
+  | 'flood.summarised';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

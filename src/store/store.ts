@@ -247,6 +247,12 @@ export interface AuditStore {
   appendAudit(events: AuditEvent[]): Promise<void>;
   /** The newest audit records first. */
   listAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /**
+   * Retention (docs/security.md#audit-log): deletes up to `limit` of the oldest records that are
+   * older than `before` (seconds; `null`: no age limit) or not among the newest `keep` (`null`: no
+   * size limit). Returns how many it deleted.
+   */
+  pruneAudit(retention: { before: number | null; keep: number | null }, limit: number): Promise<number>;
 }
 
 /** What the gateway routes and authorizes by: services and ACLs. */

@@ -12,6 +12,15 @@ const LIST = sql(
    ORDER BY id DESC LIMIT :limit`,
 );
 
+// Ids only grow: the newest `keep` records are those above the max id minus `keep` (fewer when ids have gaps).
+const PRUNE = sql(
+  `DELETE FROM audit_log WHERE id IN (
+     SELECT id FROM audit_log
+     WHERE (:before::bigint IS NOT NULL AND at < :before::bigint)
+        OR (:keep::bigint IS NOT NULL AND id <= (SELECT max(id) FROM audit_log) - :keep::bigint)
+     ORDER BY id LIMIT :limit::integer)`,
+);
+
 const insertEvents = multiInsert('audit_log', ['at', 'type', 'ip', 'client_id', 'username', 'reason', 'detail', 'actor', 'actor_via']);
 /** Events per INSERT: a batch of 500 is 16 round trips on PostgreSQL, and at most 32 statements are made. */
 const EVENTS_PER_INSERT = 32;
@@ -40,6 +49,7 @@ export function auditStore(db: Driver): AuditStore {
     appendAudit: async (events) => {
       if (events.length > 0) await db.atomic(() => append(events));
     },
+    pruneAudit: (retention, limit) => db.run(PRUNE, { before: retention.before, keep: retention.keep, limit }),
     listAudit: (query) =>
       db.all(
         LIST,
