@@ -226,6 +226,7 @@ export async function applySetup(
       'refresh_token_ttl',
       'enabled',
       'introspect',
+      'trusted_for_end_user_address',
       'service_user',
       'redirect_uris',
       'consent',
@@ -245,6 +246,7 @@ export async function applySetup(
     const scopes = client.strings('scopes');
     const enabled = client.boolean('enabled');
     const introspect = client.boolean('introspect');
+    const trustedForEndUserAddress = client.boolean('trusted_for_end_user_address');
     const serviceUser = client.string('service_user');
     const redirectUris = client.strings('redirect_uris');
     const consent = client.string('consent');
@@ -257,6 +259,7 @@ export async function applySetup(
       refreshTokenTtl: refreshTtl === undefined ? undefined : parseCount('refresh_token_ttl', refreshTtl, 1),
       enabled,
       introspect,
+      trustedForEndUserAddress,
       serviceUser,
       redirectUris: redirectUris === undefined ? undefined : parseRedirectUris(redirectUris),
       consent: consent === undefined ? undefined : parseConsent(consent),
@@ -292,6 +295,7 @@ export async function applySetup(
         refreshTokenTtl: settings.refreshTokenTtl,
         enabled: settings.enabled,
         introspect: settings.introspect,
+        trustedForEndUserAddress: settings.trustedForEndUserAddress,
         serviceUser: settings.serviceUser,
         redirectUris: settings.redirectUris,
         consent: settings.consent,

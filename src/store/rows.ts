@@ -50,6 +50,7 @@ export function toClient(row: Row): Client {
     refreshTokenTtl: row.refresh_ttl as number,
     enabled: flag(row.enabled),
     introspect: flag(row.introspect),
+    trustedForEndUserAddress: flag(row.trusted_for_end_user_address),
     serviceUser: (row.service_user as string | null) ?? null,
     redirectUris: JSON.parse((row.redirect_uris as string | undefined) ?? '[]') as string[],
     consent: ((row.consent as string | undefined) ?? 'remember') as Client['consent'],

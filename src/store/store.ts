@@ -34,6 +34,7 @@ export interface ClientPatch {
   refreshTokenTtl?: number;
   enabled?: boolean;
   introspect?: boolean;
+  trustedForEndUserAddress?: boolean;
   serviceUser?: string | null;
   redirectUris?: string[];
   consent?: ConsentMode;

@@ -50,6 +50,7 @@ export const clientSchema = {
     refresh_token_ttl: { type: 'integer' },
     enabled: { type: 'boolean' },
     introspect: { type: 'boolean' },
+    trusted_for_end_user_address: { type: 'boolean' },
     service_user: { type: ['string', 'null'] },
     redirect_uris: { type: 'array', items: { type: 'string' } },
     consent: { type: 'string', enum: ['always', 'remember', 'skip'] },

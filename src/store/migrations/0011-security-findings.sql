@@ -10,3 +10,7 @@ ALTER TABLE audit_log ADD COLUMN actor_via TEXT;
 -- case from before; `portcullis migrate` lists them, and creation refuses new ones.
 ALTER TABLE users ADD COLUMN username_key TEXT;
 CREATE INDEX users_username_key ON users (username_key);
+
+-- A backend client trusted to pass its end user's address with a password grant (`end_user_ip`,
+-- docs/security.md#users-behind-one-server); refused from every other client.
+ALTER TABLE clients ADD COLUMN trusted_for_end_user_address BOOLEAN NOT NULL DEFAULT FALSE;
