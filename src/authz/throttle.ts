@@ -207,7 +207,11 @@ export class LoginThrottle {
     }
     const state = (user as PromiseFulfilledResult<Awaited<ReturnType<Counter['get']>>>).value;
     const failures = state?.consumedPoints ?? 0;
-    const busy = (inFlight as PromiseFulfilledResult<{ consumedPoints: number }>).value.consumedPoints > this.settings.user.inFlight;
+    const running = (inFlight as PromiseFulfilledResult<{ consumedPoints: number }>).value.consumedPoints;
+    // The cap on attempts in flight holds once failures and running attempts together pass the
+    // free ones: a user's own parallel logins (a service account, several devices) are never
+    // refused for it, and a burst of guesses is cut off after `freeFailures` started at once.
+    const busy = running > this.settings.user.inFlight && failures + running > this.settings.user.freeFailures;
     const spent = failures >= this.settings.user.failures;
     const delay = this.userDelayMs(failures);
     if (!busy && !spent && delay === 0) return;

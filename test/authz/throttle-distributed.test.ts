@@ -62,8 +62,8 @@ describe('one account guessed from many loopback addresses in parallel', () => {
     const statuses = (await Promise.all(attempts)).map((response) => response.status);
     const hashes = server.hasher.verifies + server.hasher.dummyVerifies - hashesBefore;
     // Each address stays under its own (username, address) budget of 10: only the username's rate limit can stop this.
-    const { failures, inFlight } = DEFAULT_THROTTLE.user;
-    assert.ok(hashes <= failures + inFlight, `${hashes} password hashes for 300 guesses`);
+    const { failures, inFlight, freeFailures } = DEFAULT_THROTTLE.user;
+    assert.ok(hashes <= failures + Math.max(inFlight, freeFailures), `${hashes} password hashes for 300 guesses`);
     assert.equal(statuses.filter((status) => status === 400).length, hashes);
     assert.equal(statuses.filter((status) => status === 429).length, 300 - hashes);
 
@@ -139,7 +139,7 @@ describe('addresses counted in one spelling, IPv6 by /64', () => {
 describe('per-username rate limit, unit (docs/security.md)', () => {
   const settings = {
     ...DEFAULT_THROTTLE,
-    user: { ...DEFAULT_THROTTLE.user, freeFailures: 1000, failures: 5, inFlight: 2 },
+    user: { ...DEFAULT_THROTTLE.user, freeFailures: 2, baseDelayMs: 0, failures: 5, inFlight: 2 },
   };
 
   test('attempts in flight on one username are capped across addresses; a second factor passes', async () => {
@@ -151,6 +151,11 @@ describe('per-username rate limit, unit (docs/security.md)', () => {
     await throttle.passwordFailed('busy', '10.0.0.1');
     await throttle.passwordFailed('busy', '10.0.0.4');
     await throttle.beforePassword('busy', '10.0.0.3');
+  });
+
+  test("a user's own parallel logins below the free failures are never refused for being in flight", async () => {
+    const throttle = new LoginThrottle(DEFAULT_THROTTLE, undefined, async () => {});
+    await Promise.all(Array.from({ length: DEFAULT_THROTTLE.user.freeFailures }, () => throttle.beforePassword('service-account', '10.4.0.1')));
   });
 
   test('the window budget refuses new addresses, never one with a good history', async () => {
