@@ -125,7 +125,7 @@ export async function runGatewayBench(options: { connections?: number; durationS
     await store.createUser({ username: 'bencher', passwordHash: 'x', groups: ['benchers'], enabled: true, createdAt: now });
     await store.createClient({
       id: clientId, name: 'bench', version: '', description: '', type: 'public', secretHash: null, grants: ['password'],
-      scopes: ['bench'], accessTokenTtl: 'global', refreshLimit: null, refreshTokenTtl: 3600, enabled: true, introspect: false,
+      scopes: ['bench'], accessTokenTtl: 'global', refreshLimit: null, refreshTokenTtl: 3600, enabled: true, introspect: false, trustedForEndUserAddress: false,
       serviceUser: null, redirectUris: [], consent: 'remember', createdAt: now,
     });
     await store.saveService({ name: 'bench:echo', upstream: `http://127.0.0.1:${upstreamPort}/echo`, methods: [], templates: [], createdAt: now });

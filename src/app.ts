@@ -121,6 +121,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
             intervalMs: config.purge.intervalSeconds * 1000,
             batchSize: config.purge.batchSize,
             onPurged: (count) => metrics.tokensPurged.inc(count),
+            auditRetention: config.auditRetention,
           })
         : undefined;
     return {
@@ -135,7 +136,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       async close() {
         // In-flight requests finish first; then the purge, which may be mid-batch; then the store.
         await server.close();
-        await ctx.audit.flush();
+        await ctx.audit.flush(true);
         resource.close();
         await purge?.stop();
         await directory?.settled();

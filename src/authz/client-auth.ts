@@ -100,26 +100,28 @@ function failureReason(client: Client | undefined, credentials: ClientCredential
  * (client, address) and audited; a blocked pair is refused with `429` before any comparison.
  */
 export async function authenticateClient(store: Store, credentials: ClientCredentials, guard: ClientAuthGuard): Promise<Client> {
+  // Looked up first (client ids are not secrets) so that ids matching no client share one counter
+  // per address instead of a counter each; still before any comparison.
+  const client = await store.findClient(credentials.clientId);
   try {
-    await guard.ctx.throttle.beforeClientSecret(credentials.clientId, guard.ip);
+    await guard.ctx.throttle.beforeClientSecret(client?.id ?? null, guard.ip);
   } catch (error) {
     if (error instanceof Throttled) {
       guard.ctx.audit.record({
         at: guard.ctx.clock.nowSeconds(),
         type: 'client_auth.throttled',
         ip: guard.ip,
-        clientId: (await store.findClient(credentials.clientId))?.id ?? unmatchedName(credentials.clientId),
+        clientId: client?.id ?? unmatchedName(credentials.clientId),
         reason: error.reason,
       });
     }
     throw error;
   }
-  const client = await store.findClient(credentials.clientId);
   const presented = credentials.secret ?? '';
   const secretOk = secretMatches(presented, client?.secretHash ?? UNMATCHABLE);
   const reason = failureReason(client, credentials, secretOk);
   if (reason !== undefined || client === undefined) {
-    await guard.ctx.throttle.clientFailed(credentials.clientId, guard.ip);
+    await guard.ctx.throttle.clientFailed(client?.id ?? null, guard.ip);
     guard.ctx.audit.record({
       at: guard.ctx.clock.nowSeconds(),
       type: 'client_auth.failed',

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { addressGroup } from '../core/client-address.ts';
 import { TooManyAttempts } from '../core/errors.ts';
+import { canonicalUsername } from '../core/username.ts';
 import type { Counter, Counters } from '../store/counters.ts';
 
 /** A failure counter: so many failures within a window, then a block. */
@@ -18,21 +20,40 @@ export interface ThrottleSettings {
   userIp: CounterPolicy;
   /** One address across usernames (credential stuffing): a budget of failures per window. */
   ip: CounterPolicy;
-  /** One username across addresses: a growing delay, never a block, so nobody can lock a user out. */
-  user: { freeFailures: number; windowSeconds: number; baseDelayMs: number; maxDelayMs: number };
+  /**
+   * One username across addresses: a growing delay after `freeFailures`, and a rate limit —
+   * at most `inFlight` attempts at once and `failures` failures per window — that refuses new
+   * addresses only. An address (or IPv6 network) where the user logged in within
+   * `goodAddressDays` is neither delayed nor refused, so nobody can lock the owner out.
+   */
+  user: {
+    freeFailures: number;
+    windowSeconds: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    failures: number;
+    inFlight: number;
+    goodAddressDays: number;
+  };
   /** Client-secret guessing, per client and address. */
   clientIp: CounterPolicy;
+  /** IPv6 addresses are counted by their network of this many bits (64: one site or line). */
+  ipv6Prefix: number;
 }
 
 export const DEFAULT_THROTTLE: ThrottleSettings = {
   enabled: true,
   userIp: { failures: 10, windowSeconds: 900, blockSeconds: 300 },
   ip: { failures: 100, windowSeconds: 900, blockSeconds: 900 },
-  user: { freeFailures: 10, windowSeconds: 3600, baseDelayMs: 250, maxDelayMs: 5000 },
+  user: { freeFailures: 10, windowSeconds: 3600, baseDelayMs: 250, maxDelayMs: 5000, failures: 30, inFlight: 4, goodAddressDays: 14 },
   clientIp: { failures: 10, windowSeconds: 900, blockSeconds: 300 },
+  ipv6Prefix: 64,
 };
 
-export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip';
+export type CounterName = 'user_ip' | 'ip' | 'user' | 'user_in_flight' | 'user_good_address' | 'client_ip';
+
+/** Attempts in flight are counted in windows this long, so that one lost by a crashed process is forgotten. */
+const IN_FLIGHT_WINDOW_SECONDS = 60;
 
 /**
  * Where the counters live: the store's database or Redis, shared by every instance
@@ -51,8 +72,20 @@ export const memoryThrottleBackend: ThrottleBackend = {
     new RateLimiterMemory({ keyPrefix: `portcullis:${name}`, points: options.points, duration: options.durationSeconds }),
 };
 
-/** Why an attempt was refused; goes into the audit record. */
-export type ThrottleReason = CounterName;
+/**
+ * Why an attempt was refused; goes into the audit record. `user`: the username's failures per
+ * window are spent; `user_busy`: too many attempts on the username are in flight.
+ */
+export type ThrottleReason = 'user_ip' | 'ip' | 'user' | 'user_busy' | 'client_ip';
+
+/**
+ * What a caller knows about an attempt beyond its username and address. `secondFactor`: the
+ * caller has already verified a second factor for this user (the hook for MFA): the attempt passes
+ * the per-username rate limit like one from a good address.
+ */
+export interface AttemptContext {
+  secondFactor?: boolean;
+}
 
 export class Throttled extends TooManyAttempts {
   constructor(
@@ -65,11 +98,16 @@ export class Throttled extends TooManyAttempts {
 
 /**
  * Keys are hashed: they are short whatever was sent, and the counter store holds no usernames.
- * Usernames are lower-cased, so `Alice` and `alice` share counters, and a username that does not
+ * Usernames are compared canonically (src/core/username.ts), so `Alice` and `alice` share counters, and a username that does not
  * exist is counted exactly like one that does.
  */
 function key(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url').slice(0, 32);
+}
+
+/** The client counter's key: unknown client ids (`null`) share one per address. */
+function clientKey(clientId: string | null, address: string): string {
+  return clientId === null ? key('\u0000unknown client', address) : key(clientId, address);
 }
 
 /** A block or delay as it starts: reported to `LoginThrottle.onBlock` (which records it in the store). */
@@ -87,7 +125,7 @@ export function throttleUsername(username: string): string {
 }
 
 function userKey(username: string): string {
-  return username.normalize('NFC').toLowerCase();
+  return canonicalUsername(username);
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -105,6 +143,8 @@ export class LoginThrottle {
   private readonly userIp: Counter;
   private readonly ip: Counter;
   private readonly user: Counter;
+  private readonly userInFlight: Counter;
+  private readonly userGoodAddress: Counter;
   private readonly clientIp: Counter;
   /**
    * Told when a block or delay starts (not on every failure: the hot path stays as it was).
@@ -123,36 +163,70 @@ export class LoginThrottle {
     this.ip = counter('ip', settings.ip);
     // Never blocks: the points only bound how far the delay can grow.
     this.user = backend.counter('user', { points: 1_000_000, durationSeconds: settings.user.windowSeconds });
+    this.userInFlight = backend.counter('user_in_flight', { points: 1_000_000, durationSeconds: IN_FLIGHT_WINDOW_SECONDS });
+    this.userGoodAddress = backend.counter('user_good_address', { points: 1, durationSeconds: settings.user.goodAddressDays * 86_400 });
     this.clientIp = counter('client_ip', settings.clientIp);
+  }
+
+  /** The address as counted: IPv6 by its network (`ipv6Prefix`). */
+  addressKey(ip: string): string {
+    return addressGroup(ip, this.settings.ipv6Prefix);
   }
 
   /**
    * Before a password is verified: refuses a blocked (username, address) or address with
-   * `Throttled`, and slows down a username under attack from many addresses.
+   * `Throttled`; for a username under attack from many addresses, slows attempts down and, once
+   * too many are in flight or the window's failures are spent, refuses them — except from an
+   * address with a good history for that user (or with a second factor, `context.secondFactor`).
    */
-  async beforePassword(username: string, ip: string): Promise<void> {
+  async beforePassword(username: string, ip: string, context: AttemptContext = {}): Promise<void> {
     if (!this.settings.enabled) return;
     const name = userKey(username);
-    const pairKey = key(name, ip);
-    const ipKey = key(ip);
-    // One round trip to a shared backend instead of three: the reservations run side by side,
-    // and the one that went through is handed back when the other was refused.
-    const [pair, address, user] = await Promise.allSettled([
+    const address = this.addressKey(ip);
+    const pairKey = key(name, address);
+    const ipKey = key(address);
+    const userKeyHash = key(name);
+    // One round trip to a shared backend instead of four: the reservations run side by side,
+    // and those that went through are handed back when another was refused.
+    const [pair, byAddress, user, inFlight] = await Promise.allSettled([
       this.reserve('user_ip', this.userIp, this.settings.userIp, pairKey),
       this.reserve('ip', this.ip, this.settings.ip, ipKey),
-      this.user.get(key(name)),
+      this.user.get(userKeyHash),
+      this.userInFlight.penalty(userKeyHash),
     ]);
-    if (pair.status === 'rejected' || address.status === 'rejected') {
-      if (pair.status === 'fulfilled') await this.userIp.reward(pairKey);
-      if (address.status === 'fulfilled') await this.ip.reward(ipKey);
-      throw pair.status === 'rejected' ? pair.reason : (address as PromiseRejectedResult).reason;
+    const refund = () =>
+      Promise.all([
+        pair.status === 'fulfilled' ? this.userIp.reward(pairKey) : undefined,
+        byAddress.status === 'fulfilled' ? this.ip.reward(ipKey) : undefined,
+        inFlight.status === 'fulfilled' ? this.userInFlight.reward(userKeyHash) : undefined,
+      ]);
+    const refused = [pair, byAddress, user, inFlight].find((result) => result.status === 'rejected');
+    if (refused) {
+      await refund();
+      throw refused.reason;
     }
-    if (user.status === 'rejected') {
-      await Promise.all([this.userIp.reward(pairKey), this.ip.reward(ipKey)]);
-      throw user.reason;
+    const state = (user as PromiseFulfilledResult<Awaited<ReturnType<Counter['get']>>>).value;
+    const failures = state?.consumedPoints ?? 0;
+    const running = (inFlight as PromiseFulfilledResult<{ consumedPoints: number }>).value.consumedPoints;
+    // The cap on attempts in flight holds once failures and running attempts together pass the
+    // free ones: a user's own parallel logins (a service account, several devices) are never
+    // refused for it, and a burst of guesses is cut off after `freeFailures` started at once.
+    const busy = running > this.settings.user.inFlight && failures + running > this.settings.user.freeFailures;
+    const spent = failures >= this.settings.user.failures;
+    const delay = this.userDelayMs(failures);
+    if (!busy && !spent && delay === 0) return;
+    // Only a username under attack costs this look-up; unknown usernames are counted alike.
+    if (context.secondFactor === true || (await this.isGoodAddress(name, address))) return;
+    if (busy || spent) {
+      await refund();
+      throw spent ? new Throttled('user', Math.max(1, Math.ceil((state?.msBeforeNext ?? 1000) / 1000))) : new Throttled('user_busy', 1);
     }
-    const delay = this.userDelayMs(user.value?.consumedPoints ?? 0);
-    if (delay > 0) await this.sleep(delay);
+    await this.sleep(delay);
+  }
+
+  /** Whether the user logged in from this address (or IPv6 network) within `goodAddressDays`. */
+  private async isGoodAddress(name: string, address: string): Promise<boolean> {
+    return (await this.userGoodAddress.get(key(name, address))) !== null;
   }
 
   /** The slowdown for a username with this many recent failures: doubling, capped. */
@@ -163,13 +237,15 @@ export class LoginThrottle {
   }
 
   /** The attempt was counted when it began; a failure only starts a block if it spent the budget. */
-  async passwordFailed(username: string, ip: string): Promise<void> {
+  async passwordFailed(username: string, rawIp: string): Promise<void> {
     if (!this.settings.enabled) return;
     const name = userKey(username);
+    const ip = this.addressKey(rawIp);
     const [pairBlocked, ipBlocked, user] = await Promise.all([
       this.blockIfSpent(this.userIp, this.settings.userIp, key(name, ip)),
       this.blockIfSpent(this.ip, this.settings.ip, key(ip)),
       this.user.penalty(key(name)),
+      this.userInFlight.reward(key(name)),
     ]);
     if (this.onBlock === undefined) return;
     if (pairBlocked) this.onBlock({ counter: 'user_ip', username: name, ip, seconds: this.settings.userIp.blockSeconds });
@@ -186,11 +262,16 @@ export class LoginThrottle {
    */
   async unlockUser(username: string, ips: Iterable<string>): Promise<void> {
     const name = userKey(username);
-    await Promise.all([this.user.delete(key(name)), ...[...ips].map((ip) => this.userIp.delete(key(name, ip)))]);
+    await Promise.all([
+      this.user.delete(key(name)),
+      this.userInFlight.delete(key(name)),
+      ...[...ips].map((ip) => this.userIp.delete(key(name, this.addressKey(ip)))),
+    ]);
   }
 
   /** Clears an address's counter and its (username, address) pairs for the given usernames. */
-  async unlockIp(ip: string, usernames: Iterable<string>): Promise<void> {
+  async unlockIp(rawIp: string, usernames: Iterable<string>): Promise<void> {
+    const ip = this.addressKey(rawIp);
     await Promise.all([this.ip.delete(key(ip)), ...[...usernames].map((username) => this.userIp.delete(key(userKey(username), ip)))]);
   }
 
@@ -198,33 +279,47 @@ export class LoginThrottle {
    * A success clears the (username, address) counter and refunds the address's reservation;
    * the address and username counters otherwise keep watching.
    */
-  async passwordSucceeded(username: string, ip: string): Promise<void> {
+  async passwordSucceeded(username: string, rawIp: string): Promise<void> {
     if (!this.settings.enabled) return;
-    await Promise.all([this.userIp.delete(key(userKey(username), ip)), this.ip.reward(key(ip))]);
+    const name = userKey(username);
+    const ip = this.addressKey(rawIp);
+    await Promise.all([
+      this.userIp.delete(key(name, ip)),
+      this.ip.reward(key(ip)),
+      this.userInFlight.reward(key(name)),
+      // The address earns a good history for this user (renewed by each success).
+      this.userGoodAddress.block(key(name, ip), this.settings.user.goodAddressDays * 86_400),
+    ]);
   }
 
   /**
    * The password could not be checked (the user directory did not answer, docs/directory.md): the
    * attempt's reservation is handed back. It was neither a failure nor a success.
    */
-  async passwordUnverified(username: string, ip: string): Promise<void> {
+  async passwordUnverified(username: string, rawIp: string): Promise<void> {
     if (!this.settings.enabled) return;
-    await Promise.all([this.userIp.reward(key(userKey(username), ip)), this.ip.reward(key(ip))]);
+    const name = userKey(username);
+    const ip = this.addressKey(rawIp);
+    await Promise.all([this.userIp.reward(key(name, ip)), this.ip.reward(key(ip)), this.userInFlight.reward(key(name))]);
   }
 
-  /** Before a client secret is compared. */
-  async beforeClientSecret(clientId: string, ip: string): Promise<void> {
+  /**
+   * Before a client secret is compared. `clientId` is a registered client's id, or `null` for an
+   * id that matches no client: those share one counter per address, so that random ids cost no
+   * counter each (and a flood of them is blocked like guessing one client's secret).
+   */
+  async beforeClientSecret(clientId: string | null, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
-    await this.refuseIfBlocked('client_ip', this.clientIp, this.settings.clientIp, key(clientId, ip));
+    await this.refuseIfBlocked('client_ip', this.clientIp, this.settings.clientIp, clientKey(clientId, this.addressKey(ip)));
   }
 
-  async clientFailed(clientId: string, ip: string): Promise<void> {
+  async clientFailed(clientId: string | null, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
-    await this.countFailure(this.clientIp, this.settings.clientIp, key(clientId, ip));
+    await this.countFailure(this.clientIp, this.settings.clientIp, clientKey(clientId, this.addressKey(ip)));
   }
 
   /** Counts an attempt up front; one over the budget is refused, and its count taken back. */
-  private async reserve(name: CounterName, limiter: Counter, policy: CounterPolicy, k: string): Promise<void> {
+  private async reserve(name: ThrottleReason, limiter: Counter, policy: CounterPolicy, k: string): Promise<void> {
     const state = await limiter.penalty(k);
     if (state.consumedPoints > policy.failures) {
       await limiter.reward(k);
@@ -240,7 +335,7 @@ export class LoginThrottle {
     return true;
   }
 
-  private async refuseIfBlocked(name: CounterName, limiter: Counter, policy: CounterPolicy, k: string): Promise<void> {
+  private async refuseIfBlocked(name: ThrottleReason, limiter: Counter, policy: CounterPolicy, k: string): Promise<void> {
     const state = await limiter.get(k);
     if (state && state.consumedPoints >= policy.failures) {
       throw new Throttled(name, Math.ceil(state.msBeforeNext / 1000));

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { hostname, userInfo } from 'node:os';
+import { asActor } from '../manage/actor.ts';
 import { loadConfig } from '../config/config.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { Argon2Hasher, type PasswordHasher } from '../core/password-hash.ts';
@@ -42,7 +44,8 @@ export async function withStore(options: DataOptions, work: (cli: CliContext) =>
     await store.migrate();
     const json = options.json === true;
     let secretBox: Promise<SecretBox> | undefined;
-    await work({
+    // Operator changes made by this command name the operating-system user and host.
+    await asActor({ name: `${osUser()}@${hostname()}`, via: 'cli' }, () => work({
       store,
       hasher: new Argon2Hasher(config.argon2),
       clock: systemClock,
@@ -51,7 +54,7 @@ export async function withStore(options: DataOptions, work: (cli: CliContext) =>
       print(result, human) {
         process.stdout.write(json || human === undefined ? `${JSON.stringify(result, null, 2)}\n` : `${human}\n`);
       },
-    });
+    }));
   } finally {
     await store.close();
   }
@@ -83,4 +86,13 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
   const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(columns), ...rows.map((row) => line(columns.map((column) => cell(row[column]))))].join('\n');
+}
+
+/** The operating-system user running the command (`unknown` where the system has no name for it). */
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
 }

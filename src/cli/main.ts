@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, UserError } from '../core/errors.ts';
+import { ConfigError, UserError, WeakPassword } from '../core/errors.ts';
 import { aclCommand } from './commands/acl.ts';
 import { applyCommand } from './commands/apply.ts';
 import { auditCommand } from './commands/audit.ts';
@@ -60,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof UserError || error instanceof ConfigError) {
       process.stderr.write(`portcullis: ${error.message}\n`);
-      return EXIT_USER_ERROR;
+      // A password the policy refuses is a bad argument, not a failed operation.
+      return error instanceof WeakPassword ? EXIT_USAGE : EXIT_USER_ERROR;
     }
     process.stderr.write(`portcullis: unexpected failure: ${(error as Error).message}\n`);
     return EXIT_USER_ERROR;

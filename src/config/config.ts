@@ -32,6 +32,8 @@ export interface Config {
   postgres: { maxConnections: number; statementTimeoutMillis: number };
   /** Background purge of expired and revoked tokens: every `intervalSeconds` (0 = off), `batchSize` tokens per transaction. */
   purge: { intervalSeconds: number; batchSize: number };
+  /** Audit records kept at most this many days and this many records (`null`: no limit), pruned by the purge. */
+  auditRetention: { maxAgeSeconds: number | null; maxRecords: number | null };
   /** Brute-force defence (docs/security.md). */
   throttle: ThrottleSettings;
   /** Throttling counters in Redis instead of the database; `undefined` when redis_url is unset. */
@@ -110,6 +112,10 @@ const SETTINGS = {
   throttleUserWindow: { yaml: 'throttle.user.window', env: 'PORTCULLIS_THROTTLE_USER_WINDOW' },
   throttleUserBaseDelayMs: { yaml: 'throttle.user.base_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_BASE_DELAY_MS' },
   throttleUserMaxDelayMs: { yaml: 'throttle.user.max_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_MAX_DELAY_MS' },
+  throttleUserFailures: { yaml: 'throttle.user.failures', env: 'PORTCULLIS_THROTTLE_USER_FAILURES' },
+  throttleUserInFlight: { yaml: 'throttle.user.in_flight', env: 'PORTCULLIS_THROTTLE_USER_IN_FLIGHT' },
+  throttleUserGoodAddressDays: { yaml: 'throttle.user.good_address_days', env: 'PORTCULLIS_THROTTLE_USER_GOOD_ADDRESS_DAYS' },
+  throttleIpv6Prefix: { yaml: 'throttle.ipv6_prefix', env: 'PORTCULLIS_THROTTLE_IPV6_PREFIX' },
   throttleClientIpFailures: { yaml: 'throttle.client_ip.failures', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_FAILURES' },
   throttleClientIpWindow: { yaml: 'throttle.client_ip.window', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_WINDOW' },
   throttleClientIpBlock: { yaml: 'throttle.client_ip.block', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_BLOCK' },
@@ -130,6 +136,8 @@ const SETTINGS = {
   purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
   purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
   secretKeyFile: { yaml: 'secret_key_file', env: 'PORTCULLIS_SECRET_KEY_FILE' },
+  auditMaxAgeDays: { yaml: 'audit.max_age_days', env: 'PORTCULLIS_AUDIT_MAX_AGE_DAYS' },
+  auditMaxRecords: { yaml: 'audit.max_records', env: 'PORTCULLIS_AUDIT_MAX_RECORDS' },
   redisUrl: { yaml: 'redis_url', env: 'PORTCULLIS_REDIS_URL' },
   redisKeyPrefix: { yaml: 'redis_key_prefix', env: 'PORTCULLIS_REDIS_KEY_PREFIX' },
   // The user directory (docs/directory.md). Its bind password is read from the environment or a file only.
@@ -306,12 +314,16 @@ export function loadConfig(
       windowSeconds: count('throttleUserWindow', defaults.user.windowSeconds, 1, day),
       baseDelayMs: count('throttleUserBaseDelayMs', defaults.user.baseDelayMs, 0, 60_000),
       maxDelayMs: count('throttleUserMaxDelayMs', defaults.user.maxDelayMs, 0, 60_000),
+      failures: count('throttleUserFailures', defaults.user.failures, 1, 1_000_000),
+      inFlight: count('throttleUserInFlight', defaults.user.inFlight, 1, 10_000),
+      goodAddressDays: count('throttleUserGoodAddressDays', defaults.user.goodAddressDays, 1, 24),
     },
     clientIp: {
       failures: count('throttleClientIpFailures', defaults.clientIp.failures, 1, 1_000_000),
       windowSeconds: count('throttleClientIpWindow', defaults.clientIp.windowSeconds, 1, day),
       blockSeconds: count('throttleClientIpBlock', defaults.clientIp.blockSeconds, 1, day),
     },
+    ipv6Prefix: count('throttleIpv6Prefix', defaults.ipv6Prefix, 32, 128),
   };
   const resourceServer = loadResourceServer(value);
   const http = loadHttpLimits(value);
@@ -329,6 +341,13 @@ export function loadConfig(
   const purge = {
     intervalSeconds: value('purgeInterval', 60, (label, raw) => integer(label, raw, 0, 86_400)),
     batchSize: value('purgeBatchSize', 1000, (label, raw) => integer(label, raw, 1, 100_000)),
+  };
+  // 0 switches a limit off.
+  const auditMaxAgeDays = value('auditMaxAgeDays', 90, (label, raw) => integer(label, raw, 0, 36_500));
+  const auditMaxRecords = value('auditMaxRecords', 1_000_000, (label, raw) => integer(label, raw, 0, 1_000_000_000));
+  const auditRetention = {
+    maxAgeSeconds: auditMaxAgeDays === 0 ? null : auditMaxAgeDays * 86_400,
+    maxRecords: auditMaxRecords === 0 ? null : auditMaxRecords,
   };
   const redisUrl = value<string | undefined>('redisUrl', undefined, (label, raw) => {
     const url = text(label, raw);
@@ -367,6 +386,7 @@ export function loadConfig(
     directory,
     postgres,
     purge,
+    auditRetention,
   };
 }
 

@@ -39,7 +39,8 @@ export type AuditEventType =
   | 'group.created'
   | 'group.deleted'
   | 'settings.changed'
-  | 'throttle.unlocked';
+  | 'throttle.unlocked'
+  | 'flood.summarised';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */
@@ -53,6 +54,17 @@ export interface AuditEvent {
   reason?: string | null;
   /** Small, non-secret facts: grant type, family id, changed fields. */
   detail?: Record<string, string | number | boolean | null>;
+  /** Who made an operator change; absent for request events and the server's own changes. */
+  actor?: AuditActor | null;
+}
+
+/**
+ * An administrator, as an audit record names them: the username for the admin API (a console
+ * session or a bearer token), `user@host` of the operating system for the CLI.
+ */
+export interface AuditActor {
+  name: string;
+  via: 'admin_session' | 'admin_token' | 'cli';
 }
 
 export interface AuditRecord extends AuditEvent {

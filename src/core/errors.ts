@@ -224,6 +224,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A new password that the policy refuses (too short, on the common-password list; docs/security.md):
+ * `400 invalid_request` at the admin API, exit status 2 from the CLI, like a malformed argument.
+ */
+export class WeakPassword extends UserError {
+  constructor(message: string) {
+    super(message, 'invalid_request', 'password');
+    this.name = 'WeakPassword';
+  }
+}
+
 /** A setting that makes start-up impossible; the message names the setting. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -33,6 +33,11 @@ export interface Client {
   enabled: boolean;
   /** May introspect any client's tokens (a resource server). */
   introspect: boolean;
+  /**
+   * A backend trusted to pass its end user's address (`end_user_ip`) with a password grant, which
+   * the throttle and the audit then use instead of the backend's own (docs/security.md).
+   */
+  trustedForEndUserAddress: boolean;
   /** Username whose ACL rights a `client_credentials` token carries. */
   serviceUser: string | null;
   /** Where the authorization endpoint may send the user back (exact strings; RFC 6749 §3.1.2). */
@@ -99,6 +104,8 @@ export interface Settings {
   approvalPageLogoUrl: string;
   approvalPageHeading: string;
   approvalPageFooter: string;
+  /** The shortest password an administrator or user may set (docs/security.md#passwords-set-through-portcullis). */
+  passwordMinLength: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -112,6 +119,7 @@ export const DEFAULT_SETTINGS: Settings = {
   approvalPageLogoUrl: '',
   approvalPageHeading: 'Allow access?',
   approvalPageFooter: '',
+  passwordMinLength: 8,
 };
 
 /** The longest `authorizationCodeTtl` allowed (RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED"). */

@@ -45,7 +45,7 @@ function toBrowserRequest(request: FastifyRequest): BrowserRequest {
     cookies: { session: request.cookies[names.session], csrf: request.cookies[names.csrf] },
     authorization: undefined,
     secure,
-    ip: request.ip,
+    ip: request.clientIp,
   };
   if (request.method === 'GET') {
     const url = request.raw.url ?? '';

@@ -16,7 +16,7 @@ type Body = ParsedForm | { unsupported: 'media-type' | 'charset' } | undefined;
 
 function toOAuthRequest(request: FastifyRequest): OAuthRequest {
   const body = request.body as Body;
-  const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.ip };
+  const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.clientIp };
   if (body === undefined || 'unsupported' in body) {
     const formError = body?.unsupported === 'charset' ? CHARSET_REFUSAL : 'the body must be application/x-www-form-urlencoded';
     return { ...base, formError, params: {}, repeated: [] };

@@ -16,9 +16,9 @@ export async function resourceRoutes(app: FastifyInstance, options: { gateway: G
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     let answer: GatewayAnswer;
     try {
-      // request.ip and request.protocol apply the configured trusted proxies (docs/security.md), so the
+      // request.clientIp (normalised) and request.protocol apply the configured trusted proxies (docs/security.md), so the
       // upstream sees the real client; the host is the configured public one, never the request's Host.
-      answer = await options.gateway.handle(request.raw, reply.raw, { ip: request.ip, https: request.protocol === 'https', host: options.publicHost() });
+      answer = await options.gateway.handle(request.raw, reply.raw, { ip: request.clientIp, https: request.protocol === 'https', host: options.publicHost() });
     } catch (error) {
       // The unread request body would otherwise sit in the socket of a kept-alive connection.
       request.raw.resume();

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { type AdminOptions, adminRoutes } from './admin-routes.ts';
 import { authorizeRoutes } from './authorize-routes.ts';
 import type { AuthzContext } from '../authz/context.ts';
-import { NotFound } from '../core/errors.ts';
+import { normalizeAddress } from '../core/client-address.ts';
+import { InvalidRequest, NotFound } from '../core/errors.ts';
 import type { Gateway } from '../resource/gateway.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config/config.ts';
 import { connectionsCheckingInterval, limitConnections } from './connection-limits.ts';
@@ -13,6 +14,13 @@ import { oauthRoutes } from './oauth-routes.ts';
 import { addSecurityHeaders, writeSecurityHeaders } from './security-headers.ts';
 import { resourceRoutes } from './resource-routes.ts';
 import { RequestLogController } from './request-log.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** `request.ip` normalised (src/core/client-address.ts); set before every handler. */
+    clientIp: string;
+  }
+}
 
 export interface ServerOptions {
   ctx: AuthzContext;
@@ -66,6 +74,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setErrorHandler(boundary);
   app.setNotFoundHandler(() => {
     throw new NotFound();
+  });
+
+  // The client's address in its one spelling (trusted proxies applied): what the throttle counts and
+  // the audit records. A forwarded value that is not an IP address is refused, never stored.
+  app.decorateRequest('clientIp', '');
+  app.addHook('onRequest', (request, _reply, done) => {
+    const address = normalizeAddress(request.ip);
+    if (address === null) {
+      done(new InvalidRequest('the forwarded client address is not an IP address'));
+      return;
+    }
+    request.clientIp = address;
+    done();
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

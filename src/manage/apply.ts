@@ -151,6 +151,7 @@ export async function applySetup(
       'approval_page_logo_url',
       'approval_page_heading',
       'approval_page_footer',
+      'password_min_length',
     ]);
     const patch: Partial<Settings> = {};
     const ttl = settings.string('access_token_ttl');
@@ -171,6 +172,8 @@ export async function applySetup(
     patch.approvalPageLogoUrl = settings.string('approval_page_logo_url');
     patch.approvalPageHeading = settings.string('approval_page_heading');
     patch.approvalPageFooter = settings.string('approval_page_footer');
+    const minLength = settings.string('password_min_length');
+    if (minLength !== undefined) patch.passwordMinLength = settings.wrap('.password_min_length', () => parseCount('password_min_length', minLength, 8));
     await labelled('settings', () => updateSettings(store, patch, clock));
     result.changes.push('settings updated');
   }
@@ -231,6 +234,7 @@ export async function applySetup(
       'refresh_token_ttl',
       'enabled',
       'introspect',
+      'trusted_for_end_user_address',
       'service_user',
       'redirect_uris',
       'consent',
@@ -250,6 +254,7 @@ export async function applySetup(
     const scopes = client.strings('scopes');
     const enabled = client.boolean('enabled');
     const introspect = client.boolean('introspect');
+    const trustedForEndUserAddress = client.boolean('trusted_for_end_user_address');
     const serviceUser = client.string('service_user');
     const redirectUris = client.strings('redirect_uris');
     const consent = client.string('consent');
@@ -262,6 +267,7 @@ export async function applySetup(
       refreshTokenTtl: refreshTtl === undefined ? undefined : parseCount('refresh_token_ttl', refreshTtl, 1),
       enabled,
       introspect,
+      trustedForEndUserAddress,
       serviceUser,
       redirectUris: redirectUris === undefined ? undefined : parseRedirectUris(redirectUris),
       consent: consent === undefined ? undefined : parseConsent(consent),
@@ -297,6 +303,7 @@ export async function applySetup(
         refreshTokenTtl: settings.refreshTokenTtl,
         enabled: settings.enabled,
         introspect: settings.introspect,
+        trustedForEndUserAddress: settings.trustedForEndUserAddress,
         serviceUser: settings.serviceUser,
         redirectUris: settings.redirectUris,
         consent: settings.consent,

@@ -1,13 +1,14 @@
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
+import { currentActor } from './actor.ts';
 
 /**
  * Records an operator change (docs/security.md "Audit log"). Operator changes are rare, so they are
  * written at once rather than buffered like the token endpoint's events.
  */
 export async function auditChange(store: Store, clock: Clock, event: Omit<AuditEvent, 'at'>): Promise<void> {
-  await store.appendAudit([{ at: clock.nowSeconds(), ...event }]);
+  await store.appendAudit([{ at: clock.nowSeconds(), actor: currentActor() ?? null, ...event }]);
 }
 
 /** The newest audit records, as the CLI and APIs show them. */
@@ -25,6 +26,8 @@ export function describeAudit(record: AuditRecord): Record<string, unknown> {
     username: record.username ?? null,
     reason: record.reason ?? null,
     detail: record.detail ?? null,
+    actor: record.actor?.name ?? null,
+    actor_via: record.actor?.via ?? null,
   };
 }
 

@@ -1,6 +1,8 @@
 import type { Clock } from '../core/clock.ts';
 import { ADMIN_GROUP, ADMIN_USER } from '../core/model.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
+import { passwordProblem } from '../core/password-policy.ts';
 import { generateSecret } from '../core/secrets.ts';
 import { ConflictError, type Store } from '../store/store.ts';
 
@@ -27,6 +29,10 @@ export async function bootstrap(
   if (!(await store.listGroups()).includes(ADMIN_GROUP)) await ignoreConflict(store.createGroup(ADMIN_GROUP));
   if ((await store.countGroupMembers(ADMIN_GROUP)) > 0) return { createdAdmin: false };
   const password = adminPassword && adminPassword !== '' ? adminPassword : generateSecret();
+  if (adminPassword) {
+    const problem = await passwordProblem(adminPassword, (await store.getSettings()).passwordMinLength);
+    if (problem !== undefined) throw new ConfigError(`PORTCULLIS_ADMIN_PASSWORD: ${problem}`);
+  }
   if (await store.findUser(ADMIN_USER)) {
     // Another instance may have created the administrator (user and membership in one transaction)
     // since the count above: then there is nothing to do, and its password must stay.

@@ -31,6 +31,7 @@ export interface ClientInput {
   refreshTokenTtl?: number;
   enabled?: boolean;
   introspect?: boolean;
+  trustedForEndUserAddress?: boolean;
   serviceUser?: string | null;
   redirectUris?: string[];
   consent?: string;
@@ -144,6 +145,7 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
     refreshTokenTtl: input.refreshTokenTtl ?? DEFAULT_REFRESH_TOKEN_TTL,
     enabled: input.enabled ?? true,
     introspect: input.introspect ?? false,
+    trustedForEndUserAddress: input.trustedForEndUserAddress ?? false,
     serviceUser: input.serviceUser ?? null,
     redirectUris,
     consent,
@@ -212,6 +214,7 @@ export function describeClient(client: Client): Record<string, unknown> {
     refresh_token_ttl: client.refreshTokenTtl,
     enabled: client.enabled,
     introspect: client.introspect,
+    trusted_for_end_user_address: client.trustedForEndUserAddress,
     service_user: client.serviceUser,
     redirect_uris: client.redirectUris,
     consent: client.consent,

@@ -17,7 +17,8 @@ export function describeConsent(consent: Consent): Record<string, unknown> {
 
 /** The consents of one user, or given to one client (docs/admin.md "Sign-in sessions and consents"). */
 export async function listConsents(store: Store, of: { username: string } | { clientId: string }): Promise<Record<string, unknown>[]> {
-  if ('username' in of) await requireUser(store, of.username);
+  // A username as typed is matched canonically; the consents are stored under the account's spelling.
+  if ('username' in of) of = { username: (await requireUser(store, of.username)).username };
   else await requireClient(store, of.clientId);
   const consents = await store.listConsents(of);
   const names = new Map<string, string>();

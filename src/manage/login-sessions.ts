@@ -22,8 +22,8 @@ export function describeLoginSession(session: LoginSession, settings: Settings):
 }
 
 /** A user's live login sessions (docs/admin.md "Sign-in sessions and consents"), newest sign-in first. */
-export async function listUserLoginSessions(store: Store, clock: Clock, username: string): Promise<Record<string, unknown>[]> {
-  await requireUser(store, username);
+export async function listUserLoginSessions(store: Store, clock: Clock, typed: string): Promise<Record<string, unknown>[]> {
+  const { username } = await requireUser(store, typed);
   const settings = await store.getSettings();
   const now = clock.nowSeconds();
   return (await store.listLoginSessions(username))

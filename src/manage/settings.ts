@@ -17,6 +17,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     approval_page_logo_url: settings.approvalPageLogoUrl,
     approval_page_heading: settings.approvalPageHeading,
     approval_page_footer: settings.approvalPageFooter,
+    password_min_length: settings.passwordMinLength,
   };
 }
 
@@ -32,6 +33,7 @@ const WIRE_NAMES: Record<keyof Settings, string> = {
   approvalPageLogoUrl: 'approval_page_logo_url',
   approvalPageHeading: 'approval_page_heading',
   approvalPageFooter: 'approval_page_footer',
+  passwordMinLength: 'password_min_length',
 };
 
 /** The setting's name on the wire, for messages and forms. */
@@ -74,6 +76,10 @@ export async function updateSettings(store: Store, patch: Partial<Settings>, clo
   checkText('approvalPageHeading', patch.approvalPageHeading, 200);
   checkText('approvalPageFooter', patch.approvalPageFooter, 1000);
   checkLogoUrl(patch.approvalPageLogoUrl);
+  const minLength = patch.passwordMinLength;
+  if (minLength !== undefined && !(Number.isInteger(minLength) && minLength >= 8 && minLength <= 128)) {
+    throw new UserError('password_min_length must be a whole number from 8 to 128', 'invalid_request', 'password_min_length');
+  }
   const updated = await store.updateSettings(patch);
   const changed: Record<string, string | number | boolean> = {};
   for (const key of Object.keys(patch) as (keyof Settings)[]) {

@@ -1,4 +1,5 @@
 import { type LoginThrottle, throttleUsername } from '../authz/throttle.ts';
+import { normalizeAddress } from '../core/client-address.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ThrottleBlock } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
@@ -42,8 +43,13 @@ export async function unlockUsername(store: Store, throttle: LoginThrottle, cloc
   return { username: name, cleared };
 }
 
-/** Lifts the block on an address, and the (username, address) blocks recorded for it. */
-export async function unlockAddress(store: Store, throttle: LoginThrottle, clock: Clock, ip: string): Promise<{ ip: string; cleared: number }> {
+/**
+ * Lifts the block on an address, and the (username, address) blocks recorded for it. An IPv6
+ * address stands for its network as the throttle counts it (`2001:db8::5` unlocks `2001:db8::/64`).
+ */
+export async function unlockAddress(store: Store, throttle: LoginThrottle, clock: Clock, typed: string): Promise<{ ip: string; cleared: number }> {
+  const normal = normalizeAddress(typed);
+  const ip = normal === null ? typed.trim() : throttle.addressKey(normal);
   const blocks = await store.listThrottleBlocks({ now: 0, ip });
   await throttle.unlockIp(ip, blocks.flatMap((block) => (block.counter === 'user_ip' && block.username !== null ? [block.username] : [])));
   const cleared = await store.deleteThrottleBlocks({ ip });

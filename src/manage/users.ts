@@ -1,7 +1,8 @@
 import { type Clock, systemClock } from '../core/clock.ts';
-import { UserError } from '../core/errors.ts';
+import { UserError, WeakPassword } from '../core/errors.ts';
 import type { User } from '../core/model.ts';
 import { isAcceptedPasswordHash, type PasswordHasher } from '../core/password-hash.ts';
+import { passwordProblem } from '../core/password-policy.ts';
 import type { Store } from '../store/store.ts';
 import { auditChange } from './audit.ts';
 import { translateStoreErrors } from './translate.ts';
@@ -19,9 +20,15 @@ export interface UserInput {
   enabled?: boolean;
 }
 
-function checkPassword(password: string): void {
-  if (password.length === 0) throw new UserError('the password must not be empty', 'invalid_request', 'password');
-  if (password.length > 1024) throw new UserError('the password is longer than 1024 characters', 'invalid_request', 'password');
+/**
+ * A new password meets the policy (docs/security.md#passwords-set-through-portcullis): at least
+ * `password_min_length` characters, not on the common-password list. Checked wherever a password
+ * is set (CLI, admin API, `apply`), never at login.
+ */
+async function checkPassword(store: Store, password: string): Promise<void> {
+  const { passwordMinLength } = await store.getSettings();
+  const problem = await passwordProblem(password, passwordMinLength);
+  if (problem !== undefined) throw new WeakPassword(problem);
 }
 
 export async function createUser(store: Store, hasher: PasswordHasher, clock: Clock, input: UserInput): Promise<User> {
@@ -35,7 +42,7 @@ export async function createUser(store: Store, hasher: PasswordHasher, clock: Cl
   }
   if (passwordHash === undefined) {
     if (input.password === undefined) throw new UserError('a password is required');
-    checkPassword(input.password);
+    await checkPassword(store, input.password);
     passwordHash = await hasher.hash(input.password);
   }
   const user: User = {
@@ -79,23 +86,23 @@ async function endAccess(store: Store, clock: Clock, username: string): Promise<
 }
 
 /** Sets a new password; every token family, authorization code, admin console and login session of the user ends (docs/oauth.md). */
-export async function setPassword(store: Store, hasher: PasswordHasher, clock: Clock, username: string, password: string): Promise<void> {
-  checkPassword(password);
-  await requireLocalUser(store, username);
+export async function setPassword(store: Store, hasher: PasswordHasher, clock: Clock, typed: string, password: string): Promise<void> {
+  const { username } = await requireLocalUser(store, typed);
+  await checkPassword(store, password);
   await store.updateUser(username, { passwordHash: await hasher.hash(password) });
   await auditChange(store, clock, { type: 'user.password_changed', username, detail: await endAccess(store, clock, username) });
 }
 
 /** Enables or disables a user; disabling ends every token family, authorization code, admin console and login session of the user. */
-export async function setUserEnabled(store: Store, clock: Clock, username: string, enabled: boolean): Promise<void> {
-  await requireLocalUser(store, username);
+export async function setUserEnabled(store: Store, clock: Clock, typed: string, enabled: boolean): Promise<void> {
+  const { username } = await requireLocalUser(store, typed);
   await store.updateUser(username, { enabled });
   const detail = enabled ? { revoked_grants: 0 } : await endAccess(store, clock, username);
   await auditChange(store, clock, { type: enabled ? 'user.enabled' : 'user.disabled', username, detail });
 }
 
-export async function setUserGroups(store: Store, username: string, groups: string[], clock: Clock = systemClock): Promise<void> {
-  await requireLocalUser(store, username);
+export async function setUserGroups(store: Store, typed: string, groups: string[], clock: Clock = systemClock): Promise<void> {
+  const { username } = await requireLocalUser(store, typed);
   await translateStoreErrors(store.updateUser(username, { groups: [...new Set(groups)] }));
   await auditChange(store, clock, { type: 'user.groups_changed', username, detail: { groups: [...new Set(groups)].sort().join(' ') } });
 }
@@ -104,8 +111,8 @@ export async function setUserGroups(store: Store, username: string, groups: stri
  * Deletes a user, ending their token families first; their codes, sessions and consents go with the
  * account. For a directory user this forgets the cached copy; it comes back at their next login.
  */
-export async function deleteUser(store: Store, clock: Clock, username: string): Promise<void> {
-  await requireUser(store, username);
+export async function deleteUser(store: Store, clock: Clock, typed: string): Promise<void> {
+  const { username } = await requireUser(store, typed);
   const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
   await store.deleteUser(username);
   await auditChange(store, clock, { type: 'user.deleted', username, detail: { revoked_grants: revoked } });

@@ -20,6 +20,8 @@ export interface PurgeJobOptions {
   maxBatchesPerRun?: number;
   /** Told how many tokens each batch deleted (for metrics). */
   onPurged?: (count: number) => void;
+  /** Audit retention: records older than `maxAgeSeconds` or beyond the newest `maxRecords` go (`null`: no limit). */
+  auditRetention?: { maxAgeSeconds: number | null; maxRecords: number | null };
 }
 
 export interface PurgeJob {
@@ -30,7 +32,8 @@ export interface PurgeJob {
 }
 
 /**
- * Continuous purge of expired and revoked tokens, and of old authorization codes (docs/deployment.md), in bounded batches. Safe with many
+ * Continuous purge of expired and revoked tokens, of old authorization codes (docs/deployment.md),
+ * and of audit records past their retention (docs/security.md#audit-log), in bounded batches. Safe with many
  * instances: the PostgreSQL store takes its batch with `FOR UPDATE SKIP LOCKED`, so instances that
  * purge at the same moment share the work; SQLite has one writer at a time anyway. The first run
  * is placed at random in the interval so that instances started together do not purge in step.
@@ -55,6 +58,15 @@ export function startPurgeJob(options: PurgeJobOptions): PurgeJob {
       const removed = await options.store.purgeAuthorizationCodes(options.clock.nowSeconds() - CODE_RETENTION_SECONDS, options.batchSize);
       if (removed < options.batchSize) break;
       await new Promise((resolve) => setImmediate(resolve));
+    }
+    const retention = options.auditRetention;
+    if (retention && (retention.maxAgeSeconds !== null || retention.maxRecords !== null)) {
+      const before = retention.maxAgeSeconds === null ? null : options.clock.nowSeconds() - retention.maxAgeSeconds;
+      for (let batch = 0; batch < maxBatches && !stopped; batch++) {
+        const removed = await options.store.pruneAudit({ before, keep: retention.maxRecords }, options.batchSize);
+        if (removed < options.batchSize) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     return total;
   };

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../core/audit.ts';
+import type { AuditActor, AuditRecord } from '../core/audit.ts';
 import type {
   AccessTokenTtl,
   Acl,
@@ -50,6 +50,7 @@ export function toClient(row: Row): Client {
     refreshTokenTtl: row.refresh_ttl as number,
     enabled: flag(row.enabled),
     introspect: flag(row.introspect),
+    trustedForEndUserAddress: flag(row.trusted_for_end_user_address),
     serviceUser: (row.service_user as string | null) ?? null,
     redirectUris: JSON.parse((row.redirect_uris as string | undefined) ?? '[]') as string[],
     consent: ((row.consent as string | undefined) ?? 'remember') as Client['consent'],
@@ -182,6 +183,7 @@ export function toAuditRecord(row: Row): AuditRecord {
     if (row[column] !== null) record[field] = row[column] as string;
   }
   if (row.detail !== null) record.detail = JSON.parse(row.detail as string) as AuditRecord['detail'];
+  if (row.actor !== null && row.actor !== undefined) record.actor = { name: row.actor as string, via: row.actor_via as AuditActor['via'] };
   return record;
 }
 

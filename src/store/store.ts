@@ -34,6 +34,7 @@ export interface ClientPatch {
   refreshTokenTtl?: number;
   enabled?: boolean;
   introspect?: boolean;
+  trustedForEndUserAddress?: boolean;
   serviceUser?: string | null;
   redirectUris?: string[];
   consent?: ConsentMode;
@@ -153,6 +154,12 @@ export interface AccountStore {
    * overwrite a password changed meanwhile). Returns whether it did.
    */
   replacePasswordHash(username: string, expected: string, next: string): Promise<boolean>;
+
+  /**
+   * Usernames that are one name in canonical form (src/core/username.ts), created before names
+   * were compared that way: each group at least two spellings. `portcullis migrate` reports them.
+   */
+  usernameCollisions(): Promise<string[][]>;
 }
 
 /** Clients and the scopes they may be granted. */
@@ -248,6 +255,12 @@ export interface AuditStore {
   appendAudit(events: AuditEvent[]): Promise<void>;
   /** The newest audit records first. */
   listAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /**
+   * Retention (docs/security.md#audit-log): deletes up to `limit` of the oldest records that are
+   * older than `before` (seconds; `null`: no age limit) or not among the newest `keep` (`null`: no
+   * size limit). Returns how many it deleted.
+   */
+  pruneAudit(retention: { before: number | null; keep: number | null }, limit: number): Promise<number>;
 }
 
 /** What the gateway routes and authorizes by: services and ACLs. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminCall, type AdminSessionCookie, signIn } from '../helpers/admin.ts';
-import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
+import { findLeaks, postForm, startTestServer, TEST_PASSWORD, type TestServer } from '../helpers/server.ts';
 
 describe('admin API resources', () => {
   let server: TestServer;
@@ -123,7 +123,7 @@ describe('admin API resources', () => {
     assert.equal(created.status, 201);
     assert.deepEqual(created.body.groups, ['staff']);
     assert.ok(!JSON.stringify(created.body).includes('argon2'));
-    const missingGroup = await call('POST', '/users', { username: 'carol', password: 'x', groups: ['nope'] });
+    const missingGroup = await call('POST', '/users', { username: 'carol', password: TEST_PASSWORD, groups: ['nope'] });
     assert.equal(missingGroup.status, 400);
     assert.equal((await call('GET', '/groups')).body.find((group: { name: string }) => group.name === 'staff').members, 1);
 

@@ -100,7 +100,7 @@ describe('audit log (docs/security.md)', () => {
     assert.equal(rows[2]!.type, 'client.deleted');
     const human = spawnSyncBounded(process.execPath, ['bin/portcullis.mjs', 'audit', 'tail', '--db', server.dbPath], { encoding: 'utf8' });
     assert.equal(human.status, 0, human.stderr);
-    assert.match(human.stdout, /^at\s+type\s+ip\s+client_id\s+username\s+reason\s+detail/);
+    assert.match(human.stdout, /^at\s+type\s+actor\s+ip\s+client_id\s+username\s+reason\s+detail/);
     assert.match(human.stdout, /login\.failed .*wrong_password/);
   });
 });

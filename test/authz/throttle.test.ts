@@ -30,6 +30,9 @@ describe('brute-force defence over HTTP (docs/security.md, RFC 6749 §4.3.2)', (
         PORTCULLIS_THROTTLE_USER_MAX_DELAY_MS: '4',
         // Smaller than the default budget (100) only to keep the stuffing run short.
         PORTCULLIS_THROTTLE_IP_FAILURES: String(IP_BUDGET),
+        // The burst below tests the (username, address) budget alone; the per-username cap on
+        // attempts in flight has its own tests (throttle-distributed.test.ts).
+        PORTCULLIS_THROTTLE_USER_IN_FLIGHT: '1000',
       },
     });
     client = await server.client({ grants: ['password', 'refresh_token'] });
@@ -117,10 +120,13 @@ describe('brute-force defence over HTTP (docs/security.md, RFC 6749 §4.3.2)', (
     assert.equal((await login('carol', password, '192.0.2.51')).status, 200);
   });
 
-  test('a username attacked from many addresses is slowed down, never locked: its owner still logs in', async () => {
-    for (let i = 0; i < 3 * DEFAULT_THROTTLE.user.freeFailures; i++) {
+  test('a username attacked from many addresses is slowed down, then closed to new addresses: its owner still logs in', async () => {
+    // The owner's usual address has a good history.
+    assert.equal((await login('carol', password, '100.64.1.1')).status, 200);
+    for (let i = 0; i < DEFAULT_THROTTLE.user.failures; i++) {
       assert.equal((await login('carol', `spray-${i}`, `100.64.0.${i + 1}`)).status, 400);
     }
+    assert.equal((await login('carol', 'spray-x', '100.64.2.1')).status, 429);
     assert.equal((await login('carol', password, '100.64.1.1')).status, 200);
   });
 
@@ -149,7 +155,7 @@ describe('LoginThrottle (unit)', () => {
     ...DEFAULT_THROTTLE,
     userIp: { failures: 3, windowSeconds: 60, blockSeconds: 30 },
     ip: { failures: 1000, windowSeconds: 60, blockSeconds: 60 },
-    user: { freeFailures: 2, windowSeconds: 3600, baseDelayMs: 100, maxDelayMs: 1000 },
+    user: { ...DEFAULT_THROTTLE.user, freeFailures: 2, windowSeconds: 3600, baseDelayMs: 100, maxDelayMs: 1000, failures: 1000, inFlight: 1000 },
   };
 
   test('per username across addresses: a growing, capped delay, never a block', async () => {

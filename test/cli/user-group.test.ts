@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { runCli, tempDb } from '../helpers/cli.ts';
+import { TEST_PASSWORD } from '../helpers/server.ts';
 
 // docs/cli.md: `portcullis user …` and `portcullis group …`, spawned for real.
 describe('portcullis user and group', () => {
@@ -55,12 +56,12 @@ describe('portcullis user and group', () => {
     const inArgv = await runCli(['user', 'create', '--username', 'bob', '--password', 'x', ...data]);
     assert.equal(inArgv.code, 2);
     const empty = await runCli(['user', 'create', '--username', 'bob', '--password-stdin', ...data], { stdin: '\n' });
-    assert.equal(empty.code, 1);
+    assert.equal(empty.code, 2);
     assert.equal(empty.stderr, 'portcullis: the password must not be empty\n');
-    const unknownGroup = await runCli(['user', 'create', '--username', 'bob', '--password-stdin', '--groups', 'nope', ...data], { stdin: 'pw' });
+    const unknownGroup = await runCli(['user', 'create', '--username', 'bob', '--password-stdin', '--groups', 'nope', ...data], { stdin: TEST_PASSWORD });
     assert.equal(unknownGroup.code, 1);
     assert.match(unknownGroup.stderr, /^portcullis: [^\n]*nope[^\n]*\n$/);
-    const duplicate = await runCli(['user', 'create', '--username', 'alice', '--password-stdin', ...data], { stdin: 'pw' });
+    const duplicate = await runCli(['user', 'create', '--username', 'alice', '--password-stdin', ...data], { stdin: TEST_PASSWORD });
     assert.equal(duplicate.code, 1);
     assert.match(duplicate.stderr, /^portcullis: [^\n]*alice[^\n]*\n$/);
   });

@@ -12,6 +12,9 @@ import { saveScope } from '../../src/manage/scopes.ts';
 import { createUser } from '../../src/manage/users.ts';
 import { CheapHasher } from './cheap-hasher.ts';
 
+/** A password that meets the policy (docs/security.md#passwords-set-through-portcullis), for tests that need any valid one. */
+export const TEST_PASSWORD = 'test-password-meets-policy-1';
+
 /**
  * A hasher that counts what it is asked to do, around `inner`: the cheap argon2id of
  * cheap-hasher.ts unless a test passes the production one (for tests of hashing itself).

@@ -48,7 +48,7 @@ describe('ResourceCatalog and PrincipalDirectory (bounded staleness, no query pe
     await store.createUser({ username: 'svc', passwordHash: 'x', groups: ['g'], enabled: true, createdAt: 0 });
     await store.createClient({
       id: 'c1', name: 'c', version: '', description: '', type: 'confidential', secretHash: 'h', grants: ['client_credentials'],
-      scopes: [], accessTokenTtl: 'global', refreshLimit: null, refreshTokenTtl: 1, enabled: true, introspect: false, serviceUser: 'svc', redirectUris: [], consent: 'remember', createdAt: 0,
+      scopes: [], accessTokenTtl: 'global', refreshLimit: null, refreshTokenTtl: 1, enabled: true, introspect: false, trustedForEndUserAddress: false, serviceUser: 'svc', redirectUris: [], consent: 'remember', createdAt: 0,
     });
     const directory = new PrincipalDirectory(store, clock, 5);
     const token = { clientId: 'c1', username: null, scope: [], expiresAt: null };

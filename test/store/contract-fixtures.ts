@@ -21,6 +21,7 @@ export function client(overrides: Partial<Client> = {}): Client {
     refreshTokenTtl: 3600,
     enabled: true,
     introspect: false,
+    trustedForEndUserAddress: false,
     serviceUser: null,
     redirectUris: [],
     consent: 'remember',

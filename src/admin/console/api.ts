@@ -139,6 +139,8 @@ export interface AuditRecord {
   username: string | null;
   reason: string | null;
   detail: Record<string, string | number | boolean | null> | null;
+  actor: string | null;
+  actor_via: 'admin_session' | 'admin_token' | 'cli' | null;
 }
 
 export interface AuditPage {

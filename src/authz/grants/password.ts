@@ -1,5 +1,6 @@
 import { unmatchedName } from '../audit-log.ts';
 import type { AuthzContext } from '../context.ts';
+import { endUserAddress } from '../end-user-address.ts';
 import { issueNewGrant, issuesRefreshToken } from '../issue-tokens.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import { resolveRequestedScope } from '../requested-scope.ts';
@@ -41,10 +42,12 @@ export const passwordGrant: Grant = {
   parameters: ['username', 'password'],
   confidentialOnly: false,
   async handler(ctx: AuthzContext, request, client) {
+    // A trusted backend's end user is counted and audited under their own address.
+    const ip = endUserAddress(client, request);
     const scope = resolveRequestedScope(client, request.params.scope);
-    await checkThrottle(ctx, request, client.id);
+    await checkThrottle(ctx, { ...request, ip }, client.id);
     // The password is touched only now, after the client, the grant, the scope and the throttle all passed.
-    const user = await verifyResourceOwner(ctx, request.params.username!, request.params.password!, { ip: request.ip, clientId: client.id });
-    return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client) }, request.ip);
+    const user = await verifyResourceOwner(ctx, request.params.username!, request.params.password!, { ip, clientId: client.id });
+    return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client) }, ip);
   },
 };

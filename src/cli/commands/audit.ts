@@ -15,7 +15,7 @@ export function auditCommand(program: Command): void {
     withStore(options, async (cli) => {
       const rows = await tailAudit(cli.store, parseCount('--limit', options.limit, 1));
       const human = rows.map((row) => ({ ...row, detail: row.detail === null ? null : JSON.stringify(row.detail) }));
-      cli.print(rows, table(human, ['at', 'type', 'ip', 'client_id', 'username', 'reason', 'detail']));
+      cli.print(rows, table(human, ['at', 'type', 'actor', 'ip', 'client_id', 'username', 'reason', 'detail']));
     }),
   );
 }

@@ -25,6 +25,7 @@ interface ClientOptions {
   refreshTtl?: string;
   accessTtl?: string;
   introspect?: boolean;
+  trustedForEndUserAddress?: boolean;
   serviceUser?: string;
   redirectUris?: string;
   consent?: string;
@@ -58,7 +59,8 @@ export function clientCommand(program: Command): void {
         .option('--version <version>', 'client version (name + version are unique)', '')
         .requiredOption('--type <type>', 'confidential or public')
         .requiredOption('--grants <list>', 'allowed grants: authorization_code,password,refresh_token,client_credentials')
-        .option('--introspect', 'may introspect any client\'s tokens (a resource server)'),
+        .option('--introspect', 'may introspect any client\'s tokens (a resource server)')
+        .option('--trusted-for-end-user-address', 'a backend that may pass its end user\'s address (end_user_ip) with a password grant'),
     ),
   ).action(async (options: ClientOptions & { json?: boolean }) =>
     withStore(options, async (cli) => {
@@ -73,6 +75,7 @@ export function clientCommand(program: Command): void {
         refreshTokenTtl: options.refreshTtl === undefined ? undefined : parseCount('--refresh-ttl', options.refreshTtl, 1),
         accessTokenTtl: options.accessTtl === undefined ? undefined : parseAccessTtl(options.accessTtl),
         introspect: options.introspect,
+        trustedForEndUserAddress: options.trustedForEndUserAddress,
         serviceUser: options.serviceUser,
         redirectUris: splitCsv(options.redirectUris),
         consent: options.consent,
@@ -112,7 +115,9 @@ export function clientCommand(program: Command): void {
         .option('--version <version>', 'client version')
         .option('--grants <list>', 'allowed grants')
         .option('--introspect', 'may introspect any client\'s tokens')
-        .option('--no-introspect', 'may introspect only its own tokens'),
+        .option('--no-introspect', 'may introspect only its own tokens')
+        .option('--trusted-for-end-user-address', 'may pass its end user\'s address (end_user_ip)')
+        .option('--no-trusted-for-end-user-address', 'may not pass end_user_ip'),
     ),
   ).action(async (id: string, options: ClientOptions & { json?: boolean }) =>
     withStore(options, async (cli) => {
@@ -126,6 +131,7 @@ export function clientCommand(program: Command): void {
       if (options.refreshTtl !== undefined) patch.refreshTokenTtl = parseCount('--refresh-ttl', options.refreshTtl, 1);
       if (options.accessTtl !== undefined) patch.accessTokenTtl = parseAccessTtl(options.accessTtl);
       if (options.introspect !== undefined) patch.introspect = options.introspect;
+      if (options.trustedForEndUserAddress !== undefined) patch.trustedForEndUserAddress = options.trustedForEndUserAddress;
       if (options.serviceUser !== undefined) patch.serviceUser = options.serviceUser === '' ? null : options.serviceUser;
       if (options.redirectUris !== undefined) patch.redirectUris = splitCsv(options.redirectUris) ?? [];
       if (options.consent !== undefined) patch.consent = parseConsent(options.consent);

@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import { asActor } from '../../manage/actor.ts';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CsrfFailed, Forbidden, InvalidRequest, InvalidToken, Unauthorized } from '../../core/errors.ts';
@@ -126,6 +127,15 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
   // After authentication, so that an anonymous caller learns nothing about bodies; before parsing.
   app.addHook('preParsing', async (request) => {
     if (!declaresUtf8(request.headers['content-type'])) throw new InvalidRequest(CHARSET_REFUSAL, { status: 415 });
+  });
+  // The handler runs on the administrator's behalf: every change it audits names them.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const admin = request.admin;
+    if (admin === null) {
+      done();
+      return;
+    }
+    asActor({ name: admin.username, via: admin.via === 'session' ? 'admin_session' : 'admin_token' }, done);
   });
   app.addHook('onSend', async (_request, reply) => {
     reply.header('Cache-Control', 'no-store');

@@ -23,6 +23,7 @@ interface ClientSettingsBody {
   refresh_token_ttl?: number;
   enabled?: boolean;
   introspect?: boolean;
+  trusted_for_end_user_address?: boolean;
   service_user?: string | null;
   redirect_uris?: string[];
   consent?: ConsentMode;
@@ -45,6 +46,10 @@ const settingsProperties = {
   refresh_token_ttl: { type: 'integer', minimum: 1, description: 'seconds' },
   enabled: { type: 'boolean' },
   introspect: { type: 'boolean', description: 'may introspect any client\'s tokens (a resource server)' },
+  trusted_for_end_user_address: {
+    type: 'boolean',
+    description: 'a backend that may pass its end user\'s address (`end_user_ip`) with a password grant (docs/security.md)',
+  },
   service_user: { type: ['string', 'null'], description: 'user whose ACL rights client_credentials tokens carry' },
   redirect_uris: {
     type: 'array',
@@ -69,6 +74,7 @@ function toPatch(body: ClientSettingsBody): ClientPatch {
   if (body.refresh_token_ttl !== undefined) patch.refreshTokenTtl = body.refresh_token_ttl;
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   if (body.introspect !== undefined) patch.introspect = body.introspect;
+  if (body.trusted_for_end_user_address !== undefined) patch.trustedForEndUserAddress = body.trusted_for_end_user_address;
   if (body.service_user !== undefined) patch.serviceUser = body.service_user === '' ? null : body.service_user;
   if (body.redirect_uris !== undefined) patch.redirectUris = body.redirect_uris;
   if (body.consent !== undefined) patch.consent = body.consent;
@@ -120,6 +126,7 @@ export const clientRoutes: AdminResource = {
           refreshTokenTtl: patch.refreshTokenTtl,
           enabled: patch.enabled,
           introspect: patch.introspect,
+          trustedForEndUserAddress: patch.trustedForEndUserAddress,
           serviceUser: patch.serviceUser,
           redirectUris: patch.redirectUris,
           consent: patch.consent,

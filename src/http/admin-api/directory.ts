@@ -97,7 +97,7 @@ export const directoryRoutes: AdminResource = {
         const directory = ctx.directory;
         if (directory === undefined) throw new NotFound('no directory is configured (docs/directory.md)');
         const { username, password } = request.body;
-        const attempt = username !== undefined && password !== undefined ? { username, ip: request.ip } : undefined;
+        const attempt = username !== undefined && password !== undefined ? { username, ip: request.clientIp } : undefined;
         // A password tried here is a password guess like any other: the sign-in throttle applies.
         if (attempt) await throttle.check(attempt);
         const locals = (await ctx.store.listUsers()).filter((user) => user.directory === undefined).map((user) => user.username);

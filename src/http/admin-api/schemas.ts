@@ -50,6 +50,7 @@ export const clientSchema = {
     refresh_token_ttl: { type: 'integer' },
     enabled: { type: 'boolean' },
     introspect: { type: 'boolean' },
+    trusted_for_end_user_address: { type: 'boolean' },
     service_user: { type: ['string', 'null'] },
     redirect_uris: { type: 'array', items: { type: 'string' } },
     consent: { type: 'string', enum: ['always', 'remember', 'skip'] },
@@ -118,6 +119,7 @@ export const settingsSchema = {
     approval_page_logo_url: { type: 'string' },
     approval_page_heading: { type: 'string' },
     approval_page_footer: { type: 'string' },
+    password_min_length: { type: 'integer' },
   },
 } as const;
 
@@ -163,5 +165,7 @@ export const auditRecordSchema = {
     username: { type: ['string', 'null'] },
     reason: { type: ['string', 'null'] },
     detail: { type: ['object', 'null'], additionalProperties: true },
+    actor: { type: ['string', 'null'], description: 'who made an operator change: an administrator\'s username, or `user@host` for the CLI' },
+    actor_via: { type: ['string', 'null'], enum: ['admin_session', 'admin_token', 'cli', null] },
   },
 } as const;

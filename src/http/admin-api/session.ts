@@ -49,7 +49,7 @@ export const sessionRoutes: AdminResource = {
       },
       async (request, reply: FastifyReply) => {
         const { username, password } = request.body;
-        const user = await verifyAdminSignIn(ctx, deps.throttle, { username, ip: request.ip }, password);
+        const user = await verifyAdminSignIn(ctx, deps.throttle, { username, ip: request.clientIp }, password);
         const started = await startSession(ctx.store, ctx.clock, user.username, deps.sessionPolicy);
         reply.setCookie(SESSION_COOKIE, started.sessionId, { ...cookieOptions(request), maxAge: deps.sessionPolicy.absoluteSeconds });
         const idleEnd = Math.min(started.expiresAt, ctx.clock.nowSeconds() + deps.sessionPolicy.idleSeconds);

@@ -14,6 +14,7 @@ interface SettingsBody {
   approval_page_logo_url?: string;
   approval_page_heading?: string;
   approval_page_footer?: string;
+  password_min_length?: number;
 }
 
 /** Global OAuth settings: lifetimes, require HTTPS and PKCE, login sessions, the sign-in pages' look. */
@@ -47,6 +48,7 @@ export const settingsRoutes: AdminResource = {
               approval_page_logo_url: { type: 'string', maxLength: 2000, description: 'an https URL, or empty for none' },
               approval_page_heading: { type: 'string', maxLength: 200 },
               approval_page_footer: { type: 'string', maxLength: 1000 },
+              password_min_length: { type: 'integer', minimum: 8, maximum: 128, description: 'the shortest password that may be set (characters)' },
             },
             additionalProperties: false,
             minProperties: 1,
@@ -67,6 +69,7 @@ export const settingsRoutes: AdminResource = {
           approvalPageLogoUrl: body.approval_page_logo_url,
           approvalPageHeading: body.approval_page_heading,
           approvalPageFooter: body.approval_page_footer,
+          passwordMinLength: body.password_min_length,
         };
         const updated = await updateSettings(ctx.store, patch, ctx.clock);
         ctx.settings.invalidate();

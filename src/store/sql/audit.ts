@@ -12,7 +12,16 @@ const LIST = sql(
    ORDER BY id DESC LIMIT :limit`,
 );
 
-const insertEvents = multiInsert('audit_log', ['at', 'type', 'ip', 'client_id', 'username', 'reason', 'detail']);
+// Ids only grow: the newest `keep` records are those above the max id minus `keep` (fewer when ids have gaps).
+const PRUNE = sql(
+  `DELETE FROM audit_log WHERE id IN (
+     SELECT id FROM audit_log
+     WHERE (:before::bigint IS NOT NULL AND at < :before::bigint)
+        OR (:keep::bigint IS NOT NULL AND id <= (SELECT max(id) FROM audit_log) - :keep::bigint)
+     ORDER BY id LIMIT :limit::integer)`,
+);
+
+const insertEvents = multiInsert('audit_log', ['at', 'type', 'ip', 'client_id', 'username', 'reason', 'detail', 'actor', 'actor_via']);
 /** Events per INSERT: a batch of 500 is 16 round trips on PostgreSQL, and at most 32 statements are made. */
 const EVENTS_PER_INSERT = 32;
 
@@ -20,7 +29,17 @@ function* append(events: AuditEvent[]): Operation<void> {
   for (let start = 0; start < events.length; start += EVENTS_PER_INSERT) {
     const rows = events
       .slice(start, start + EVENTS_PER_INSERT)
-      .map((e) => [e.at, e.type, e.ip, e.clientId, e.username, e.reason, e.detail === undefined ? null : JSON.stringify(e.detail)]);
+      .map((e) => [
+        e.at,
+        e.type,
+        e.ip,
+        e.clientId,
+        e.username,
+        e.reason,
+        e.detail === undefined ? null : JSON.stringify(e.detail),
+        e.actor?.name ?? null,
+        e.actor?.via ?? null,
+      ]);
     yield* run(...insertEvents(rows));
   }
 }
@@ -30,6 +49,7 @@ export function auditStore(db: Driver): AuditStore {
     appendAudit: async (events) => {
       if (events.length > 0) await db.atomic(() => append(events));
     },
+    pruneAudit: (retention, limit) => db.run(PRUNE, { before: retention.before, keep: retention.keep, limit }),
     listAudit: (query) =>
       db.all(
         LIST,

@@ -23,9 +23,10 @@ const CLIENT_BY_NAME = sql(`${CLIENT_SELECT} WHERE c.name = :name AND c.version 
 const ALL_CLIENTS = sql(`${CLIENT_SELECT} ORDER BY c.name, c.version`);
 const INSERT_CLIENT = sql(
   `INSERT INTO clients (id, name, version, description, type, secret_hash, grants, access_ttl, refresh_limit,
-                        refresh_ttl, enabled, introspect, service_user, redirect_uris, consent, created_at)
+                        refresh_ttl, enabled, introspect, service_user, redirect_uris, consent, created_at, trusted_for_end_user_address)
    VALUES (:id, :name, :version, :description, :type, :secret_hash, :grants, :access_ttl, :refresh_limit,
-           :refresh_ttl, :enabled::boolean, :introspect::boolean, :service_user, :redirect_uris, :consent, :created_at)`,
+           :refresh_ttl, :enabled::boolean, :introspect::boolean, :service_user, :redirect_uris, :consent, :created_at,
+           :trusted_for_end_user_address::boolean)`,
 );
 const DELETE_CLIENT = sql('DELETE FROM clients WHERE id = :id');
 const CLEAR_SCOPES = sql('DELETE FROM client_scopes WHERE client_id = :owner');
@@ -44,13 +45,14 @@ function clientColumns(patch: ClientPatch): Record<string, unknown> {
   if (patch.refreshTokenTtl !== undefined) columns.refresh_ttl = patch.refreshTokenTtl;
   if (patch.enabled !== undefined) columns.enabled = patch.enabled;
   if (patch.introspect !== undefined) columns.introspect = patch.introspect;
+  if (patch.trustedForEndUserAddress !== undefined) columns.trusted_for_end_user_address = patch.trustedForEndUserAddress;
   if (patch.serviceUser !== undefined) columns.service_user = patch.serviceUser;
   if (patch.redirectUris !== undefined) columns.redirect_uris = JSON.stringify(patch.redirectUris);
   if (patch.consent !== undefined) columns.consent = patch.consent;
   return columns;
 }
 
-const BOOLEAN_COLUMNS = new Set(['enabled', 'introspect']);
+const BOOLEAN_COLUMNS = new Set(['enabled', 'introspect', 'trusted_for_end_user_address']);
 const updates = new Map<string, Statement>();
 
 /**

@@ -1,5 +1,5 @@
 import type { Store } from '../store.ts';
-import { accountStore } from './accounts.ts';
+import { accountStore, fillUsernameKeys } from './accounts.ts';
 import { auditStore } from './audit.ts';
 import { authorizationCodeStore } from './authorization-codes.ts';
 import { catalogStore } from './catalog.ts';
@@ -47,8 +47,10 @@ export abstract class SqlStore {
   }
 
   /** Applies pending numbered migrations (src/store/migrations); returns the versions applied now. */
-  migrate(): Promise<number[]> {
-    return this.driver.atomic(() => migrate(this.driver.dialect, readMigrations()));
+  async migrate(): Promise<number[]> {
+    const applied = await this.driver.atomic(() => migrate(this.driver.dialect, readMigrations()));
+    await fillUsernameKeys(this.driver);
+    return applied;
   }
 
   /** Throws when the database cannot be reached. */

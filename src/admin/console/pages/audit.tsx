@@ -2,6 +2,9 @@ import { useState } from 'preact/hooks';
 import { api, type AuditPage, type AuditRecord } from '../api.ts';
 import { Field, formatTime, useLoad } from '../components.tsx';
 
+/** How an actor made the change, as a tooltip on their name. */
+const ACTOR_VIA = { admin_session: 'in the admin console', admin_token: 'with an admin API token', cli: 'with the portcullis command' } as const;
+
 const PAGE_SIZE = 25;
 
 interface Filters {
@@ -65,6 +68,7 @@ export function AuditPageView() {
             <tr>
               <th>Time (UTC)</th>
               <th>Event</th>
+              <th>By</th>
               <th>User</th>
               <th>Client</th>
               <th>Address</th>
@@ -75,7 +79,7 @@ export function AuditPageView() {
           <tbody>
             {records.length === 0 ? (
               <tr>
-                <td colSpan={7} class="muted">
+                <td colSpan={8} class="muted">
                   {page.data ? 'No audit records match.' : 'Loading…'}
                 </td>
               </tr>
@@ -86,6 +90,7 @@ export function AuditPageView() {
                   <td>
                     <code>{record.type}</code>
                   </td>
+                  <td title={record.actor_via === null ? undefined : ACTOR_VIA[record.actor_via]}>{record.actor ?? ''}</td>
                   <td>{record.username ?? ''}</td>
                   <td>{record.client_id ?? ''}</td>
                   <td>{record.ip ?? ''}</td>
