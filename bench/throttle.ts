@@ -20,6 +20,7 @@ const SETTINGS: ThrottleSettings = {
   ip: { failures: 1e9, windowSeconds: 900, blockSeconds: 900 },
   user: { freeFailures: 1e9, windowSeconds: 3600, baseDelayMs: 0, maxDelayMs: 0 },
   clientIp: { failures: 1e9, windowSeconds: 900, blockSeconds: 300 },
+  otp: { failures: 1e9, windowSeconds: 900, blockSeconds: 900 },
 };
 
 async function measure(name: string, backend: ThrottleBackend, attempts: number): Promise<void> {

@@ -22,6 +22,8 @@ export interface ThrottleSettings {
   user: { freeFailures: number; windowSeconds: number; baseDelayMs: number; maxDelayMs: number };
   /** Client-secret guessing, per client and address. */
   clientIp: CounterPolicy;
+  /** One-time-password guessing, per user across addresses and mfa_tokens (docs/mfa.md). */
+  otp: CounterPolicy;
 }
 
 export const DEFAULT_THROTTLE: ThrottleSettings = {
@@ -30,9 +32,10 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   ip: { failures: 100, windowSeconds: 900, blockSeconds: 900 },
   user: { freeFailures: 10, windowSeconds: 3600, baseDelayMs: 250, maxDelayMs: 5000 },
   clientIp: { failures: 10, windowSeconds: 900, blockSeconds: 300 },
+  otp: { failures: 10, windowSeconds: 900, blockSeconds: 900 },
 };
 
-export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip';
+export type CounterName = 'user_ip' | 'ip' | 'user' | 'client_ip' | 'user_otp';
 
 /**
  * Where the counters live: the store's database or Redis, shared by every instance
@@ -106,6 +109,7 @@ export class LoginThrottle {
   private readonly ip: Counter;
   private readonly user: Counter;
   private readonly clientIp: Counter;
+  private readonly otp: Counter;
   /**
    * Told when a block or delay starts (not on every failure: the hot path stays as it was).
    * Must not throw or wait; app.ts records the block in the store, in the background.
@@ -124,6 +128,7 @@ export class LoginThrottle {
     // Never blocks: the points only bound how far the delay can grow.
     this.user = backend.counter('user', { points: 1_000_000, durationSeconds: settings.user.windowSeconds });
     this.clientIp = counter('client_ip', settings.clientIp);
+    this.otp = counter('user_otp', settings.otp);
   }
 
   /**
@@ -221,6 +226,33 @@ export class LoginThrottle {
   async clientFailed(clientId: string, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
     await this.countFailure(this.clientIp, this.settings.clientIp, key(clientId, ip));
+  }
+
+  /**
+   * Before a one-time password or recovery code is checked: counted up front, like a password, so
+   * that parallel guesses cannot all pass; refused with `Throttled` once the user's budget is spent.
+   * Every call must be followed by `secondFactorFailed` or `secondFactorSucceeded`.
+   */
+  async beforeSecondFactor(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.reserve('user_otp', this.otp, this.settings.otp, key('otp', userKey(username)));
+  }
+
+  async secondFactorFailed(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.blockIfSpent(this.otp, this.settings.otp, key('otp', userKey(username)));
+  }
+
+  /** The guess was refused before its code was checked: its count is handed back. */
+  async secondFactorUnchecked(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.otp.reward(key('otp', userKey(username)));
+  }
+
+  /** A right code clears the user's count: the owner is not held back by an attacker's guesses once through. */
+  async secondFactorSucceeded(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.otp.delete(key('otp', userKey(username)));
   }
 
   /** Counts an attempt up front; one over the budget is refused, and its count taken back. */

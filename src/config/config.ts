@@ -275,6 +275,7 @@ export function loadConfig(
       windowSeconds: count('throttleClientIpWindow', defaults.clientIp.windowSeconds, 1, day),
       blockSeconds: count('throttleClientIpBlock', defaults.clientIp.blockSeconds, 1, day),
     },
+    otp: defaults.otp,
   };
   const resourceServer = loadResourceServer(value);
   const directory = loadDirectory(value, env);

@@ -39,7 +39,13 @@ export type AuditEventType =
   | 'group.created'
   | 'group.deleted'
   | 'settings.changed'
-  | 'throttle.unlocked';
+  | 'throttle.unlocked'
+  | 'mfa.required'
+  | 'mfa.succeeded'
+  | 'mfa.failed'
+  | 'mfa.throttled'
+  | 'mfa.enrolled'
+  | 'mfa.reset';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

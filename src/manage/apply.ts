@@ -144,6 +144,9 @@ export async function applySetup(
       'approval_page_logo_url',
       'approval_page_heading',
       'approval_page_footer',
+      'mfa_policy',
+      'mfa_required_groups',
+      'mfa_required_clients',
     ]);
     const patch: Partial<Settings> = {};
     const ttl = settings.string('access_token_ttl');
@@ -164,6 +167,9 @@ export async function applySetup(
     patch.approvalPageLogoUrl = settings.string('approval_page_logo_url');
     patch.approvalPageHeading = settings.string('approval_page_heading');
     patch.approvalPageFooter = settings.string('approval_page_footer');
+    patch.mfaPolicy = settings.string('mfa_policy') as Settings['mfaPolicy'] | undefined;
+    patch.mfaRequiredGroups = settings.strings('mfa_required_groups');
+    patch.mfaRequiredClients = settings.strings('mfa_required_clients');
     await labelled('settings', () => updateSettings(store, patch, clock));
     result.changes.push('settings updated');
   }

@@ -117,6 +117,9 @@ export const settingsSchema = {
     approval_page_logo_url: { type: 'string' },
     approval_page_heading: { type: 'string' },
     approval_page_footer: { type: 'string' },
+    mfa_policy: { type: 'string' },
+    mfa_required_groups: { type: 'array', items: { type: 'string' } },
+    mfa_required_clients: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

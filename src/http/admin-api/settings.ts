@@ -1,4 +1,4 @@
-import type { Settings } from '../../core/model.ts';
+import { MFA_POLICIES, type MfaPolicy, type Settings } from '../../core/model.ts';
 import { describeSettings, updateSettings } from '../../manage/settings.ts';
 import type { AdminResource } from './resource.ts';
 import { commonErrors, settingsSchema } from './schemas.ts';
@@ -14,6 +14,9 @@ interface SettingsBody {
   approval_page_logo_url?: string;
   approval_page_heading?: string;
   approval_page_footer?: string;
+  mfa_policy?: MfaPolicy;
+  mfa_required_groups?: string[];
+  mfa_required_clients?: string[];
 }
 
 /** Global OAuth settings: lifetimes, require HTTPS and PKCE, login sessions, the sign-in pages' look. */
@@ -47,6 +50,9 @@ export const settingsRoutes: AdminResource = {
               approval_page_logo_url: { type: 'string', maxLength: 2000, description: 'an https URL, or empty for none' },
               approval_page_heading: { type: 'string', maxLength: 200 },
               approval_page_footer: { type: 'string', maxLength: 1000 },
+              mfa_policy: { type: 'string', enum: [...MFA_POLICIES], description: 'who gives a second factor after a correct password (docs/mfa.md)' },
+              mfa_required_groups: { type: 'array', items: { type: 'string' }, description: 'under `required`: groups whose users must use MFA' },
+              mfa_required_clients: { type: 'array', items: { type: 'string' }, description: 'under `required`: client ids whose logins must use MFA' },
             },
             additionalProperties: false,
             minProperties: 1,
@@ -67,6 +73,9 @@ export const settingsRoutes: AdminResource = {
           approvalPageLogoUrl: body.approval_page_logo_url,
           approvalPageHeading: body.approval_page_heading,
           approvalPageFooter: body.approval_page_footer,
+          mfaPolicy: body.mfa_policy,
+          mfaRequiredGroups: body.mfa_required_groups,
+          mfaRequiredClients: body.mfa_required_clients,
         };
         const updated = await updateSettings(ctx.store, patch, ctx.clock);
         ctx.settings.invalidate();
