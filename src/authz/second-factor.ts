@@ -51,19 +51,19 @@ export async function secondFactorAsked(ctx: AuthzContext, user: User, client: C
  * Starts an MFA challenge after a correct password: a new `mfa_token` (256 random bits, stored only as
  * a hash), bound to the client, the user and the scope, for `MFA_TOKEN_TTL_SECONDS`. Audited as `mfa.required`.
  */
-export async function startMfaChallenge(ctx: AuthzContext, user: User, client: Client, scope: string[], ip: string | null): Promise<string> {
+export async function startMfaChallenge(
+  ctx: AuthzContext,
+  user: User,
+  client: Client,
+  scope: string[],
+  ip: string | null,
+): Promise<{ token: string; challenge: MfaChallenge }> {
   const token = generateSecret();
   const now = ctx.clock.nowSeconds();
-  await ctx.store.saveMfaChallenge({
-    hash: hashSecret(token),
-    clientId: client.id,
-    username: user.username,
-    scope,
-    createdAt: now,
-    expiresAt: now + MFA_TOKEN_TTL_SECONDS,
-  });
+  const saved = { hash: hashSecret(token), clientId: client.id, username: user.username, scope, createdAt: now, expiresAt: now + MFA_TOKEN_TTL_SECONDS };
+  await ctx.store.saveMfaChallenge(saved);
   ctx.audit.record({ at: now, type: 'mfa.required', ip, clientId: client.id, username: user.username });
-  return token;
+  return { token, challenge: { ...saved, attempts: 0, usedAt: null } };
 }
 
 /**

@@ -55,7 +55,7 @@ export const passwordGrant: Grant = {
       return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client), authentication }, request.ip);
     }
     const otp = request.params.otp;
-    if (otp === undefined) throw new MfaRequired(undefined, { mfaToken: await startMfaChallenge(ctx, user, client, scope, request.ip) });
+    if (otp === undefined) throw new MfaRequired(undefined, { mfaToken: (await startMfaChallenge(ctx, user, client, scope, request.ip)).token });
     await verifyOtp(ctx, { username: user.username, ip: request.ip, clientId: client.id, via: 'token' }, otp);
     const authentication = { authTime: ctx.clock.nowSeconds(), amr: [...AMR.otp] };
     return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client), authentication }, request.ip);
