@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateSync } from 'otplib';
 import { updateSettings } from '../../src/manage/settings.ts';
 import { createGroup } from '../../src/manage/groups.ts';
+import { adminCall, signIn } from '../helpers/admin.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 // docs/mfa.md: the password grant's second factor, in Auth0's shape. Normative for Auth0's clients:
@@ -40,7 +41,10 @@ function otpAt(secret: string): string {
 }
 
 async function passwordLogin(username: string, password: string, extra: Record<string, string> = {}, client = app) {
-  return postForm(tokenUrl, { grant_type: 'password', username, password, ...extra }, { basic: [client.id, client.secret], secrets: server.secrets });
+  const res = await postForm(tokenUrl, { grant_type: 'password', username, password, ...extra }, { basic: [client.id, client.secret], secrets: server.secrets });
+  // The mfa_token is a credential too: it must never reach a log line.
+  if (typeof res.body.mfa_token === 'string') server.secrets.add(res.body.mfa_token);
+  return res;
 }
 
 async function associate(mfaToken: string) {
@@ -51,6 +55,7 @@ async function associate(mfaToken: string) {
   });
   const body = (await response.json()) as Record<string, unknown>;
   if (typeof body.secret === 'string') server.secrets.add(body.secret);
+  for (const code of (body.recovery_codes as string[] | undefined) ?? []) server.secrets.add(code);
   return { status: response.status, headers: response.headers, body };
 }
 
@@ -215,7 +220,7 @@ describe('a user in a required group (docs/mfa.md "Password grant")', () => {
 });
 
 describe("a client written for Auth0's flow works unchanged (Auth0's request shapes)", () => {
-  it('password-realm-free ROPC, mfa_required, associate with a Bearer mfa_token and JSON, then the Auth0 grant type', async () => {
+  it("Auth0's ROPC request gets mfa_required, associate with a Bearer mfa_token and JSON, then the Auth0 grant type", async () => {
     await server.user('kim', 'kim password 1', ['staff']);
     // Auth0's "Resource Owner Password Flow": client_id and client_secret in the body.
     const login = await postForm(tokenUrl, { grant_type: 'password', username: 'kim', password: 'kim password 1', client_id: app.id, client_secret: app.secret, scope: 'orders' }, {});
@@ -225,6 +230,7 @@ describe("a client written for Auth0's flow works unchanged (Auth0's request sha
     const enrolment = await associate(mfaToken);
     assert.equal(enrolment.status, 200);
     // Auth0's "Challenge with OTP": grant_type=http://auth0.com/oauth/grant-type/mfa-otp, client credentials in the body.
+    server.secrets.add(mfaToken);
     const tokens = await postForm(
       tokenUrl,
       { grant_type: AUTH0_MFA_OTP, client_id: app.id, client_secret: app.secret, mfa_token: mfaToken, otp: otpAt(enrolment.body.secret as string) },
@@ -234,18 +240,87 @@ describe("a client written for Auth0's flow works unchanged (Auth0's request sha
     assert.equal(tokens.body.token_type, 'Bearer');
   });
 
+  it("the recovery-code alias, as Auth0's documentation sends it", async () => {
+    const { recoveryCodes } = await enrolled('noa');
+    const login = await passwordLogin('noa', 'noa password 1');
+    const res = await postForm(
+      tokenUrl,
+      { grant_type: 'http://auth0.com/oauth/grant-type/mfa-recovery-code', client_id: app.id, client_secret: app.secret, mfa_token: login.body.mfa_token as string, recovery_code: recoveryCodes[3]! },
+      { secrets: server.secrets },
+    );
+    assert.equal(res.status, 200, res.text);
+  });
+
   it('the metadata lists both names of each MFA grant', async () => {
     const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { grant_types_supported: string[] };
     for (const name of [MFA_OTP, MFA_RECOVERY, AUTH0_MFA_OTP]) assert.ok(metadata.grant_types_supported.includes(name), name);
   });
 });
 
+describe('the associate endpoint (Auth0 MFA API shape)', () => {
+  it('takes the mfa_token in a form body too, refuses it twice over and other authenticator types', async () => {
+    await server.user('lea', 'lea password 1', ['staff']);
+    const login = await passwordLogin('lea', 'lea password 1');
+    const token = login.body.mfa_token as string;
+    const post = (body: string, headers: Record<string, string>) => fetch(`${server.url}/oauth/mfa/associate`, { method: 'POST', headers, body });
+    const both = await post(new URLSearchParams({ mfa_token: token }).toString(), { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` });
+    assert.equal(both.status, 400);
+    const sms = await post(JSON.stringify({ authenticator_types: ['oob'], oob_channels: ['sms'] }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+    assert.equal(sms.status, 400);
+    assert.equal(((await sms.json()) as { error: string }).error, 'invalid_request');
+    const form = await post(new URLSearchParams({ mfa_token: token }).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 200);
+    const body = (await form.json()) as { secret: string; recovery_codes: string[] };
+    server.secrets.add(body.secret);
+    body.recovery_codes.forEach((code) => server.secrets.add(code));
+    // Not confirmed yet: a second associate replaces the enrolment (a new secret).
+    const again = await associate(token);
+    assert.equal(again.status, 200);
+    assert.notEqual(again.body.secret, body.secret);
+    const first = await postForm(tokenUrl, { grant_type: MFA_OTP, mfa_token: token, otp: otpAt(body.secret) }, { basic: [app.id, app.secret] });
+    assert.equal(first.status, 400, 'the replaced secret no longer works');
+  });
+});
+
+describe('the MFA policy and factors in the admin API', () => {
+  it('validates the policy settings, enrols a user with a QR code, and resets the factor', async () => {
+    const session = await signIn(server);
+    const unknownGroup = await adminCall(server, 'PATCH', '/settings', { session, body: { mfa_required_groups: ['no-such-group'] } });
+    assert.equal(unknownGroup.status, 400);
+    assert.equal(unknownGroup.body.field, 'mfa_required_groups');
+    const badPolicy = await adminCall(server, 'PATCH', '/settings', { session, body: { mfa_policy: 'sometimes' } });
+    assert.equal(badPolicy.status, 400);
+    const settings = await adminCall(server, 'GET', '/settings', { session });
+    assert.equal(settings.body.mfa_policy, 'required');
+    assert.deepEqual(settings.body.mfa_required_groups, ['staff']);
+
+    await server.user('max', 'max password 1');
+    assert.deepEqual((await adminCall(server, 'GET', '/users/max/mfa', { session })).body, { username: 'max', enrolled: false, pending: false, enrolled_at: null, recovery_codes_left: 0 });
+    const enrolled = await adminCall(server, 'POST', '/users/max/mfa', { session });
+    assert.equal(enrolled.status, 201);
+    assert.equal(enrolled.headers.get('cache-control'), 'no-store');
+    server.secrets.add(enrolled.body.secret);
+    (enrolled.body.recovery_codes as string[]).forEach((code) => server.secrets.add(code));
+    assert.match(enrolled.body.qr_code, /^data:image\/png;base64,/);
+    assert.equal(new URL(enrolled.body.otpauth_uri).searchParams.get('secret'), enrolled.body.secret);
+    assert.equal((await adminCall(server, 'POST', '/users/max/mfa', { session })).status, 409);
+    // Outside the required group, but enrolled: asked, and the administrator's secret works.
+    const asked = await passwordLogin('max', 'max password 1');
+    assert.equal(asked.status, 403);
+    const ok = await passwordLogin('max', 'max password 1', { otp: otpAt(enrolled.body.secret) });
+    assert.equal(ok.status, 200);
+    assert.equal((await adminCall(server, 'DELETE', '/users/max/mfa', { session })).status, 204);
+    assert.equal((await adminCall(server, 'DELETE', '/users/max/mfa', { session })).status, 404);
+    assert.equal((await passwordLogin('max', 'max password 1')).status, 200, 'no factor, not required: the password alone');
+  });
+});
+
 describe('the audit log records every MFA event without a secret', () => {
-  it('mfa.required, mfa.enrolled, mfa.succeeded, mfa.failed, mfa.throttled', async () => {
+  it('mfa.required, mfa.enrolled, mfa.succeeded, mfa.failed, mfa.throttled, mfa.reset', async () => {
     await server.app.ctx.audit.flush();
     const records = await server.app.store.listAudit({ limit: 500 });
     const types = new Set(records.map((record) => record.type));
-    for (const type of ['mfa.required', 'mfa.enrolled', 'mfa.succeeded', 'mfa.failed', 'mfa.throttled']) assert.ok(types.has(type as never), type);
+    for (const type of ['mfa.required', 'mfa.enrolled', 'mfa.succeeded', 'mfa.failed', 'mfa.throttled', 'mfa.reset']) assert.ok(types.has(type as never), type);
     const text = JSON.stringify(records);
     assert.deepEqual([...server.secrets].filter((secret) => secret.length >= 6 && text.includes(secret)), []);
   });
