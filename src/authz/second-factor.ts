@@ -130,8 +130,11 @@ async function checkFactor(
     throw error;
   }
   if (attempt.challenge && !(await ctx.store.countMfaAttempt(attempt.challenge.hash, ctx.clock.nowSeconds(), MFA_TOKEN_ATTEMPTS))) {
-    // The guess was never checked: handed back to the user's budget, and the token is done for.
+    // The guess was never checked: handed back to the user's budget. The token is done for: spent
+    // meanwhile (a racing redemption won), expired, or out of guesses.
     await ctx.throttle.secondFactorUnchecked(attempt.username);
+    const now = await ctx.store.findMfaChallenge(attempt.challenge.hash);
+    if (!now || now.usedAt !== null || now.expiresAt <= ctx.clock.nowSeconds()) throw new InvalidGrant('the mfa_token is invalid, expired or already used');
     record('mfa.throttled', 'mfa_token');
     throw new TooManyAttempts('too many wrong codes for this mfa_token; sign in again', { retryAfterSeconds: 1 });
   }

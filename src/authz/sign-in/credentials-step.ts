@@ -8,7 +8,7 @@ import { AMR, MFA_TOKEN_TTL_SECONDS, secondFactorAsked, startMfaChallenge } from
 import { branding, formContext, type SignInFlow, type SignInStep } from './flow.ts';
 
 /** The browser's CSRF cookie, made on the first sign-in page it is shown (docs/oauth.md "CSRF protection"). */
-function csrfCookie(flow: SignInFlow): string {
+export function csrfCookie(flow: SignInFlow): string {
   const existing = flow.request.cookies.csrf ?? flow.cookies.csrf;
   if (existing !== undefined) return existing;
   flow.cookies.csrf = generateSecret();

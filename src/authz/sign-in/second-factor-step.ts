@@ -3,7 +3,7 @@ import { InvalidGrant, LoginRequired, TooManyAttempts } from '../../core/errors.
 import { enrolTotp, otpIssuerName } from '../mfa-enrolment.ts';
 import type { PageAnswer, Problem } from '../pages/views.ts';
 import { AMR, consumeChallenge, verifyOtp, verifyRecoveryCode } from '../second-factor.ts';
-import { finishSignIn, throttledText } from './credentials-step.ts';
+import { csrfCookie, finishSignIn, throttledText } from './credentials-step.ts';
 import { branding, formContext, type SignInFlow, type SignInStep } from './flow.ts';
 
 function pending(flow: SignInFlow) {
@@ -28,7 +28,6 @@ async function secondFactorPage(flow: SignInFlow, status = 200, problem?: Proble
       enrolment = { qrSvg: await QRCode.toString(made.uri, { type: 'svg', margin: 1 }), secret: made.secret, recoveryCodes: made.recoveryCodes };
     }
   }
-  const csrf = flow.request.cookies.csrf ?? flow.cookies.csrf!;
   return {
     status,
     view: {
@@ -36,7 +35,7 @@ async function secondFactorPage(flow: SignInFlow, status = 200, problem?: Proble
       branding: branding(flow.settings),
       clientName: flow.authz.client.name,
       username: user.username,
-      form: formContext(flow, 'sign-in', csrf),
+      form: formContext(flow, 'sign-in', csrfCookie(flow)),
       problem,
       enrolment,
     },
