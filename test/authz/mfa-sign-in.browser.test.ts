@@ -168,5 +168,17 @@ describe('second factor on the sign-in page and in the console', { skip: !withCh
     await page.locator('[role=dialog] button.danger').click();
     await page.locator('#mfa-status', { hasText: 'No second factor.' }).waitFor();
     assert.equal(await server.app.store.findMfaFactor('fran'), undefined);
+
+    // The policy on the Settings page: required for the staff group.
+    await page.goto(`${server.url}/admin/#/settings`);
+    await page.locator('#settings-mfa-policy').waitFor();
+    assert.equal(await page.locator('#settings-mfa-policy').inputValue(), 'required');
+    assert.equal(await page.locator('#settings-mfa-groups input[value=staff]').isChecked(), true);
+    await page.locator('#settings-mfa-policy').scrollIntoViewIfNeeded();
+    await shot(page, 'console-mfa-policy');
+    await page.selectOption('#settings-mfa-policy', 'optional');
+    await page.click('button:has-text("Save settings")');
+    await page.locator('.notice', { hasText: 'Settings saved' }).waitFor();
+    assert.equal((await server.app.store.getSettings()).mfaPolicy, 'optional');
   });
 });
