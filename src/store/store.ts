@@ -313,6 +313,8 @@ export interface MfaStore {
   countMfaAttempt(hash: string, now: number, max: number): Promise<boolean>;
   /** Spends a live challenge, once: of two racing redemptions, one wins. */
   consumeMfaChallenge(hash: string, now: number): Promise<boolean>;
+  /** Deletes a user's challenges (a password change or a disabled account); returns how many. */
+  deleteMfaChallengesOf(username: string): Promise<number>;
 }
 
 /** Every slice, and the store's lifecycle. */

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateSync } from 'otplib';
 import { updateSettings } from '../../src/manage/settings.ts';
 import { createGroup } from '../../src/manage/groups.ts';
+import { setPassword } from '../../src/manage/users.ts';
 import { adminCall, signIn } from '../helpers/admin.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -154,6 +155,16 @@ describe('a user in a required group (docs/mfa.md "Password grant")', () => {
     const expired = await postForm(tokenUrl, { grant_type: MFA_OTP, mfa_token: second.body.mfa_token as string, otp: otpAt(secret) }, { basic: [app.id, app.secret] });
     assert.equal(expired.status, 400);
     assert.match(expired.body.error_description as string, /mfa_token is invalid, expired or already used/);
+  });
+
+  it('a password change ends the mfa_tokens of the old password', async () => {
+    const { secret } = await enrolled('olga');
+    const first = await passwordLogin('olga', 'olga password 1');
+    await setPassword(server.app.store, server.app.ctx.hasher, server.clock, 'olga', 'olga password 2');
+    server.secrets.add('olga password 2');
+    const res = await postForm(tokenUrl, { grant_type: MFA_OTP, mfa_token: first.body.mfa_token as string, otp: otpAt(secret) }, { basic: [app.id, app.secret] });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error, 'invalid_grant');
   });
 
   it('takes the otp on the password grant itself', async () => {

@@ -95,6 +95,7 @@ export function mfaContract(context: () => { store: Store; fixture: StoreFixture
       await store.saveMfaChallenge({ hash: old, clientId: app.id, username: 'alice', scope: [], createdAt: NOW, expiresAt: NOW + 300 });
       await store.saveMfaChallenge({ hash: hashSecret(generateSecret()), clientId: app.id, username: 'alice', scope: [], createdAt: NOW + 301, expiresAt: NOW + 601 });
       assert.equal(await store.findMfaChallenge(old), undefined);
+      assert.equal(await store.deleteMfaChallengesOf('alice'), 1);
     });
   });
 }

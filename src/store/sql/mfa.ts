@@ -46,6 +46,7 @@ const COUNT_ATTEMPT = sql(
    WHERE hash = :hash AND used_at IS NULL AND expires_at > :now AND attempts < :max
    RETURNING attempts`,
 );
+const DELETE_CHALLENGES_OF = sql('DELETE FROM mfa_challenges WHERE username = :username');
 const CONSUME = sql('UPDATE mfa_challenges SET used_at = :now WHERE hash = :hash AND used_at IS NULL AND expires_at > :now RETURNING hash');
 
 function toFactor(row: Row): MfaFactor {
@@ -101,5 +102,6 @@ export function mfaStore(db: Driver): MfaStore {
     findMfaChallenge: (hash) => db.one(CHALLENGE, { hash }, toChallenge),
     countMfaAttempt: async (hash, now, max) => (await db.one(COUNT_ATTEMPT, { hash, now, max }, (row) => Number(row.attempts))) !== undefined,
     consumeMfaChallenge: async (hash, now) => (await db.run(CONSUME, { hash, now })) === 1,
+    deleteMfaChallengesOf: (username) => db.run(DELETE_CHALLENGES_OF, { username }),
   };
 }
