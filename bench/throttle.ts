@@ -21,6 +21,7 @@ const SETTINGS: ThrottleSettings = {
   user: { freeFailures: 1e9, windowSeconds: 3600, baseDelayMs: 0, maxDelayMs: 0, failures: 1e9, inFlight: 1e9, goodAddressDays: 30 },
   clientIp: { failures: 1e9, windowSeconds: 900, blockSeconds: 300 },
   ipv6Prefix: 64,
+  otp: { failures: 1e9, windowSeconds: 900, blockSeconds: 900 },
 };
 
 async function measure(name: string, backend: ThrottleBackend, attempts: number): Promise<void> {

@@ -5,6 +5,8 @@
 export interface OAuthRequest {
   /** Set when the body was not `application/x-www-form-urlencoded`. */
   formError?: string;
+  /** A JSON body, for the one endpoint that takes JSON (`/oauth/mfa/associate`, in Auth0's shape); otherwise absent. */
+  json?: unknown;
   params: Record<string, string>;
   /** Names of parameters that appeared more than once (RFC 6749 §3.2: must not). */
   repeated: string[];

@@ -39,6 +39,8 @@ export interface ThrottleSettings {
   clientIp: CounterPolicy;
   /** IPv6 addresses are counted by their network of this many bits (64: one site or line). */
   ipv6Prefix: number;
+  /** One-time-password guessing, per user across addresses and mfa_tokens (docs/mfa.md). */
+  otp: CounterPolicy;
 }
 
 export const DEFAULT_THROTTLE: ThrottleSettings = {
@@ -48,9 +50,10 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   user: { freeFailures: 10, windowSeconds: 3600, baseDelayMs: 250, maxDelayMs: 5000, failures: 30, inFlight: 4, goodAddressDays: 14 },
   clientIp: { failures: 10, windowSeconds: 900, blockSeconds: 300 },
   ipv6Prefix: 64,
+  otp: { failures: 10, windowSeconds: 900, blockSeconds: 900 },
 };
 
-export type CounterName = 'user_ip' | 'ip' | 'user' | 'user_in_flight' | 'user_good_address' | 'client_ip';
+export type CounterName = 'user_ip' | 'ip' | 'user' | 'user_in_flight' | 'user_good_address' | 'client_ip' | 'user_otp';
 
 /** Attempts in flight are counted in windows this long, so that one lost by a crashed process is forgotten. */
 const IN_FLIGHT_WINDOW_SECONDS = 60;
@@ -76,7 +79,7 @@ export const memoryThrottleBackend: ThrottleBackend = {
  * Why an attempt was refused; goes into the audit record. `user`: the username's failures per
  * window are spent; `user_busy`: too many attempts on the username are in flight.
  */
-export type ThrottleReason = 'user_ip' | 'ip' | 'user' | 'user_busy' | 'client_ip';
+export type ThrottleReason = 'user_ip' | 'ip' | 'user' | 'user_busy' | 'client_ip' | 'user_otp';
 
 /**
  * What a caller knows about an attempt beyond its username and address. `secondFactor`: the
@@ -146,6 +149,7 @@ export class LoginThrottle {
   private readonly userInFlight: Counter;
   private readonly userGoodAddress: Counter;
   private readonly clientIp: Counter;
+  private readonly otp: Counter;
   /**
    * Told when a block or delay starts (not on every failure: the hot path stays as it was).
    * Must not throw or wait; app.ts records the block in the store, in the background.
@@ -166,6 +170,7 @@ export class LoginThrottle {
     this.userInFlight = backend.counter('user_in_flight', { points: 1_000_000, durationSeconds: IN_FLIGHT_WINDOW_SECONDS });
     this.userGoodAddress = backend.counter('user_good_address', { points: 1, durationSeconds: settings.user.goodAddressDays * 86_400 });
     this.clientIp = counter('client_ip', settings.clientIp);
+    this.otp = counter('user_otp', settings.otp);
   }
 
   /** The address as counted: IPv6 by its network (`ipv6Prefix`). */
@@ -316,6 +321,33 @@ export class LoginThrottle {
   async clientFailed(clientId: string | null, ip: string): Promise<void> {
     if (!this.settings.enabled) return;
     await this.countFailure(this.clientIp, this.settings.clientIp, clientKey(clientId, this.addressKey(ip)));
+  }
+
+  /**
+   * Before a one-time password or recovery code is checked: counted up front, like a password, so
+   * that parallel guesses cannot all pass; refused with `Throttled` once the user's budget is spent.
+   * Every call must be followed by `secondFactorFailed` or `secondFactorSucceeded`.
+   */
+  async beforeSecondFactor(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.reserve('user_otp', this.otp, this.settings.otp, key('otp', userKey(username)));
+  }
+
+  async secondFactorFailed(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.blockIfSpent(this.otp, this.settings.otp, key('otp', userKey(username)));
+  }
+
+  /** The guess was refused before its code was checked: its count is handed back. */
+  async secondFactorUnchecked(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.otp.reward(key('otp', userKey(username)));
+  }
+
+  /** A right code clears the user's count: the owner is not held back by an attacker's guesses once through. */
+  async secondFactorSucceeded(username: string): Promise<void> {
+    if (!this.settings.enabled) return;
+    await this.otp.delete(key('otp', userKey(username)));
   }
 
   /** Counts an attempt up front; one over the budget is refused, and its count taken back. */

@@ -324,6 +324,7 @@ export function loadConfig(
       blockSeconds: count('throttleClientIpBlock', defaults.clientIp.blockSeconds, 1, day),
     },
     ipv6Prefix: count('throttleIpv6Prefix', defaults.ipv6Prefix, 32, 128),
+    otp: defaults.otp,
   };
   const resourceServer = loadResourceServer(value);
   const http = loadHttpLimits(value);

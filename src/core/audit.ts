@@ -40,7 +40,13 @@ export type AuditEventType =
   | 'group.deleted'
   | 'settings.changed'
   | 'throttle.unlocked'
-  | 'flood.summarised';
+  | 'flood.summarised'
+  | 'mfa.required'
+  | 'mfa.succeeded'
+  | 'mfa.failed'
+  | 'mfa.throttled'
+  | 'mfa.enrolled'
+  | 'mfa.reset';
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

@@ -42,6 +42,10 @@ export const ERROR_CATALOGUE = {
   login_required: { status: 400, description: 'the user must sign in, and prompt=none forbids asking' },
   consent_required: { status: 400, description: 'the user must approve this client, and prompt=none forbids asking' },
 
+  // A correct password, and the policy asks for a second factor (docs/mfa.md): the body carries the
+  // `mfa_token` to continue with, in the shape Auth0's clients read.
+  mfa_required: { status: 403, description: 'multi-factor authentication is required' },
+
   // Throttled password and client-secret guessing (docs/security.md): OAuth endpoints, admin sign-in.
   too_many_attempts: { status: 429, description: 'too many failed attempts; try again later', retryAfter: 1 },
 
@@ -90,6 +94,8 @@ export interface ErrorOptions {
   allow?: readonly string[];
   /** One of the code's `alsoStatus`, for the HTTP layer's own refusals. */
   status?: number;
+  /** `mfa_required` only: the token that continues the login with a second factor. */
+  mfaToken?: string;
   /** What went wrong underneath: for the log, never for the answer. */
   cause?: unknown;
 }
@@ -99,6 +105,7 @@ export interface ErrorBody {
   error: ErrorCode;
   error_description?: string;
   field?: string;
+  mfa_token?: string;
 }
 
 function challengeOf(code: ErrorCode, entry: CatalogueEntry, options: ErrorOptions): string | undefined {
@@ -159,6 +166,7 @@ export class OAuthError extends Error {
     this.body = { error };
     if (text !== undefined) this.body.error_description = text;
     if (options.field !== undefined) this.body.field = options.field;
+    if (options.mfaToken !== undefined) this.body.mfa_token = options.mfaToken;
   }
 
   toJSON(): ErrorBody {
@@ -189,6 +197,7 @@ export const InvalidScope = E('invalid_scope');
 export const UnsupportedResponseType = E('unsupported_response_type');
 export const LoginRequired = E('login_required');
 export const ConsentRequired = E('consent_required');
+export const MfaRequired = E('mfa_required');
 export const TooManyAttempts = E('too_many_attempts');
 export const Unauthorized = E('unauthorized');
 export const InvalidToken = E('invalid_token');

@@ -1,6 +1,13 @@
 /** The domain records of README "Concepts", as the core sees them (camelCase; the wire uses snake_case). */
 
-export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials', 'authorization_code'] as const;
+export const GRANT_TYPES = [
+  'password',
+  'refresh_token',
+  'client_credentials',
+  'authorization_code',
+  'urn:portcullis:params:oauth:grant-type:mfa-otp',
+  'urn:portcullis:params:oauth:grant-type:mfa-recovery-code',
+] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export type ClientType = 'confidential' | 'public';
@@ -86,6 +93,14 @@ export interface Scope {
   public?: boolean;
 }
 
+/**
+ * Who must give a second factor after a correct password (docs/mfa.md): nobody (`off`), users who
+ * enrolled (`optional`), or, under `required`, every user of the named groups and every login through
+ * the named clients (everybody when both lists are empty), enrolled users elsewhere as under `optional`.
+ */
+export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
+export type MfaPolicy = (typeof MFA_POLICIES)[number];
+
 export interface Settings {
   /** Default access-token lifetime in seconds, or `never`. */
   accessTokenTtl: number | 'never';
@@ -106,6 +121,10 @@ export interface Settings {
   approvalPageFooter: string;
   /** The shortest password an administrator or user may set (docs/security.md#passwords-set-through-portcullis). */
   passwordMinLength: number;
+  /** The MFA policy and, for `required`, the groups and client ids it names. */
+  mfaPolicy: MfaPolicy;
+  mfaRequiredGroups: string[];
+  mfaRequiredClients: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -120,6 +139,9 @@ export const DEFAULT_SETTINGS: Settings = {
   approvalPageHeading: 'Allow access?',
   approvalPageFooter: '',
   passwordMinLength: 8,
+  mfaPolicy: 'off',
+  mfaRequiredGroups: [],
+  mfaRequiredClients: [],
 };
 
 /** The longest `authorizationCodeTtl` allowed (RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED"). */
@@ -273,4 +295,34 @@ export interface ThrottleBlock {
   ip: string | null;
   since: number;
   until: number;
+}
+
+/**
+ * A user's TOTP factor (RFC 6238) as stored: the secret sealed under the server key, whether a first
+ * correct code confirmed it, the last time step accepted (a code is accepted once) and how many
+ * recovery codes are left.
+ */
+export interface MfaFactor {
+  username: string;
+  secretSealed: string;
+  createdAt: number;
+  confirmedAt: number | null;
+  lastStep: number;
+  recoveryCodesLeft: number;
+}
+
+/**
+ * What a correct password leads to when the policy asks for a second factor: the `mfa_token` of the
+ * password grant, or the sign-in page's pending step. Only the token's SHA-256 is stored.
+ */
+export interface MfaChallenge {
+  hash: string;
+  clientId: string;
+  username: string;
+  /** The scope the password request settled on: the tokens get it. */
+  scope: string[];
+  createdAt: number;
+  expiresAt: number;
+  attempts: number;
+  usedAt: number | null;
 }

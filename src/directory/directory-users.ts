@@ -187,6 +187,7 @@ export class DirectoryUsers {
     const revoked = await this.store.revokeFamiliesOf({ username }, this.clock.nowSeconds());
     // Everything the account's credentials opened ends, as when a local user is disabled (src/manage/users.ts).
     await this.store.deleteAuthorizationCodesOf(username);
+    await this.store.deleteMfaChallengesOf(username);
     await this.store.deleteAdminSessionsOf(username);
     await this.store.deleteLoginSessionsOf(username);
     await auditChange(this.store, this.clock, { type: 'user.disabled', username, reason, detail: { via: 'directory', revoked_grants: revoked } });

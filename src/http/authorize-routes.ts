@@ -25,8 +25,10 @@ const FORM_BODY_LIMIT = 16 * 1024;
  * plant or overwrite them; on plain HTTP (loopback only, see Require-HTTPS) that prefix is refused
  * by browsers, so the plain names are used there.
  */
-function cookieNames(secure: boolean): { session: string; csrf: string } {
-  return secure ? { session: '__Host-portcullis-session', csrf: '__Host-portcullis-csrf' } : { session: 'portcullis-session', csrf: 'portcullis-csrf' };
+function cookieNames(secure: boolean): { session: string; csrf: string; mfa: string } {
+  return secure
+    ? { session: '__Host-portcullis-session', csrf: '__Host-portcullis-csrf', mfa: '__Host-portcullis-mfa' }
+    : { session: 'portcullis-session', csrf: 'portcullis-csrf', mfa: 'portcullis-mfa' };
 }
 
 /** HttpOnly (no script reads them) and SameSite=Lax: sent when the user follows a link here, never with another site's POST. */
@@ -42,7 +44,7 @@ function toBrowserRequest(request: FastifyRequest): BrowserRequest {
   const base = {
     method: request.method === 'POST' ? ('POST' as const) : ('GET' as const),
     path: request.routeOptions.url ?? '/oauth/authorize',
-    cookies: { session: request.cookies[names.session], csrf: request.cookies[names.csrf] },
+    cookies: { session: request.cookies[names.session], csrf: request.cookies[names.csrf], mfa: request.cookies[names.mfa] },
     authorization: undefined,
     secure,
     ip: request.clientIp,
@@ -62,7 +64,9 @@ function toBrowserRequest(request: FastifyRequest): BrowserRequest {
 
 function send(reply: FastifyReply, secure: boolean, answer: BrowserAnswer): FastifyReply {
   const names = cookieNames(secure);
-  const { session, csrf } = answer.cookies;
+  const { session, csrf, mfa } = answer.cookies;
+  if (mfa === null) reply.clearCookie(names.mfa, cookieOptions(secure));
+  else if (mfa !== undefined) reply.setCookie(names.mfa, mfa.value, cookieOptions(secure, mfa.maxAge));
   if (session === null) reply.clearCookie(names.session, cookieOptions(secure));
   else if (session !== undefined) reply.setCookie(names.session, session.value, cookieOptions(secure, session.maxAge));
   if (csrf !== undefined) reply.setCookie(names.csrf, csrf, cookieOptions(secure));

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequest } from '../core/errors.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { introspectionEndpoint } from '../authz/endpoints/introspect.ts';
+import { mfaAssociateEndpoint } from '../authz/endpoints/mfa-associate.ts';
 import { metadataEndpoint } from '../authz/endpoints/metadata.ts';
 import { revocationEndpoint } from '../authz/endpoints/revoke.ts';
 import { tokenEndpoint } from '../authz/endpoints/token.ts';
@@ -12,14 +13,16 @@ import type { Metrics } from './metrics.ts';
 /** OAuth endpoints take small forms; anything larger is an attack or a mistake. */
 const FORM_BODY_LIMIT = 16 * 1024;
 
-type Body = ParsedForm | { unsupported: 'media-type' | 'charset' } | undefined;
+/** A body that is not a form: why, and for JSON (read by `/oauth/mfa/associate` only) its value. */
+type Body = ParsedForm | { unsupported: 'media-type' | 'charset'; json?: unknown } | undefined;
 
 function toOAuthRequest(request: FastifyRequest): OAuthRequest {
   const body = request.body as Body;
   const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.clientIp };
   if (body === undefined || 'unsupported' in body) {
     const formError = body?.unsupported === 'charset' ? CHARSET_REFUSAL : 'the body must be application/x-www-form-urlencoded';
-    return { ...base, formError, params: {}, repeated: [] };
+    const json = body !== undefined && 'json' in body ? { json: body.json } : {};
+    return { ...base, formError, params: {}, repeated: [], ...json };
   }
   return { ...base, params: body.params, repeated: body.repeated };
 }
@@ -37,6 +40,7 @@ function endpoints(ctx: AuthzContext, metrics: Metrics): { paths: string[]; run:
         return issued.response;
       },
     },
+    { paths: ['/oauth/mfa/associate'], run: (request) => mfaAssociateEndpoint(ctx, request) },
     { paths: ['/oauth/introspect', '/invoke/pub.oauth/introspectToken'], run: (request) => introspectionEndpoint(ctx, request) },
     {
       paths: ['/oauth/revoke', '/invoke/pub.oauth/revokeToken'],
@@ -60,6 +64,18 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzCon
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
     (request, body, done) => done(null, declaresUtf8(request.headers['content-type']) ? parseForm(body as string) : { unsupported: 'charset' }),
   );
+  // JSON is read only for `/oauth/mfa/associate` (Auth0's shape); to every other endpoint it is not a form.
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (request, body, done) => {
+    if (!declaresUtf8(request.headers['content-type'])) {
+      done(null, { unsupported: 'charset' });
+      return;
+    }
+    try {
+      done(null, { unsupported: 'media-type', json: JSON.parse(body as string) as unknown });
+    } catch {
+      done(null, { unsupported: 'media-type', json: null });
+    }
+  });
   // Any other media type reaches the endpoint, which answers with an OAuth error, not a bare 415.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) =>
     done(null, { unsupported: 'media-type' }),

@@ -152,6 +152,9 @@ export async function applySetup(
       'approval_page_heading',
       'approval_page_footer',
       'password_min_length',
+      'mfa_policy',
+      'mfa_required_groups',
+      'mfa_required_clients',
     ]);
     const patch: Partial<Settings> = {};
     const ttl = settings.string('access_token_ttl');
@@ -174,6 +177,9 @@ export async function applySetup(
     patch.approvalPageFooter = settings.string('approval_page_footer');
     const minLength = settings.string('password_min_length');
     if (minLength !== undefined) patch.passwordMinLength = settings.wrap('.password_min_length', () => parseCount('password_min_length', minLength, 8));
+    patch.mfaPolicy = settings.string('mfa_policy') as Settings['mfaPolicy'] | undefined;
+    patch.mfaRequiredGroups = settings.strings('mfa_required_groups');
+    patch.mfaRequiredClients = settings.strings('mfa_required_clients');
     await labelled('settings', () => updateSettings(store, patch, clock));
     result.changes.push('settings updated');
   }

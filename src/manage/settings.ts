@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
-import { MAX_AUTHORIZATION_CODE_TTL, type Settings } from '../core/model.ts';
+import { MAX_AUTHORIZATION_CODE_TTL, MFA_POLICIES, type Settings } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
 import { auditChange } from './audit.ts';
 
@@ -18,6 +18,9 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     approval_page_heading: settings.approvalPageHeading,
     approval_page_footer: settings.approvalPageFooter,
     password_min_length: settings.passwordMinLength,
+    mfa_policy: settings.mfaPolicy,
+    mfa_required_groups: settings.mfaRequiredGroups,
+    mfa_required_clients: settings.mfaRequiredClients,
   };
 }
 
@@ -34,6 +37,9 @@ const WIRE_NAMES: Record<keyof Settings, string> = {
   approvalPageHeading: 'approval_page_heading',
   approvalPageFooter: 'approval_page_footer',
   passwordMinLength: 'password_min_length',
+  mfaPolicy: 'mfa_policy',
+  mfaRequiredGroups: 'mfa_required_groups',
+  mfaRequiredClients: 'mfa_required_clients',
 };
 
 /** The setting's name on the wire, for messages and forms. */
@@ -60,6 +66,21 @@ function checkLogoUrl(value: string | undefined): void {
   }
 }
 
+/** The MFA policy names existing groups and clients only (docs/mfa.md "Policy"). */
+async function checkMfaPolicy(store: Store, patch: Partial<Settings>): Promise<void> {
+  if (patch.mfaPolicy !== undefined && !(MFA_POLICIES as readonly string[]).includes(patch.mfaPolicy)) {
+    throw new UserError(`mfa_policy must be one of ${MFA_POLICIES.join(', ')}`, 'invalid_request', 'mfa_policy');
+  }
+  if (patch.mfaRequiredGroups !== undefined) {
+    const groups = new Set(await store.listGroups());
+    const unknown = patch.mfaRequiredGroups.find((group) => !groups.has(group));
+    if (unknown !== undefined) throw new UserError(`mfa_required_groups: no group ${unknown}`, 'invalid_request', 'mfa_required_groups');
+  }
+  for (const clientId of patch.mfaRequiredClients ?? []) {
+    if (!(await store.findClient(clientId))) throw new UserError(`mfa_required_clients: no client ${clientId}`, 'invalid_request', 'mfa_required_clients');
+  }
+}
+
 /**
  * Changes global OAuth settings. Running instances pick the change up within their settings cache's
  * maximum age (docs/deployment.md: instances are stateless and share the store).
@@ -80,10 +101,12 @@ export async function updateSettings(store: Store, patch: Partial<Settings>, clo
   if (minLength !== undefined && !(Number.isInteger(minLength) && minLength >= 8 && minLength <= 128)) {
     throw new UserError('password_min_length must be a whole number from 8 to 128', 'invalid_request', 'password_min_length');
   }
+  await checkMfaPolicy(store, patch);
   const updated = await store.updateSettings(patch);
   const changed: Record<string, string | number | boolean> = {};
   for (const key of Object.keys(patch) as (keyof Settings)[]) {
-    if (patch[key] !== undefined) changed[WIRE_NAMES[key]] = updated[key];
+    const value = updated[key];
+    if (patch[key] !== undefined) changed[WIRE_NAMES[key]] = Array.isArray(value) ? value.join(' ') : value;
   }
   await auditChange(store, clock, { type: 'settings.changed', detail: changed });
   return updated;

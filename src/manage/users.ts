@@ -75,11 +75,12 @@ async function requireLocalUser(store: Store, username: string): Promise<User> {
 
 /**
  * Ends everything a user's old credentials opened: token families, unused authorization codes,
- * admin console sessions and login sessions. Returns how many grants and login sessions ended.
+ * pending second-factor challenges (`mfa_token`s), admin console sessions and login sessions. Returns how many grants and login sessions ended.
  */
 async function endAccess(store: Store, clock: Clock, username: string): Promise<{ revoked_grants: number; ended_sessions: number }> {
   const revoked = await store.revokeFamiliesOf({ username }, clock.nowSeconds());
   await store.deleteAuthorizationCodesOf(username);
+  await store.deleteMfaChallengesOf(username);
   await store.deleteAdminSessionsOf(username);
   const ended = await store.deleteLoginSessionsOf(username);
   return { revoked_grants: revoked, ended_sessions: ended };

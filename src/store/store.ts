@@ -18,6 +18,8 @@ import type {
   ThrottleBlock,
   User,
   DirectoryUserRecord,
+  MfaChallenge,
+  MfaFactor,
 } from '../core/model.ts';
 import type { AuditEvent, AuditRecord } from '../core/audit.ts';
 import type { Counters } from './counters.ts';
@@ -292,6 +294,42 @@ export interface ThrottleStore {
   throttleCounters(): Counters;
 }
 
+/** Second factors (docs/mfa.md): TOTP factors, recovery codes (hashes only) and MFA challenges (hashes only). */
+export interface MfaStore {
+  /** A user's factor with the count of unspent recovery codes, confirmed or not. */
+  findMfaFactor(username: string): Promise<MfaFactor | undefined>;
+  /**
+   * Saves an enrolment with its recovery codes (replacing any earlier codes), atomically. An
+   * unconfirmed factor is replaced; a confirmed one only with `replaceConfirmed`. Resolves with
+   * whether it was saved.
+   */
+  saveMfaFactor(enrolment: {
+    username: string;
+    secretSealed: string;
+    createdAt: number;
+    confirmedAt: number | null;
+    replaceConfirmed: boolean;
+    recoveryCodeHashes: string[];
+  }): Promise<boolean>;
+  /**
+   * Accepts a TOTP time step once: true only when `step` is later than the last accepted one (which it
+   * then becomes, atomically: of two racing uses of one code, one wins). Confirms an enrolment.
+   */
+  useTotpStep(username: string, step: number, now: number): Promise<boolean>;
+  /** Spends an unspent recovery code of a confirmed factor, atomically; false when there is none. */
+  spendRecoveryCode(username: string, codeHash: string, now: number): Promise<boolean>;
+  /** Removes a user's factor and its recovery codes (a reset). */
+  deleteMfaFactor(username: string): Promise<boolean>;
+  saveMfaChallenge(challenge: Omit<MfaChallenge, 'attempts' | 'usedAt'>): Promise<void>;
+  findMfaChallenge(hash: string): Promise<MfaChallenge | undefined>;
+  /** Counts one code guess against a live, unused challenge with fewer than `max` guesses; false when none is left. */
+  countMfaAttempt(hash: string, now: number, max: number): Promise<boolean>;
+  /** Spends a live challenge, once: of two racing redemptions, one wins. */
+  consumeMfaChallenge(hash: string, now: number): Promise<boolean>;
+  /** Deletes a user's challenges (a password change or a disabled account); returns how many. */
+  deleteMfaChallengesOf(username: string): Promise<number>;
+}
+
 /** Every slice, and the store's lifecycle. */
 export interface Store
   extends SettingsStore,
@@ -304,7 +342,8 @@ export interface Store
     ConsentStore,
     AuditStore,
     CatalogStore,
-    ThrottleStore {
+    ThrottleStore,
+    MfaStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; returns the versions applied now. */
   migrate(): Promise<number[]>;

@@ -63,6 +63,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', route: '/users/{username}/consents', path: '/users/nope/consents' },
   { method: 'GET', route: '/clients/{client_id}/consents', path: '/clients/nope/consents' },
   { method: 'DELETE', route: '/users/{username}/consents/{client_id}', path: '/users/nope/consents/nope' },
+  { method: 'GET', route: '/users/{username}/mfa', path: '/users/nope/mfa' },
+  { method: 'POST', route: '/users/{username}/mfa', path: '/users/nope/mfa' },
+  { method: 'DELETE', route: '/users/{username}/mfa', path: '/users/nope/mfa' },
 ];
 
 /** A body that passes validation, so that the 401/403 checks are not about the body. */

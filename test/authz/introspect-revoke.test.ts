@@ -203,7 +203,16 @@ describe('metadata (RFC 8414)', () => {
     assert.equal(body.introspection_endpoint, `${server.app.ctx.issuer}/oauth/introspect`);
     assert.equal(body.revocation_endpoint, `${server.app.ctx.issuer}/oauth/revoke`);
     assert.equal(body.authorization_endpoint, `${server.app.ctx.issuer}/oauth/authorize`);
-    assert.deepEqual(body.grant_types_supported.sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token']);
+    assert.deepEqual(body.grant_types_supported.sort(), [
+      'authorization_code',
+      'client_credentials',
+      'http://auth0.com/oauth/grant-type/mfa-otp',
+      'http://auth0.com/oauth/grant-type/mfa-recovery-code',
+      'password',
+      'refresh_token',
+      'urn:portcullis:params:oauth:grant-type:mfa-otp',
+      'urn:portcullis:params:oauth:grant-type:mfa-recovery-code',
+    ]);
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_post'));
     assert.deepEqual(body.scopes_supported, ['orders']);

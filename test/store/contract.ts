@@ -6,6 +6,7 @@ import { hashSecret } from '../../src/core/secrets.ts';
 import { tokenState } from '../../src/core/token-state.ts';
 import { ConflictError, MissingReferenceError, type Store } from '../../src/store/store.ts';
 import { authorizationContract } from './contract-authorization.ts';
+import { mfaContract } from './contract-mfa.ts';
 import { client, grant, NOW, saveGrant, successors, user } from './contract-fixtures.ts';
 
 /** A fresh, empty database for one test, and a way to open a second store on the same one. */
@@ -672,6 +673,7 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
     });
 
     describe('authorization code grant', () => authorizationContract(() => ({ store, fixture })));
+    describe('second factors', () => mfaContract(() => ({ store, fixture })));
 
     describe('admin sessions', () => {
       const session = (idHash: string, username: string, overrides: Partial<AdminSession> = {}): AdminSession => ({

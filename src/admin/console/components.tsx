@@ -221,7 +221,15 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data
   return { data, error, reload: () => setTick((value) => value + 1) };
 }
 
-export function Checkboxes(props: { id: string; options: string[]; selected: string[]; onChange: (selected: string[]) => void; empty?: string }) {
+export function Checkboxes(props: {
+  id: string;
+  options: string[];
+  selected: string[];
+  onChange: (selected: string[]) => void;
+  empty?: string;
+  /** What to show for an option, when not the value itself. */
+  label?: (option: string) => string;
+}) {
   if (props.options.length === 0) return <p class="muted">{props.empty ?? 'None defined yet.'}</p>;
   return (
     <div class="checkboxes" id={props.id}>
@@ -236,7 +244,7 @@ export function Checkboxes(props: { id: string; options: string[]; selected: str
               props.onChange(event.currentTarget.checked ? [...props.selected, option] : props.selected.filter((item) => item !== option))
             }
           />
-          {option}
+          {props.label ? props.label(option) : option}
         </label>
       ))}
     </div>

@@ -1,11 +1,12 @@
-import { CsrfFailed, OAuthError } from '../../core/errors.ts';
-import type { Settings } from '../../core/model.ts';
+import { CsrfFailed, InvalidGrant, OAuthError } from '../../core/errors.ts';
+import type { Client, Settings } from '../../core/model.ts';
 import { generateSecret, hashSecret } from '../../core/secrets.ts';
 import { errorRedirect, readAuthorizationRequest, redirectBack, resolveRedirectTarget } from '../authorization-request.ts';
 import type { AuthzContext } from '../context.ts';
 import { formTokenMatches, resumeLoginSession } from '../login-session.ts';
 import type { PageAnswer } from '../pages/views.ts';
 import { checkHttps } from '../request-checks.ts';
+import { liveChallenge } from '../second-factor.ts';
 import type { BrowserRequest, CookieChanges, SignInFlow, SignInStep } from '../sign-in/flow.ts';
 import { SIGN_IN_STEPS } from '../sign-in/steps.ts';
 
@@ -22,6 +23,22 @@ async function currentSession(ctx: AuthzContext, settings: Settings, request: Br
     return undefined;
   }
   return { id, record };
+}
+
+/**
+ * The pending second factor of a sign-in (docs/mfa.md "Sign-in page"), from the `mfa` cookie: only a
+ * live challenge of this client counts; a dead one's cookie is cleared.
+ */
+async function pendingSecondFactor(ctx: AuthzContext, request: BrowserRequest, client: Client, cookies: CookieChanges): Promise<SignInFlow['pendingMfa']> {
+  const token = request.cookies.mfa;
+  if (token === undefined) return undefined;
+  try {
+    return await liveChallenge(ctx, token, client);
+  } catch (error) {
+    if (!(error instanceof InvalidGrant)) throw error;
+    cookies.mfa = null;
+    return undefined;
+  }
 }
 
 /**
@@ -83,7 +100,17 @@ export async function authorizationEndpoint(ctx: AuthzContext, request: BrowserR
   let flow: SignInFlow;
   try {
     const authz = readAuthorizationRequest(request, target, settings);
-    flow = { ctx, request, authz, settings, session: await currentSession(ctx, settings, request, cookies), signedInNow: false, approvedNow: false, cookies };
+    flow = {
+      ctx,
+      request,
+      authz,
+      settings,
+      session: await currentSession(ctx, settings, request, cookies),
+      pendingMfa: await pendingSecondFactor(ctx, request, authz.client, cookies),
+      signedInNow: false,
+      approvedNow: false,
+      cookies,
+    };
   } catch (error) {
     if (error instanceof OAuthError) return back(error);
     throw error;

@@ -5,6 +5,7 @@ import type { AuthzContext } from '../context.ts';
 import { authorizationCodeGrant } from '../grants/authorization-code.ts';
 import { clientCredentialsGrant } from '../grants/client-credentials.ts';
 import type { Grant } from '../grants/grant.ts';
+import { mfaOtpGrant, mfaRecoveryCodeGrant } from '../grants/mfa.ts';
 import { passwordGrant } from '../grants/password.ts';
 import { refreshTokenGrant } from '../grants/refresh-token.ts';
 import type { TokenResponse } from '../issue-tokens.ts';
@@ -12,7 +13,9 @@ import type { OAuthRequest } from '../oauth-request.ts';
 import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
 
 const grants = new Map<string, Grant>(
-  [passwordGrant, refreshTokenGrant, clientCredentialsGrant, authorizationCodeGrant].map((grant) => [grant.grantType, grant]),
+  [passwordGrant, refreshTokenGrant, clientCredentialsGrant, authorizationCodeGrant, mfaOtpGrant, mfaRecoveryCodeGrant].flatMap((grant) =>
+    [grant.grantType, ...(grant.aliases ?? [])].map((name): [string, Grant] => [name, grant]),
+  ),
 );
 
 export const supportedGrantTypes = [...grants.keys()];

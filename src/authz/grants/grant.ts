@@ -10,6 +10,8 @@ import type { OAuthRequest } from '../oauth-request.ts';
  */
 export interface Grant {
   grantType: GrantType;
+  /** Other names the token endpoint takes for this grant (Auth0's MFA grant types); a client is allowed it by `grantType`. */
+  aliases?: readonly string[];
   /** Request parameters that must be present; a missing one is `invalid_request`. */
   parameters: readonly string[];
   /** Refused to public clients regardless of registration (RFC 6749 §4.4). */

@@ -1,3 +1,4 @@
+import { MfaRequired } from '../../core/errors.ts';
 import { unmatchedName } from '../audit-log.ts';
 import type { AuthzContext } from '../context.ts';
 import { endUserAddress } from '../end-user-address.ts';
@@ -5,6 +6,7 @@ import { issueNewGrant, issuesRefreshToken } from '../issue-tokens.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import { resolveRequestedScope } from '../requested-scope.ts';
 import { verifyResourceOwner } from '../resource-owner.ts';
+import { AMR, secondFactorAsked, startMfaChallenge, verifyOtp } from '../second-factor.ts';
 import { Throttled } from '../throttle.ts';
 import type { Grant } from './grant.ts';
 
@@ -34,7 +36,9 @@ export async function checkThrottle(ctx: AuthzContext, request: OAuthRequest, cl
 }
 
 /**
- * Resource Owner Password Credentials grant.
+ * Resource Owner Password Credentials grant. A user whom the MFA policy asks for a second factor
+ * (docs/mfa.md) gets `403 mfa_required` with an `mfa_token` after a correct password, unless the
+ * request carries the `otp` itself.
  * @see RFC 6749 §4.3
  */
 export const passwordGrant: Grant = {
@@ -48,6 +52,15 @@ export const passwordGrant: Grant = {
     await checkThrottle(ctx, { ...request, ip }, client.id);
     // The password is touched only now, after the client, the grant, the scope and the throttle all passed.
     const user = await verifyResourceOwner(ctx, request.params.username!, request.params.password!, { ip, clientId: client.id });
-    return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client) }, ip);
+    // Only after a correct password: a wrong one never reveals whether the user has a second factor.
+    if (!(await secondFactorAsked(ctx, user, client))) {
+      const authentication = { authTime: ctx.clock.nowSeconds(), amr: [...AMR.password] };
+      return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client), authentication }, ip);
+    }
+    const otp = request.params.otp;
+    if (otp === undefined) throw new MfaRequired(undefined, { mfaToken: (await startMfaChallenge(ctx, user, client, scope, ip)).token });
+    await verifyOtp(ctx, { username: user.username, ip, clientId: client.id, via: 'token' }, otp);
+    const authentication = { authTime: ctx.clock.nowSeconds(), amr: [...AMR.otp] };
+    return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client), authentication }, ip);
   },
 };

@@ -111,6 +111,80 @@ function SignInPage({ view }: { view: Extract<View, { page: 'sign-in' }> }) {
   );
 }
 
+function SecondFactorPage({ view }: { view: Extract<View, { page: 'second-factor' }> }) {
+  const { problem, enrolment } = view;
+  return (
+    <Layout branding={view.branding} title={enrolment ? 'Set up your authenticator' : 'Two-step verification'}>
+      <h1>{enrolment ? 'Set up your authenticator' : 'Two-step verification'}</h1>
+      <p class="muted">
+        Signed in as <strong>{view.username}</strong> to continue to <strong>{view.clientName}</strong>.
+      </p>
+      {problem && (
+        <p class="problem" id="problem" role="alert">
+          {problem.text}
+        </p>
+      )}
+      {enrolment && (
+        <>
+          <p>Scan this code with an authenticator app, then enter the six-digit code it shows.</p>
+          {/* The QR code library's own SVG (path data only, no text of the request): not data, so not escaped. */}
+          <div class="qr" role="img" aria-label="QR code of your authenticator secret" dangerouslySetInnerHTML={{ __html: enrolment.qrSvg }} />
+          <p class="muted">
+            Or type this secret: <code id="totp-secret">{enrolment.secret}</code>
+          </p>
+          <p>Keep these recovery codes somewhere safe. Each works once, if you lose your phone; they are shown only now.</p>
+          <ul class="codes" id="recovery-codes">
+            {enrolment.recoveryCodes.map((code) => (
+              <li key={code}>
+                <code>{code}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <form method="post" action={view.form.action}>
+        <HiddenFields form={view.form} step="second-factor" />
+        <div class="field">
+          <label for="otp">Code from your authenticator app</label>
+          <input
+            id="otp"
+            name="otp"
+            type="text"
+            inputMode="numeric"
+            pattern="[0-9 ]*"
+            autoComplete="one-time-code"
+            autoFocus={problem?.field !== 'recovery_code'}
+            aria-invalid={problem?.field === 'otp' ? 'true' : undefined}
+            aria-describedby={problem?.field === 'otp' ? 'problem' : undefined}
+          />
+        </div>
+        {!enrolment && (
+          <details open={problem?.field === 'recovery_code'}>
+            <summary>Use a recovery code instead</summary>
+            <div class="field">
+              <label for="recovery_code">Recovery code</label>
+              <input
+                id="recovery_code"
+                name="recovery_code"
+                type="text"
+                autoComplete="off"
+                autoCapitalize="characters"
+                spellcheck={false}
+                autoFocus={problem?.field === 'recovery_code'}
+                aria-invalid={problem?.field === 'recovery_code' ? 'true' : undefined}
+                aria-describedby={problem?.field === 'recovery_code' ? 'problem' : undefined}
+              />
+            </div>
+          </details>
+        )}
+        <div class="actions">
+          <button type="submit">Verify</button>
+        </div>
+      </form>
+    </Layout>
+  );
+}
+
 function ApprovalPage({ view }: { view: Extract<View, { page: 'approval' }> }) {
   return (
     <Layout branding={view.branding} title={view.branding.heading}>
@@ -191,6 +265,8 @@ function body(view: View) {
   switch (view.page) {
     case 'sign-in':
       return <SignInPage view={view} />;
+    case 'second-factor':
+      return <SecondFactorPage view={view} />;
     case 'approval':
       return <ApprovalPage view={view} />;
     case 'error':
@@ -209,7 +285,7 @@ function body(view: View) {
  */
 function policy(view: View): string {
   const formAction =
-    view.page === 'sign-in' || view.page === 'approval' ? `'self' ${view.form.redirectSource}` : view.page === 'sign-out' ? "'self'" : "'none'";
+    view.page === 'sign-in' || view.page === 'second-factor' || view.page === 'approval' ? `'self' ${view.form.redirectSource}` : view.page === 'sign-out' ? "'self'" : "'none'";
   const directives = [`default-src 'none'`, `style-src ${CSS_HASH}`];
   if (view.branding.logoUrl !== '') directives.push(`img-src ${new URL(view.branding.logoUrl).origin}`);
   directives.push(`form-action ${formAction}`, `frame-ancestors 'none'`, `base-uri 'none'`);

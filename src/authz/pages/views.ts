@@ -26,7 +26,7 @@ export interface FormContext {
 /** A problem to show on a page, next to the field it is about when there is one. */
 export interface Problem {
   text: string;
-  field?: 'username' | 'password';
+  field?: 'username' | 'password' | 'otp' | 'recovery_code';
 }
 
 export type View =
@@ -40,6 +40,16 @@ export type View =
       form: FormContext;
       /** A link that starts the same request again with `prompt=login`, to sign in as someone else. */
       switchAccountHref: string;
+    }
+  | {
+      page: 'second-factor';
+      branding: Branding;
+      clientName: string;
+      username: string;
+      form: FormContext;
+      problem?: Problem;
+      /** Present when the user must enrol first: the new factor's QR code (an SVG document), secret and recovery codes. */
+      enrolment?: { qrSvg: string; secret: string; recoveryCodes: string[] };
     }
   | { page: 'error'; branding: Branding; heading: string; text: string }
   | { page: 'sign-out'; branding: Branding; username: string; form: { action: string; csrfToken: string } }

@@ -4,10 +4,11 @@ import { checkThrottle } from '../grants/password.ts';
 import { startLoginSession } from '../login-session.ts';
 import type { PageAnswer, Problem } from '../pages/views.ts';
 import { verifyResourceOwner } from '../resource-owner.ts';
+import { AMR, MFA_TOKEN_TTL_SECONDS, secondFactorAsked, startMfaChallenge } from '../second-factor.ts';
 import { branding, formContext, type SignInFlow, type SignInStep } from './flow.ts';
 
 /** The browser's CSRF cookie, made on the first sign-in page it is shown (docs/oauth.md "CSRF protection"). */
-function csrfCookie(flow: SignInFlow): string {
+export function csrfCookie(flow: SignInFlow): string {
   const existing = flow.request.cookies.csrf ?? flow.cookies.csrf;
   if (existing !== undefined) return existing;
   flow.cookies.csrf = generateSecret();
@@ -36,10 +37,37 @@ function signInPage(flow: SignInFlow, status = 200, problem?: Problem): PageAnsw
 }
 
 /**
+ * Ends a sign-in whose every step is done: a new login session (in place of the browser's old one)
+ * with how the user proved who they are (RFC 8176 `amr`), its cookie, and `login.succeeded`.
+ */
+export async function finishSignIn(flow: SignInFlow, username: string, amr: string[]): Promise<void> {
+  const { ctx, request } = flow;
+  const started = await startLoginSession(ctx.store, ctx.clock, flow.settings, { username, amr, ip: request.ip, replacing: request.cookies.session });
+  flow.session = { id: started.sessionId, record: started.session };
+  flow.signedInNow = true;
+  flow.cookies.session = { value: started.sessionId, maxAge: flow.settings.loginSessionMaxTtl };
+  ctx.audit.record({
+    at: ctx.clock.nowSeconds(),
+    type: 'login.succeeded',
+    ip: request.ip,
+    clientId: flow.authz.client.id,
+    username,
+    detail: { via: 'authorize', amr: amr.join(' ') },
+  });
+}
+
+/** A wait as people say it, for a throttled attempt's page. */
+export function throttledText(error: InstanceType<typeof TooManyAttempts>): { text: string; wait: number } {
+  const wait = Number(error.headers['Retry-After'] ?? 1);
+  return { text: `Too many failed attempts. Wait ${waitText(wait)}, then try again.`, wait };
+}
+
+/**
  * The first step: the username and password, checked exactly as the password grant checks them —
  * the same throttle before any hash, the same verification, the same audit records. The client,
  * its right to the grant and the scope were settled before (authorization-request.ts), so the page
- * is never a password oracle for a client that may not use it. A success starts a new login session.
+ * is never a password oracle for a client that may not use it. A success starts a new login session,
+ * or, when the MFA policy asks this user for a second factor, a pending challenge for the next step.
  * @see RFC 6749 §4.1.1, OpenID Connect Core §3.1.2.3
  */
 export const credentialsStep: SignInStep = {
@@ -48,7 +76,7 @@ export const credentialsStep: SignInStep = {
   promptNoneError: () => new LoginRequired(),
 
   async isNeeded(flow) {
-    if (flow.signedInNow) return false;
+    if (flow.signedInNow || flow.pendingMfa !== undefined) return false;
     if (flow.session === undefined || flow.authz.prompt.has('login')) return true;
     const { maxAge } = flow.authz;
     // OpenID Connect Core §3.1.2.1: max_age=0 is prompt=login, even for a sign-in this very second.
@@ -70,9 +98,8 @@ export const credentialsStep: SignInStep = {
       await checkThrottle(ctx, request, clientId);
     } catch (error) {
       if (!(error instanceof TooManyAttempts)) throw error;
-      const wait = Number(error.headers['Retry-After'] ?? 1);
-      const answer = signInPage(flow, 429, { text: `Too many failed attempts. Wait ${waitText(wait)}, then try again.` });
-      return { ...answer, retryAfter: wait };
+      const { text, wait } = throttledText(error);
+      return { ...signInPage(flow, 429, { text }), retryAfter: wait };
     }
     let user;
     try {
@@ -81,23 +108,14 @@ export const credentialsStep: SignInStep = {
       if (!(error instanceof InvalidGrant)) throw error;
       return signInPage(flow, 400, { text: 'Wrong username or password.', field: 'password' });
     }
-    const started = await startLoginSession(ctx.store, ctx.clock, flow.settings, {
-      username: user.username,
-      amr: ['pwd'],
-      ip: request.ip,
-      replacing: request.cookies.session,
-    });
-    flow.session = { id: started.sessionId, record: started.session };
-    flow.signedInNow = true;
-    flow.cookies.session = { value: started.sessionId, maxAge: flow.settings.loginSessionMaxTtl };
-    ctx.audit.record({
-      at: ctx.clock.nowSeconds(),
-      type: 'login.succeeded',
-      ip: request.ip,
-      clientId,
-      username: user.username,
-      detail: { via: 'authorize' },
-    });
+    // The password was right; a second factor, when the policy asks for one, comes before any session.
+    if (await secondFactorAsked(ctx, user, flow.authz.client)) {
+      const { token, challenge } = await startMfaChallenge(ctx, user, flow.authz.client, flow.authz.scope, request.ip);
+      flow.pendingMfa = { challenge, user };
+      flow.cookies.mfa = { value: token, maxAge: MFA_TOKEN_TTL_SECONDS };
+      return undefined;
+    }
+    await finishSignIn(flow, user.username, [...AMR.password]);
     return undefined;
   },
 };

@@ -1,4 +1,4 @@
-import type { LoginSession, Settings } from '../../core/model.ts';
+import type { LoginSession, MfaChallenge, Settings, User } from '../../core/model.ts';
 import type { AuthorizationRequest } from '../authorization-request.ts';
 import type { AuthzContext } from '../context.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
@@ -12,13 +12,15 @@ export interface BrowserRequest extends OAuthRequest {
   /** The path it was sent to (`/oauth/authorize` or its alias): forms post back there. */
   path: string;
   /** The values of Portcullis's cookies, whatever their names on the wire. */
-  cookies: { session?: string; csrf?: string };
+  cookies: { session?: string; csrf?: string; mfa?: string };
 }
 
 /** Cookies to set with the answer; `session: null` deletes the session cookie. */
 export interface CookieChanges {
   session?: { value: string; maxAge: number } | null;
   csrf?: string;
+  /** The pending second step of a sign-in (docs/mfa.md "Sign-in page"): its challenge token; `null` deletes it. */
+  mfa?: { value: string; maxAge: number } | null;
 }
 
 /**
@@ -32,6 +34,11 @@ export interface SignInFlow {
   settings: Settings;
   /** The browser's live login session and the id in its cookie. */
   session: { id: string; record: LoginSession } | undefined;
+  /**
+   * A correct password whose second factor is still to come: the challenge (from the `mfa` cookie, or
+   * made by the credentials step during this request), for this client, with its user.
+   */
+  pendingMfa?: { challenge: MfaChallenge; user: User };
   /** The user signed in during this request: `prompt=login` and `max_age` are satisfied. */
   signedInNow: boolean;
   /** The user approved the client during this request. */
@@ -40,7 +47,7 @@ export interface SignInFlow {
 }
 
 /** The names of the steps, as the forms send them in `step`. */
-export type StepName = 'credentials' | 'consent';
+export type StepName = 'credentials' | 'second-factor' | 'consent';
 
 /**
  * One step between an authorization request and its code (docs/oauth.md "Sign-in steps"): whether

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
 import { type DataOptions, readPasswordFromStdin, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { userMfaCommand } from './user-mfa.ts';
 import { userUnlockCommand } from './user-unlock.ts';
 
 async function passwordFrom(options: { passwordStdin?: boolean }): Promise<string> {
@@ -88,4 +89,5 @@ export function userCommand(program: Command): void {
     }),
   );
   userUnlockCommand(user);
+  userMfaCommand(user);
 }

@@ -18,6 +18,7 @@ import { settingsRoutes } from './settings.ts';
 import { signInRoutes } from './sign-in.ts';
 import { tokenRoutes } from './tokens.ts';
 import { throttleRoutes } from './throttle.ts';
+import { userMfaRoutes } from './user-mfa.ts';
 import { userRoutes } from './users.ts';
 import type { AdminDeps, AdminResource } from './resource.ts';
 import { validatorCompiler } from './validator.ts';
@@ -42,6 +43,7 @@ export const ADMIN_RESOURCES: AdminResource[] = [
   clientRoutes,
   scopeRoutes,
   userRoutes,
+  userMfaRoutes,
   groupRoutes,
   tokenRoutes,
   serviceRoutes,

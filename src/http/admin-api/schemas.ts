@@ -120,6 +120,9 @@ export const settingsSchema = {
     approval_page_heading: { type: 'string' },
     approval_page_footer: { type: 'string' },
     password_min_length: { type: 'integer' },
+    mfa_policy: { type: 'string' },
+    mfa_required_groups: { type: 'array', items: { type: 'string' } },
+    mfa_required_clients: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

@@ -1,4 +1,4 @@
-import type { Settings } from '../../core/model.ts';
+import { MFA_POLICIES, type MfaPolicy, type Settings } from '../../core/model.ts';
 import { describeSettings, updateSettings } from '../../manage/settings.ts';
 import type { AdminResource } from './resource.ts';
 import { commonErrors, settingsSchema } from './schemas.ts';
@@ -15,6 +15,9 @@ interface SettingsBody {
   approval_page_heading?: string;
   approval_page_footer?: string;
   password_min_length?: number;
+  mfa_policy?: MfaPolicy;
+  mfa_required_groups?: string[];
+  mfa_required_clients?: string[];
 }
 
 /** Global OAuth settings: lifetimes, require HTTPS and PKCE, login sessions, the sign-in pages' look. */
@@ -49,6 +52,9 @@ export const settingsRoutes: AdminResource = {
               approval_page_heading: { type: 'string', maxLength: 200 },
               approval_page_footer: { type: 'string', maxLength: 1000 },
               password_min_length: { type: 'integer', minimum: 8, maximum: 128, description: 'the shortest password that may be set (characters)' },
+              mfa_policy: { type: 'string', enum: [...MFA_POLICIES], description: 'who gives a second factor after a correct password (docs/mfa.md)' },
+              mfa_required_groups: { type: 'array', items: { type: 'string' }, description: 'under `required`: groups whose users must use MFA' },
+              mfa_required_clients: { type: 'array', items: { type: 'string' }, description: 'under `required`: client ids whose logins must use MFA' },
             },
             additionalProperties: false,
             minProperties: 1,
@@ -70,6 +76,9 @@ export const settingsRoutes: AdminResource = {
           approvalPageHeading: body.approval_page_heading,
           approvalPageFooter: body.approval_page_footer,
           passwordMinLength: body.password_min_length,
+          mfaPolicy: body.mfa_policy,
+          mfaRequiredGroups: body.mfa_required_groups,
+          mfaRequiredClients: body.mfa_required_clients,
         };
         const updated = await updateSettings(ctx.store, patch, ctx.clock);
         ctx.settings.invalidate();

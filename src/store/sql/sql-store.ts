@@ -7,6 +7,7 @@ import { clientStore } from './clients.ts';
 import { consentStore } from './consents.ts';
 import type { Driver } from './driver.ts';
 import { loginSessionStore } from './login-sessions.ts';
+import { mfaStore } from './mfa.ts';
 import { migrate, readMigrations } from './migrations.ts';
 import { sessionStore } from './sessions.ts';
 import { settingsStore } from './settings.ts';
@@ -43,6 +44,7 @@ export abstract class SqlStore {
       ...auditStore(driver),
       ...catalogStore(driver),
       ...throttleStore(driver),
+      ...mfaStore(driver),
     } satisfies Slices);
   }
 

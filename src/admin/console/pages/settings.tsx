@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api.ts';
-import { Field, type FieldErrors, FormError, Notice, errorsFrom, useLoad } from '../components.tsx';
+import { api, type Client, type Group } from '../api.ts';
+import { Checkboxes, Field, type FieldErrors, FormError, Notice, errorsFrom, useLoad } from '../components.tsx';
 
 interface Settings {
   access_token_ttl: number | 'never';
@@ -13,6 +13,9 @@ interface Settings {
   approval_page_logo_url: string;
   approval_page_heading: string;
   approval_page_footer: string;
+  mfa_policy: 'off' | 'optional' | 'required';
+  mfa_required_groups: string[];
+  mfa_required_clients: string[];
 }
 
 /** The form's text fields, by setting: what the inputs hold before they are checked. */
@@ -36,6 +39,11 @@ export function SettingsPage() {
   const [texts, setTexts] = useState<Texts>();
   const [requireHttps, setRequireHttps] = useState(true);
   const [requirePkce, setRequirePkce] = useState(false);
+  const groups = useLoad(() => api<Group[]>('GET', '/groups'));
+  const clients = useLoad(() => api<Client[]>('GET', '/clients'));
+  const [mfaPolicy, setMfaPolicy] = useState<Settings['mfa_policy']>('off');
+  const [mfaGroups, setMfaGroups] = useState<string[]>([]);
+  const [mfaClients, setMfaClients] = useState<string[]>([]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState(false);
   useEffect(() => {
@@ -53,6 +61,9 @@ export function SettingsPage() {
     });
     setRequireHttps(data.require_https);
     setRequirePkce(data.require_pkce);
+    setMfaPolicy(data.mfa_policy);
+    setMfaGroups(data.mfa_required_groups);
+    setMfaClients(data.mfa_required_clients);
   }, [settings.data]);
   if (!texts) return <p class="muted">Loading…</p>;
   const set = (patch: Partial<Texts>) => setTexts({ ...texts, ...patch });
@@ -80,6 +91,9 @@ export function SettingsPage() {
         approval_page_logo_url: texts.approval_page_logo_url.trim(),
         approval_page_heading: texts.approval_page_heading.trim(),
         approval_page_footer: texts.approval_page_footer.trim(),
+        mfa_policy: mfaPolicy,
+        mfa_required_groups: mfaGroups,
+        mfa_required_clients: mfaClients,
       });
       setSaved(true);
       settings.reload();
@@ -127,6 +141,30 @@ export function SettingsPage() {
           {text('approval_page_heading', 'Approval heading', 'the question the approval page asks')}
           {text('approval_page_footer', 'Footer', 'a line under every page, such as whom to call for help')}
         </div>
+        <h3>Second factor (MFA)</h3>
+        <Field id="settings-mfa-policy" label="MFA policy" error={errors.mfa_policy} hint="who gives a one-time password after a correct password">
+          <select id="settings-mfa-policy" value={mfaPolicy} onChange={(e) => setMfaPolicy(e.currentTarget.value as Settings['mfa_policy'])}>
+            <option value="off">off: nobody is asked</option>
+            <option value="optional">optional: users who enrolled are asked</option>
+            <option value="required">required: the groups and clients below (everybody when none is chosen)</option>
+          </select>
+        </Field>
+        {mfaPolicy === 'required' && (
+          <div class="row">
+            <Field id="settings-mfa-groups" label="Required for the users of" error={errors.mfa_required_groups}>
+              <Checkboxes id="settings-mfa-groups" options={(groups.data ?? []).map((group) => group.name)} selected={mfaGroups} onChange={setMfaGroups} />
+            </Field>
+            <Field id="settings-mfa-clients" label="Required for logins through" error={errors.mfa_required_clients}>
+              <Checkboxes
+                id="settings-mfa-clients"
+                options={(clients.data ?? []).map((client) => client.client_id)}
+                label={(id) => clients.data?.find((client) => client.client_id === id)?.name ?? id}
+                selected={mfaClients}
+                onChange={setMfaClients}
+              />
+            </Field>
+          </div>
+        )}
         <div class="actions">
           <button type="submit">Save settings</button>
         </div>

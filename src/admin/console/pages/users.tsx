@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, enc, type Group, type User } from '../api.ts';
 import { Checkboxes, ConfirmButton, DataTable, Field, type FieldErrors, FormError, Notice, errorsFrom, formatTime, useLoad } from '../components.tsx';
 import { UserConsentsSection, UserSessionsSection } from './sign-in.tsx';
+import { UserMfaSection } from './user-mfa.tsx';
 
 function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCancel: () => void }) {
   const [username, setUsername] = useState('');
@@ -182,6 +183,7 @@ function DirectoryUserDetail(props: { user: User; navigate: (hash: string) => vo
           <dd>{formatTime(user.synced_at ?? null)}</dd>
         </dl>
       </div>
+      <UserMfaSection username={user.username} />
       <div class="actions danger-zone">
         <ConfirmButton
           label="Forget user"
@@ -261,6 +263,7 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
           <button type="submit">Set password</button>
         </div>
       </form>
+      <UserMfaSection username={current.username} />
       <UserSessionsSection username={current.username} />
       <UserConsentsSection username={current.username} />
       <div class="actions danger-zone">
