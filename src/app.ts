@@ -17,7 +17,7 @@ import { Metrics, meteredHasher, observeDirectory } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
-import { openStore } from './store/open-store.ts';
+import { explainStoreFailure, openStore } from './store/open-store.ts';
 import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
 import type { Store } from './store/store.ts';
 
@@ -52,7 +52,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let throttleBackend: Awaited<ReturnType<typeof openThrottleBackend>> | undefined;
   let directory: DirectoryUsers | undefined;
   try {
-    await store.migrate();
+    await store.migrate().catch((error: unknown) => {
+      throw explainStoreFailure(error, config);
+    });
     // Counters shared by every instance: Redis when configured, else the store's database.
     throttleBackend = await openThrottleBackend(config, store);
     const throttle = new LoginThrottle(config.throttle, throttleBackend);

@@ -12,6 +12,7 @@ import { serveCommand } from './commands/serve.ts';
 import { serviceCommand } from './commands/service.ts';
 import { tokenCommand } from './commands/token.ts';
 import { userCommand } from './commands/user.ts';
+import { UsageError } from './context.ts';
 
 /** Exit statuses (docs/cli.md): 0 success, 1 a user error, 2 a usage error. */
 const EXIT_USER_ERROR = 1;
@@ -57,6 +58,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0.
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`portcullis: ${error.message}\n`);
+      return EXIT_USAGE;
     }
     if (error instanceof UserError || error instanceof ConfigError) {
       process.stderr.write(`portcullis: ${error.message}\n`);

@@ -15,6 +15,11 @@ export interface Config {
   /** SQLite file, used unless `databaseUrl` is set. */
   db: string;
   databaseUrl: string | undefined;
+  /**
+   * Where the database setting came from: the flag (`--db`), the variable (`PORTCULLIS_DB`), the
+   * file and key (`portcullis.yaml: db`), or the bare key when it is the default. The CLI names it.
+   */
+  databaseFrom?: string;
   /** RFC 8414 issuer; defaults to the listen address. */
   issuer: string;
   logLevel: string;
@@ -296,6 +301,7 @@ export function loadConfig(
     host,
     db,
     databaseUrl,
+    databaseFrom: pick(databaseUrl !== undefined ? 'databaseUrl' : 'db')[0],
     issuer,
     logLevel,
     trustedProxies,

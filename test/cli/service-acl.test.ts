@@ -7,6 +7,7 @@ import { spawnSyncBounded } from '../helpers/processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-cli-'));
 const db = join(dir, 'cli.db');
+writeFileSync(db, ''); // an existing (empty) database: no --create needed
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSyncBounded(process.execPath, ['bin/portcullis.mjs', ...args, '--db', db], { encoding: 'utf8' });
