@@ -107,6 +107,15 @@ export async function withStore(
   }
 }
 
+/**
+ * The line after a change that running servers pick up from their caches: ACLs, services and
+ * group memberships reach the gateway within settings_max_age (docs/configuration.md).
+ */
+export function takesEffect(cli: CliContext): string {
+  const seconds = cli.config.settingsMaxAge;
+  return seconds === 0 ? 'running servers apply it at once' : `running servers apply it within ${seconds} s (settings_max_age)`;
+}
+
 /** Reads a password from standard input (never from argv, where other users could see it). */
 export async function readPasswordFromStdin(): Promise<string> {
   const chunks: Buffer[] = [];

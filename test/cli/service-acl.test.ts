@@ -36,17 +36,25 @@ describe('portcullis service / acl / apply (docs/cli.md)', () => {
     );
     const applied = run('apply', '-f', file);
     assert.equal(applied.status, 0, applied.stderr);
-    assert.match(applied.stdout, /service orders.v1:getOrder saved/);
-    assert.match(applied.stdout, /acl orders set/);
+    assert.match(applied.stdout, /service orders.v1:getOrder created/);
+    assert.match(applied.stdout, /acl orders created/);
     const services = JSON.parse(run('service', 'list', '--json').stdout);
     assert.deepEqual(services.map((s: { name: string; templates: string[] }) => [s.name, s.templates]), [
       ['orders.v1:getOrder', ['GET /rest/orders/{id}']],
     ]);
+    // created_at in ISO 8601, as every other command prints it.
+    assert.deepEqual(Object.keys(services[0]).sort(), ['created_at', 'methods', 'name', 'templates', 'upstream']);
+    assert.match(services[0].created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.deepEqual(JSON.parse(run('acl', 'list', '--json').stdout), [{ resource: 'orders', allow: ['staff'], deny: ['contractors'] }]);
   });
 
   it('creates and deletes with the commands; exit 1 with one line on a mistake, 2 on usage', () => {
-    assert.equal(run('service', 'create', '--name', 'billing:list', '--upstream', 'http://127.0.0.1:1/', '--method', 'GET,POST').status, 0);
+    const created = run('service', 'create', '--name', 'billing:list', '--upstream', 'http://127.0.0.1:1/', '--method', 'GET,POST');
+    assert.equal(created.status, 0);
+    // Running servers cache services, ACLs and memberships: the command says for how long.
+    assert.equal(created.stdout, 'saved service billing:list -> http://127.0.0.1:1/\nrunning servers apply it within 5 s (settings_max_age)\n');
+    const acl = run('acl', 'set', '--resource', 'billing', '--allow', 'staff');
+    assert.match(acl.stdout, /^set ACL on billing: allow staff; deny \(none\)\nrunning servers apply it within 5 s \(settings_max_age\)\n$/);
     const bad = run('acl', 'set', '--resource', 'billing', '--allow', 'ghosts');
     assert.equal(bad.status, 1);
     assert.equal(bad.stderr, 'portcullis: group ghosts does not exist\n');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { deleteService, listServices, saveService } from '../../manage/services.ts';
-import { type DataOptions, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { deleteService, describeService, listServices, saveService } from '../../manage/services.ts';
+import { type DataOptions, splitCsv, table, takesEffect, withDataOptions, withStore } from '../context.ts';
 
 export function serviceCommand(program: Command): void {
   const service = program.command('service').description('manage protected services (the gateway at /invoke and /rest)');
@@ -21,14 +21,14 @@ export function serviceCommand(program: Command): void {
         methods: splitCsv(options.method),
         templates: splitCsv(options.templates),
       });
-      cli.print(saved, `saved service ${saved.name} -> ${saved.upstream}`);
+      cli.print(describeService(saved), `saved service ${saved.name} -> ${saved.upstream}\n${takesEffect(cli)}`);
     }),
   );
 
   withDataOptions(service.command('list').description('list services')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
-      const services = await listServices(cli.store);
-      cli.print(services, table(services as unknown as Record<string, unknown>[], ['name', 'upstream', 'methods', 'templates']));
+      const services = (await listServices(cli.store)).map(describeService);
+      cli.print(services, table(services, ['name', 'upstream', 'methods', 'templates']));
     }),
   );
 
@@ -36,7 +36,7 @@ export function serviceCommand(program: Command): void {
     async (options: DataOptions & { name: string }) =>
       withStore(options, async (cli) => {
         await deleteService(cli.store, options.name, cli.clock);
-        cli.print({ name: options.name, deleted: true }, `deleted service ${options.name}`);
+        cli.print({ name: options.name, deleted: true }, `deleted service ${options.name}\n${takesEffect(cli)}`);
       }),
   );
 }

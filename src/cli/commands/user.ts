@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
-import { type DataOptions, readPasswordFromStdin, UsageError, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, readPasswordFromStdin, takesEffect, UsageError, splitCsv, table, withDataOptions, withStore } from '../context.ts';
 import { userUnlockCommand } from './user-unlock.ts';
 
 /** A usage error (exit 2) before anything is opened: the password only ever comes from standard input. */
@@ -62,7 +62,7 @@ export function userCommand(program: Command): void {
   ).action(async (options: DataOptions & { username: string; groups: string }) =>
     withStore(options, async (cli) => {
       await setUserGroups(cli.store, options.username, splitCsv(options.groups) ?? []);
-      cli.print({ username: options.username, groups: splitCsv(options.groups) }, `set the groups of ${options.username}`);
+      cli.print({ username: options.username, groups: splitCsv(options.groups) }, `set the groups of ${options.username}\n${takesEffect(cli)}`);
     }),
   );
 
