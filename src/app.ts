@@ -67,7 +67,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         .finally(() => recording.delete(write));
       recording.add(write);
     };
-    const setup = await bootstrap(store, hasher, clock, config.adminPassword);
+    // With introspection configured this instance is a resource server only (docs/resource-server.md):
+    // tokens, sign-in and the console belong to the authorization server it asks, so it serves none
+    // of them and creates no administrator in its own database.
+    const authorizationServer = config.resourceServer.introspection === undefined;
+    const setup: BootstrapResult = authorizationServer ? await bootstrap(store, hasher, clock, config.adminPassword) : { createdAdmin: false };
     if (config.directory) {
       const ldap = new LdapDirectory(config.directory, {
         ca: config.directory.caFile === undefined ? undefined : readFileSync(config.directory.caFile, 'utf8'),
@@ -104,6 +108,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       trustedProxies: config.trustedProxies,
       gateway: resource.gateway,
+      authorizationServer,
       // Admin sign-in shares the token endpoint's throttle: same counters, same policy.
       admin: { throttle: sharedLoginThrottle(ctx) },
       https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
