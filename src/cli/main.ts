@@ -4,6 +4,7 @@ import { aclCommand } from './commands/acl.ts';
 import { applyCommand } from './commands/apply.ts';
 import { auditCommand } from './commands/audit.ts';
 import { clientCommand } from './commands/client.ts';
+import { demoUpstreamCommand } from './commands/demo-upstream.ts';
 import { directoryCommand } from './commands/directory.ts';
 import { groupCommand } from './commands/group.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   serviceCommand(program);
   aclCommand(program);
   directoryCommand(program);
+  demoUpstreamCommand(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();
