@@ -246,6 +246,11 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     await page.locator('#live-grants-table tr', { hasText: 'erin' }).first().waitFor();
     await page.locator('#recent-events-table code', { hasText: 'token.issued' }).first().waitFor();
     await shot('client-activity');
+    // An empty access-token lifetime means the global default, as an empty refresh limit means unlimited.
+    await page.fill('#client-access-ttl', '');
+    await page.click('button:has-text("Save")');
+    await page.locator('.notice-success', { hasText: 'Saved.' }).waitFor();
+    assert.equal((await server.app.store.findClient(client.id!))!.accessTokenTtl, 'global');
   });
 
   test('the token is listed on the tokens page and revoked there', async () => {
