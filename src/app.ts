@@ -18,7 +18,7 @@ import { buildServer } from './http/server.ts';
 import { type BootstrapResult, bootstrap } from './manage/bootstrap.ts';
 import { loadServerKey, serverKeySource } from './manage/server-key.ts';
 import { createResourceServer, type ResourceServer } from './resource/resource-server.ts';
-import { openStore } from './store/open-store.ts';
+import { explainStoreFailure, openStore } from './store/open-store.ts';
 import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
 import type { Store } from './store/store.ts';
 
@@ -53,7 +53,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let throttleBackend: Awaited<ReturnType<typeof openThrottleBackend>> | undefined;
   let directory: DirectoryUsers | undefined;
   try {
-    await store.migrate();
+    await store.migrate().catch((error: unknown) => {
+      throw explainStoreFailure(error, config);
+    });
     // Counters shared by every instance: Redis when configured, else the store's database.
     throttleBackend = await openThrottleBackend(config, store);
     const throttle = new LoginThrottle(config.throttle, throttleBackend);
@@ -67,7 +69,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       recording.add(write);
     };
     const secretBox = await loadServerKey(serverKeySource(config), store);
-    const setup = await bootstrap(store, hasher, clock, config.adminPassword);
+    // With introspection configured this instance is a resource server only (docs/resource-server.md):
+    // tokens, sign-in and the console belong to the authorization server it asks, so it serves none
+    // of them and creates no administrator in its own database.
+    const authorizationServer = config.resourceServer.introspection === undefined;
+    const setup: BootstrapResult = authorizationServer ? await bootstrap(store, hasher, clock, config.adminPassword) : { createdAdmin: false };
     if (config.directory) {
       const ldap = new LdapDirectory(config.directory, {
         ca: config.directory.caFile === undefined ? undefined : readFileSync(config.directory.caFile, 'utf8'),
@@ -107,6 +113,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       limits: config.http,
       metricsToken: config.metricsToken,
       gateway: resource.gateway,
+      authorizationServer,
       // Admin sign-in shares the token endpoint's throttle: same counters, same policy.
       admin: { throttle: sharedLoginThrottle(ctx), sourceMaps: config.development },
       https: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,

@@ -17,6 +17,10 @@ export function checkRequired(request: OAuthRequest, names: readonly string[]): 
   }
 }
 
+/** Says what to do, not only what is wrong: the caller is often the operator trying things out. */
+export const HTTPS_REQUIRED =
+  'HTTPS is required: call over https:// (serve with tls_cert and tls_key, or behind a TLS proxy listed in trusted_proxies); see docs/security.md#tls-and-require-https';
+
 /**
  * Require-HTTPS (docs/security.md, Integration Server's "Require HTTPS"): plain HTTP is refused unless the
  * client is on a loopback address. RFC 6749 §3.2 requires TLS at the token endpoint; the admin
@@ -24,5 +28,5 @@ export function checkRequired(request: OAuthRequest, names: readonly string[]): 
  */
 export async function checkHttps(ctx: AuthzContext, request: Pick<OAuthRequest, 'secure' | 'ip'>): Promise<void> {
   if (request.secure || isLoopback(request.ip)) return;
-  if ((await ctx.settings.get()).requireHttps) throw new InvalidRequest('HTTPS is required');
+  if ((await ctx.settings.get()).requireHttps) throw new InvalidRequest(HTTPS_REQUIRED);
 }

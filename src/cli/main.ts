@@ -4,6 +4,7 @@ import { aclCommand } from './commands/acl.ts';
 import { applyCommand } from './commands/apply.ts';
 import { auditCommand } from './commands/audit.ts';
 import { clientCommand } from './commands/client.ts';
+import { demoUpstreamCommand } from './commands/demo-upstream.ts';
 import { directoryCommand } from './commands/directory.ts';
 import { groupCommand } from './commands/group.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -12,6 +13,7 @@ import { serveCommand } from './commands/serve.ts';
 import { serviceCommand } from './commands/service.ts';
 import { tokenCommand } from './commands/token.ts';
 import { userCommand } from './commands/user.ts';
+import { UsageError } from './context.ts';
 
 /** Exit statuses (docs/cli.md): 0 success, 1 a user error, 2 a usage error. */
 const EXIT_USER_ERROR = 1;
@@ -37,6 +39,7 @@ export function buildProgram(): Command {
   serviceCommand(program);
   aclCommand(program);
   directoryCommand(program);
+  demoUpstreamCommand(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();
@@ -57,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0.
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`portcullis: ${error.message}\n`);
+      return EXIT_USAGE;
     }
     if (error instanceof UserError || error instanceof ConfigError) {
       process.stderr.write(`portcullis: ${error.message}\n`);

@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { DirectoryConfig } from '../directory/directory-config.ts';
 import { loadDirectory } from './directory-settings.ts';
 import { boolean, integer, list, type RawValue, text } from './values.ts';
+import { SETTINGS } from './settings-table.ts';
 import { type Argon2Params, MIN_ARGON2 } from '../core/password-hash.ts';
 import { DEFAULT_THROTTLE, type ThrottleSettings } from '../authz/throttle.ts';
 
@@ -15,6 +16,11 @@ export interface Config {
   /** SQLite file, used unless `databaseUrl` is set. */
   db: string;
   databaseUrl: string | undefined;
+  /**
+   * Where the database setting came from: the flag (`--db`), the variable (`PORTCULLIS_DB`), the
+   * file and key (`portcullis.yaml: db`), or the bare key when it is the default. The CLI names it.
+   */
+  databaseFrom?: string;
   /** RFC 8414 issuer; defaults to the listen address. */
   issuer: string;
   logLevel: string;
@@ -85,83 +91,6 @@ export interface ResourceServerConfig {
   maxConcurrentPerService: number;
 }
 
-/** Every setting, its YAML key and its environment variable. Flags use the camelCase name. */
-const SETTINGS = {
-  port: { yaml: 'port', env: 'PORTCULLIS_PORT' },
-  host: { yaml: 'host', env: 'PORTCULLIS_HOST' },
-  db: { yaml: 'db', env: 'PORTCULLIS_DB' },
-  databaseUrl: { yaml: 'database_url', env: 'PORTCULLIS_DATABASE_URL' },
-  issuer: { yaml: 'issuer', env: 'PORTCULLIS_ISSUER' },
-  logLevel: { yaml: 'log_level', env: 'PORTCULLIS_LOG_LEVEL' },
-  trustedProxies: { yaml: 'trusted_proxies', env: 'PORTCULLIS_TRUSTED_PROXIES' },
-  tlsCert: { yaml: 'tls_cert', env: 'PORTCULLIS_TLS_CERT' },
-  tlsKey: { yaml: 'tls_key', env: 'PORTCULLIS_TLS_KEY' },
-  argon2MemoryCost: { yaml: 'argon2.memory_cost', env: 'PORTCULLIS_ARGON2_MEMORY_COST' },
-  argon2TimeCost: { yaml: 'argon2.time_cost', env: 'PORTCULLIS_ARGON2_TIME_COST' },
-  argon2Parallelism: { yaml: 'argon2.parallelism', env: 'PORTCULLIS_ARGON2_PARALLELISM' },
-  settingsMaxAge: { yaml: 'settings_max_age', env: 'PORTCULLIS_SETTINGS_MAX_AGE' },
-  refreshReuseLeeway: { yaml: 'refresh_reuse_leeway', env: 'PORTCULLIS_REFRESH_REUSE_LEEWAY' },
-  throttleEnabled: { yaml: 'throttle.enabled', env: 'PORTCULLIS_THROTTLE_ENABLED' },
-  throttleUserIpFailures: { yaml: 'throttle.user_ip.failures', env: 'PORTCULLIS_THROTTLE_USER_IP_FAILURES' },
-  throttleUserIpWindow: { yaml: 'throttle.user_ip.window', env: 'PORTCULLIS_THROTTLE_USER_IP_WINDOW' },
-  throttleUserIpBlock: { yaml: 'throttle.user_ip.block', env: 'PORTCULLIS_THROTTLE_USER_IP_BLOCK' },
-  throttleIpFailures: { yaml: 'throttle.ip.failures', env: 'PORTCULLIS_THROTTLE_IP_FAILURES' },
-  throttleIpWindow: { yaml: 'throttle.ip.window', env: 'PORTCULLIS_THROTTLE_IP_WINDOW' },
-  throttleIpBlock: { yaml: 'throttle.ip.block', env: 'PORTCULLIS_THROTTLE_IP_BLOCK' },
-  throttleUserFreeFailures: { yaml: 'throttle.user.free_failures', env: 'PORTCULLIS_THROTTLE_USER_FREE_FAILURES' },
-  throttleUserWindow: { yaml: 'throttle.user.window', env: 'PORTCULLIS_THROTTLE_USER_WINDOW' },
-  throttleUserBaseDelayMs: { yaml: 'throttle.user.base_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_BASE_DELAY_MS' },
-  throttleUserMaxDelayMs: { yaml: 'throttle.user.max_delay_ms', env: 'PORTCULLIS_THROTTLE_USER_MAX_DELAY_MS' },
-  throttleUserFailures: { yaml: 'throttle.user.failures', env: 'PORTCULLIS_THROTTLE_USER_FAILURES' },
-  throttleUserInFlight: { yaml: 'throttle.user.in_flight', env: 'PORTCULLIS_THROTTLE_USER_IN_FLIGHT' },
-  throttleUserGoodAddressDays: { yaml: 'throttle.user.good_address_days', env: 'PORTCULLIS_THROTTLE_USER_GOOD_ADDRESS_DAYS' },
-  throttleIpv6Prefix: { yaml: 'throttle.ipv6_prefix', env: 'PORTCULLIS_THROTTLE_IPV6_PREFIX' },
-  throttleClientIpFailures: { yaml: 'throttle.client_ip.failures', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_FAILURES' },
-  throttleClientIpWindow: { yaml: 'throttle.client_ip.window', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_WINDOW' },
-  throttleClientIpBlock: { yaml: 'throttle.client_ip.block', env: 'PORTCULLIS_THROTTLE_CLIENT_IP_BLOCK' },
-  introspectionUrl: { yaml: 'resource_server.introspection_url', env: 'PORTCULLIS_INTROSPECTION_URL' },
-  introspectionClientId: { yaml: 'resource_server.client_id', env: 'PORTCULLIS_INTROSPECTION_CLIENT_ID' },
-  introspectionClientSecret: { yaml: 'resource_server.client_secret', env: 'PORTCULLIS_INTROSPECTION_CLIENT_SECRET' },
-  introspectionCacheMaxAge: { yaml: 'resource_server.cache_max_age', env: 'PORTCULLIS_INTROSPECTION_CACHE_MAX_AGE' },
-  upstreamTimeoutMs: { yaml: 'resource_server.upstream_timeout_ms', env: 'PORTCULLIS_UPSTREAM_TIMEOUT_MS' },
-  maxConcurrentPerService: { yaml: 'resource_server.max_concurrent_per_service', env: 'PORTCULLIS_MAX_CONCURRENT_PER_SERVICE' },
-  httpHeadersTimeoutMs: { yaml: 'http.headers_timeout_ms', env: 'PORTCULLIS_HTTP_HEADERS_TIMEOUT_MS' },
-  httpRequestTimeoutMs: { yaml: 'http.request_timeout_ms', env: 'PORTCULLIS_HTTP_REQUEST_TIMEOUT_MS' },
-  httpKeepAliveTimeoutMs: { yaml: 'http.keep_alive_timeout_ms', env: 'PORTCULLIS_HTTP_KEEP_ALIVE_TIMEOUT_MS' },
-  httpMaxConnections: { yaml: 'http.max_connections', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS' },
-  httpMaxConnectionsPerAddress: { yaml: 'http.max_connections_per_address', env: 'PORTCULLIS_HTTP_MAX_CONNECTIONS_PER_ADDRESS' },
-  metricsToken: { yaml: 'metrics_token', env: 'PORTCULLIS_METRICS_TOKEN' },
-  databasePoolMax: { yaml: 'database_pool_max', env: 'PORTCULLIS_DATABASE_POOL_MAX' },
-  databaseStatementTimeout: { yaml: 'database_statement_timeout', env: 'PORTCULLIS_DATABASE_STATEMENT_TIMEOUT' },
-  purgeInterval: { yaml: 'purge_interval', env: 'PORTCULLIS_PURGE_INTERVAL' },
-  purgeBatchSize: { yaml: 'purge_batch_size', env: 'PORTCULLIS_PURGE_BATCH_SIZE' },
-  secretKeyFile: { yaml: 'secret_key_file', env: 'PORTCULLIS_SECRET_KEY_FILE' },
-  auditMaxAgeDays: { yaml: 'audit.max_age_days', env: 'PORTCULLIS_AUDIT_MAX_AGE_DAYS' },
-  auditMaxRecords: { yaml: 'audit.max_records', env: 'PORTCULLIS_AUDIT_MAX_RECORDS' },
-  redisUrl: { yaml: 'redis_url', env: 'PORTCULLIS_REDIS_URL' },
-  redisKeyPrefix: { yaml: 'redis_key_prefix', env: 'PORTCULLIS_REDIS_KEY_PREFIX' },
-  // The user directory (docs/directory.md). Its bind password is read from the environment or a file only.
-  directoryUrls: { yaml: 'directory.urls', env: 'PORTCULLIS_DIRECTORY_URLS' },
-  directoryType: { yaml: 'directory.type', env: 'PORTCULLIS_DIRECTORY_TYPE' },
-  directoryStartTls: { yaml: 'directory.start_tls', env: 'PORTCULLIS_DIRECTORY_START_TLS' },
-  directoryCaFile: { yaml: 'directory.ca_file', env: 'PORTCULLIS_DIRECTORY_CA_FILE' },
-  directoryAllowPlainLdap: { yaml: 'directory.allow_plain_ldap', env: 'PORTCULLIS_DIRECTORY_ALLOW_PLAIN_LDAP' },
-  directoryBindDn: { yaml: 'directory.bind_dn', env: 'PORTCULLIS_DIRECTORY_BIND_DN' },
-  directoryBindPasswordFile: { yaml: 'directory.bind_password_file', env: 'PORTCULLIS_DIRECTORY_BIND_PASSWORD_FILE' },
-  directoryUserBase: { yaml: 'directory.user_base', env: 'PORTCULLIS_DIRECTORY_USER_BASE' },
-  directoryUserFilter: { yaml: 'directory.user_filter', env: 'PORTCULLIS_DIRECTORY_USER_FILTER' },
-  directoryUsernameAttribute: { yaml: 'directory.username_attribute', env: 'PORTCULLIS_DIRECTORY_USERNAME_ATTRIBUTE' },
-  directoryDisabledFilter: { yaml: 'directory.disabled_filter', env: 'PORTCULLIS_DIRECTORY_DISABLED_FILTER' },
-  directoryGroups: { yaml: 'directory.groups', env: 'PORTCULLIS_DIRECTORY_GROUPS' },
-  directoryMemberOfAttribute: { yaml: 'directory.member_of_attribute', env: 'PORTCULLIS_DIRECTORY_MEMBER_OF_ATTRIBUTE' },
-  directoryGroupBase: { yaml: 'directory.group_base', env: 'PORTCULLIS_DIRECTORY_GROUP_BASE' },
-  directoryGroupFilter: { yaml: 'directory.group_filter', env: 'PORTCULLIS_DIRECTORY_GROUP_FILTER' },
-  directoryGroupMap: { yaml: 'directory.group_map', env: 'PORTCULLIS_DIRECTORY_GROUP_MAP' },
-  directoryTimeoutMs: { yaml: 'directory.timeout_ms', env: 'PORTCULLIS_DIRECTORY_TIMEOUT_MS' },
-  directoryPoolSize: { yaml: 'directory.pool_size', env: 'PORTCULLIS_DIRECTORY_POOL_SIZE' },
-  directoryGroupsMaxAge: { yaml: 'directory.groups_max_age', env: 'PORTCULLIS_DIRECTORY_GROUPS_MAX_AGE' },
-  directoryRequiredForReadiness: { yaml: 'directory.required_for_readiness', env: 'PORTCULLIS_DIRECTORY_REQUIRED_FOR_READINESS' },
-} as const;
 
 /** Settings whose YAML value is a mapping taken whole, not more settings below it. */
 const MAPPING_SETTINGS = new Set(['directory.group_map']);
@@ -367,6 +296,7 @@ export function loadConfig(
     host,
     db,
     databaseUrl,
+    databaseFrom: pick(databaseUrl !== undefined ? 'databaseUrl' : 'db')[0],
     issuer,
     logLevel,
     trustedProxies,

@@ -2,51 +2,55 @@
  * Security events (docs/security.md): what happened, to whom, from where — never a password, secret or
  * token. Family ids and client ids are identifiers, not credentials, and may appear.
  */
-export type AuditEventType =
-  | 'token.issued'
-  | 'token.revoked'
-  | 'login.failed'
-  | 'login.throttled'
-  | 'login.unavailable'
-  | 'client_auth.failed'
-  | 'client_auth.throttled'
-  | 'refresh.reuse_detected'
-  | 'login.succeeded'
-  | 'session.ended'
-  | 'consent.granted'
-  | 'consent.withdrawn'
-  | 'code.issued'
-  | 'code.replayed'
-  | 'password.upgraded'
-  | 'user.created'
-  | 'user.password_changed'
-  | 'user.enabled'
-  | 'user.disabled'
-  | 'user.groups_changed'
-  | 'user.deleted'
-  | 'client.created'
-  | 'client.updated'
-  | 'client.enabled'
-  | 'client.disabled'
-  | 'client.secret_rotated'
-  | 'client.deleted'
-  | 'service.saved'
-  | 'service.deleted'
-  | 'acl.set'
-  | 'acl.deleted'
-  | 'scope.saved'
-  | 'scope.deleted'
-  | 'group.created'
-  | 'group.deleted'
-  | 'settings.changed'
-  | 'throttle.unlocked'
-  | 'flood.summarised'
-  | 'mfa.required'
-  | 'mfa.succeeded'
-  | 'mfa.failed'
-  | 'mfa.throttled'
-  | 'mfa.enrolled'
-  | 'mfa.reset';
+/** Every event type, for pickers and checks; the type below is read from it. */
+export const AUDIT_EVENT_TYPES = [
+  'token.issued',
+  'token.revoked',
+  'login.failed',
+  'login.throttled',
+  'login.unavailable',
+  'client_auth.failed',
+  'client_auth.throttled',
+  'refresh.reuse_detected',
+  'login.succeeded',
+  'session.ended',
+  'consent.granted',
+  'consent.withdrawn',
+  'code.issued',
+  'code.replayed',
+  'password.upgraded',
+  'user.created',
+  'user.password_changed',
+  'user.enabled',
+  'user.disabled',
+  'user.groups_changed',
+  'user.deleted',
+  'client.created',
+  'client.updated',
+  'client.enabled',
+  'client.disabled',
+  'client.secret_rotated',
+  'client.deleted',
+  'service.saved',
+  'service.deleted',
+  'acl.set',
+  'acl.deleted',
+  'scope.saved',
+  'scope.deleted',
+  'group.created',
+  'group.deleted',
+  'settings.changed',
+  'throttle.unlocked',
+  'flood.summarised',
+  'mfa.required',
+  'mfa.succeeded',
+  'mfa.failed',
+  'mfa.throttled',
+  'mfa.enrolled',
+  'mfa.reset',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 export interface AuditEvent {
   /** Seconds since the epoch. */

@@ -32,6 +32,11 @@ export interface ServerOptions {
   admin?: AdminOptions;
   /** The resource server's gateway for `/invoke/…` and `/rest/…`. */
   gateway?: Gateway;
+  /**
+   * Whether this instance is an authorization server (the OAuth endpoints and /admin); false for a
+   * resource server that verifies tokens by introspection. Default true.
+   */
+  authorizationServer?: boolean;
   /** Where the instance's metrics go; a fresh set when absent. */
   metrics?: Metrics;
   /** Timeouts and connection caps; the defaults when absent. */
@@ -89,6 +94,27 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     done();
   });
 
+  const authorizationServer = options.authorizationServer !== false;
+  // What a first visitor (or a curl) finds at the root: where to go next.
+  app.get('/', async () => {
+    const issuer = options.ctx.issuer;
+    return {
+      name: 'Portcullis',
+      role: authorizationServer ? 'authorization server and resource server' : 'resource server (tokens verified by introspection)',
+      ...(authorizationServer
+        ? {
+            issuer,
+            metadata: `${issuer}/.well-known/oauth-authorization-server`,
+            token_endpoint: `${issuer}/oauth/token`,
+            console: `${issuer}/admin/`,
+          }
+        : {}),
+      services: ['/invoke/{folder}/{service}', '/rest/…'],
+      health: '/healthz',
+      readiness: '/readyz',
+      metrics: '/metrics',
+    };
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     let ready = true;
@@ -130,9 +156,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   registerMetrics(app, metrics, options.metricsToken);
-  await app.register(oauthRoutes, { ctx: options.ctx, metrics });
-  await app.register(authorizeRoutes, { ctx: options.ctx });
-  await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
+  if (authorizationServer) {
+    await app.register(oauthRoutes, { ctx: options.ctx, metrics });
+    await app.register(authorizeRoutes, { ctx: options.ctx });
+    await app.register(adminRoutes, { prefix: '/admin', ctx: options.ctx, ...options.admin });
+  }
   if (options.gateway) {
     // The issuer may be published after listen() (port 0); read it per request, parsed once per value.
     let issuer = '';

@@ -21,8 +21,38 @@ import { createUser, setUserEnabled, setUserGroups } from './users.ts';
  */
 type Doc = Record<string, unknown>;
 
+/** What applying did to one record; `unchanged` records are not written and leave no audit record. */
+export interface ApplyChange {
+  kind: 'settings' | 'group' | 'scope' | 'user' | 'client' | 'service' | 'acl';
+  /** The record's name (a client's name and version; an ACL's resource; `settings` for the settings). */
+  name: string;
+  /** A client's id. */
+  client_id?: string;
+  outcome: 'created' | 'updated' | 'unchanged';
+}
+
+/** One change as the CLI prints it: `client shop-web (1f0c…) unchanged`. */
+export function describeChange(change: ApplyChange): string {
+  if (change.kind === 'settings') return `settings ${change.outcome}`;
+  return `${change.kind} ${change.name}${change.client_id ? ` (${change.client_id})` : ''} ${change.outcome}`;
+}
+
+/** Whether every value `wanted` gives (undefined: not given) equals the current one; arrays compare as sets. */
+function matches(current: Record<string, unknown>, wanted: Record<string, unknown>): boolean {
+  const norm = (value: unknown) => (Array.isArray(value) ? JSON.stringify([...(value as unknown[])].map(String).sort()) : JSON.stringify(value));
+  return Object.entries(wanted).every(([key, value]) => value === undefined || norm(value) === norm(current[key]));
+}
+
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).toString() === new URL(b).toString();
+  } catch {
+    return false;
+  }
+}
+
 export interface ApplyResult {
-  changes: string[];
+  changes: ApplyChange[];
   /** Secrets generated for new confidential clients, shown once. */
   secrets: { name: string; version: string; client_id: string; client_secret: string }[];
 }
@@ -180,17 +210,25 @@ export async function applySetup(
     patch.mfaPolicy = settings.string('mfa_policy') as Settings['mfaPolicy'] | undefined;
     patch.mfaRequiredGroups = settings.strings('mfa_required_groups');
     patch.mfaRequiredClients = settings.strings('mfa_required_clients');
-    await labelled('settings', () => updateSettings(store, patch, clock));
-    result.changes.push('settings updated');
+    const current = await store.getSettings();
+    if (matches(current as unknown as Record<string, unknown>, patch)) {
+      result.changes.push({ kind: 'settings', name: 'settings', outcome: 'unchanged' });
+    } else {
+      await labelled('settings', () => updateSettings(store, patch, clock));
+      result.changes.push({ kind: 'settings', name: 'settings', outcome: 'updated' });
+    }
   }
 
   const existingGroups = new Set(await store.listGroups());
   const groups = doc.groups === undefined || doc.groups === null ? [] : doc.groups;
   if (!Array.isArray(groups) || groups.some((group) => typeof group !== 'string')) throw new UserError('groups must be a list of names');
   for (const group of groups as string[]) {
-    if (existingGroups.has(group)) continue;
+    if (existingGroups.has(group)) {
+      result.changes.push({ kind: 'group', name: group, outcome: 'unchanged' });
+      continue;
+    }
     await labelled(`groups: ${group}`, () => createGroup(store, group, clock));
-    result.changes.push(`group ${group} created`);
+    result.changes.push({ kind: 'group', name: group, outcome: 'created' });
   }
 
   for (const [index, item] of items(doc, 'scopes').entries()) {
@@ -199,8 +237,17 @@ export async function applySetup(
     const description = scope.string('description') ?? '';
     const resources = scope.strings('resources') ?? [];
     const isPublic = scope.boolean('public') ?? false;
+    const existing = await store.findScope(name);
+    if (
+      existing &&
+      (existing.public ?? false) === isPublic &&
+      matches(existing as unknown as Record<string, unknown>, { description, resources: [...new Set(resources.map((r) => r.trim()))] })
+    ) {
+      result.changes.push({ kind: 'scope', name, outcome: 'unchanged' });
+      continue;
+    }
     await labelled(`scopes[${index}] (${name})`, () => saveScope(store, { name, description, resources, public: isPublic }, clock));
-    result.changes.push(`scope ${name} saved`);
+    result.changes.push({ kind: 'scope', name, outcome: existing ? 'updated' : 'created' });
   }
 
   for (const [index, item] of items(doc, 'users').entries()) {
@@ -217,13 +264,15 @@ export async function applySetup(
         throw new UserError(`${label}: a new user needs exactly one of password_env or password_hash`);
       }
       await labelled(label, () => createUser(store, hasher, clock, { username, password, passwordHash, groups: groupList, enabled }));
-      result.changes.push(`user ${username} created`);
+      result.changes.push({ kind: 'user', name: username, outcome: 'created' });
       continue;
     }
     // An existing user's password is left alone: applying the same file twice must not end sessions.
-    if (groupList !== undefined) await labelled(label, () => setUserGroups(store, username, groupList, clock));
-    if (enabled !== undefined && enabled !== existing.enabled) await setUserEnabled(store, clock, username, enabled);
-    result.changes.push(`user ${username} updated`);
+    const groupsChange = groupList !== undefined && !matches(existing as unknown as Record<string, unknown>, { groups: groupList });
+    const enabledChange = enabled !== undefined && enabled !== existing.enabled;
+    if (groupsChange) await labelled(label, () => setUserGroups(store, username, groupList, clock));
+    if (enabledChange) await setUserEnabled(store, clock, username, enabled);
+    result.changes.push({ kind: 'user', name: username, outcome: groupsChange || enabledChange ? 'updated' : 'unchanged' });
   }
 
   for (const [index, item] of items(doc, 'clients').entries()) {
@@ -289,8 +338,13 @@ export async function applySetup(
       const patch: ClientPatch = { ...settings, name, version };
       if (secret !== undefined) patch.secretHash = hashSecret(secret);
       for (const key of Object.keys(patch) as (keyof ClientPatch)[]) if (patch[key] === undefined) delete patch[key];
+      const display = `${name}${version ? ` ${version}` : ''}`;
+      if (matches(existing as unknown as Record<string, unknown>, patch as Record<string, unknown>)) {
+        result.changes.push({ kind: 'client', name: display, client_id: existing.id, outcome: 'unchanged' });
+        continue;
+      }
       await labelled(label, () => updateClient(store, existing.id, patch, clock));
-      result.changes.push(`client ${existing.id} updated`);
+      result.changes.push({ kind: 'client', name: display, client_id: existing.id, outcome: 'updated' });
       continue;
     }
     const type = client.string('type', true);
@@ -315,7 +369,7 @@ export async function applySetup(
         consent: settings.consent,
       }),
     );
-    result.changes.push(`client ${registered.client.id} created`);
+    result.changes.push({ kind: 'client', name: `${name}${version ? ` ${version}` : ''}`, client_id: registered.client.id, outcome: 'created' });
     if (registered.secret !== undefined) {
       result.secrets.push({ name, version, client_id: registered.client.id, client_secret: registered.secret });
     }
@@ -324,26 +378,39 @@ export async function applySetup(
   for (const [index, item] of items(doc, 'services').entries()) {
     const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates', 'max_concurrent', 'timeout_ms']);
     const name = service.string('name', true)!;
-    await labelled(`services[${index}] (${name})`, () =>
-      saveService(store, clock, {
-        name,
-        upstream: service.string('upstream', true)!,
-        methods: service.strings('methods'),
-        templates: service.strings('templates'),
-        maxConcurrent: service.integer('max_concurrent'),
-        timeoutMs: service.integer('timeout_ms'),
-      }),
-    );
-    result.changes.push(`service ${name} saved`);
+    const upstream = service.string('upstream', true)!;
+    const methods = (service.strings('methods') ?? []).map((method) => method.trim().toUpperCase());
+    const templates = (service.strings('templates') ?? []).map((template) => template.trim());
+    const maxConcurrent = service.integer('max_concurrent');
+    const timeoutMs = service.integer('timeout_ms');
+    const existing = await store.findService(name);
+    if (
+      existing &&
+      sameUrl(existing.upstream, upstream) &&
+      // Absent limits mean the instance's defaults: a service that has its own is changed.
+      (existing.maxConcurrent ?? null) === (maxConcurrent ?? null) &&
+      (existing.timeoutMs ?? null) === (timeoutMs ?? null) &&
+      matches(existing as unknown as Record<string, unknown>, { methods: [...new Set(methods)], templates: [...new Set(templates)] })
+    ) {
+      result.changes.push({ kind: 'service', name, outcome: 'unchanged' });
+      continue;
+    }
+    await labelled(`services[${index}] (${name})`, () => saveService(store, clock, { name, upstream, methods, templates, maxConcurrent, timeoutMs }));
+    result.changes.push({ kind: 'service', name, outcome: existing ? 'updated' : 'created' });
   }
 
   for (const [index, item] of items(doc, 'acls').entries()) {
     const acl = new Reader(item, `acls[${index}]`, ['resource', 'allow', 'deny']);
     const resource = acl.string('resource', true)!;
-    await labelled(`acls[${index}] (${resource})`, () =>
-      setAcl(store, { resource, allow: acl.strings('allow') ?? [], deny: acl.strings('deny') ?? [] }, clock),
-    );
-    result.changes.push(`acl ${resource} set`);
+    const allow = [...new Set(acl.strings('allow') ?? [])];
+    const deny = [...new Set(acl.strings('deny') ?? [])];
+    const existing = (await store.listAcls()).find((entry) => entry.resource === resource);
+    if (existing && matches(existing as unknown as Record<string, unknown>, { allow, deny })) {
+      result.changes.push({ kind: 'acl', name: resource, outcome: 'unchanged' });
+      continue;
+    }
+    await labelled(`acls[${index}] (${resource})`, () => setAcl(store, { resource, allow, deny }, clock));
+    result.changes.push({ kind: 'acl', name: resource, outcome: existing ? 'updated' : 'created' });
   }
   return result;
 }

@@ -83,6 +83,20 @@ export async function saveService(store: Store, clock: Clock, input: ServiceInpu
 }
 
 /** Every service, by name (the CLI's `service list` and the admin API). */
+/** A service as the CLI prints it: snake_case, `created_at` in ISO 8601 like every other record. */
+export function describeService(service: Service): Record<string, unknown> {
+  return {
+    name: service.name,
+    upstream: service.upstream,
+    methods: service.methods,
+    templates: service.templates,
+    // null: the instance's default (resource_server.max_concurrent_per_service, upstream_timeout_ms).
+    max_concurrent: service.maxConcurrent ?? null,
+    timeout_ms: service.timeoutMs ?? null,
+    created_at: new Date(service.createdAt * 1000).toISOString(),
+  };
+}
+
 export async function listServices(store: Store): Promise<Service[]> {
   return store.listServices();
 }

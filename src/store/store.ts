@@ -347,6 +347,8 @@ export interface Store
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; returns the versions applied now. */
   migrate(): Promise<number[]>;
+  /** Whether a migration was ever applied: false for a database no Portcullis has used yet. */
+  hasSchema(): Promise<boolean>;
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
   /**

@@ -234,16 +234,37 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     accessToken = response.body.access_token as string;
   });
 
-  test('the token is listed on the tokens page and deleted there', async () => {
+  test('the user and client pages show the live grant and the recent events, clients by name', async () => {
+    await goTo('#/users/erin', 'User erin');
+    const grant = page.locator('#live-grants-table tr', { hasText: 'Shop app 1.0' }).filter({ hasText: 'access' });
+    await grant.waitFor();
+    assert.match((await grant.textContent()) ?? '', /orders/);
+    await page.locator('#recent-events-table code', { hasText: 'token.issued' }).first().waitFor();
+    await page.locator('#recent-events-table code', { hasText: 'user.created' }).waitFor();
+    await shot('user-activity');
+    await goTo(`#/clients/${client.id!}`, 'Client Shop app');
+    await page.locator('#live-grants-table tr', { hasText: 'erin' }).first().waitFor();
+    await page.locator('#recent-events-table code', { hasText: 'token.issued' }).first().waitFor();
+    await shot('client-activity');
+    // An empty access-token lifetime means the global default, as an empty refresh limit means unlimited.
+    await page.fill('#client-access-ttl', '');
+    await page.click('button:has-text("Save")');
+    await page.locator('.notice-success', { hasText: 'Saved.' }).waitFor();
+    assert.equal((await server.app.store.findClient(client.id!))!.accessTokenTtl, 'global');
+  });
+
+  test('the token is listed on the tokens page and revoked there', async () => {
     await goTo('#/tokens', 'Tokens');
     const row = page.locator('#tokens-table tr', { hasText: 'erin' }).filter({ hasText: 'access' });
     await row.waitFor();
     assert.match((await row.textContent()) ?? '', /Shop app/);
     await shot('tokens');
-    await row.locator('button', { hasText: 'Delete' }).click();
-    await page.locator('.modal', { hasText: 'Delete this token?' }).waitFor();
-    await shot('token-delete-confirm');
-    await page.click('.modal button:has-text("Delete token")');
+    // The revoked state is not offered: the purge deletes revoked tokens within a minute.
+    assert.deepEqual(await page.locator('#tokens-state option').allTextContents(), ['any', 'active', 'expired', 'rotated']);
+    await row.locator('button', { hasText: 'Revoke' }).click();
+    await page.locator('.modal', { hasText: 'Revoke this grant?' }).waitFor();
+    await shot('token-revoke-confirm');
+    await page.click('.modal button:has-text("Revoke grant")');
     await page.locator('#tokens-table td', { hasText: 'No tokens match.' }).waitFor();
   });
 
@@ -408,16 +429,26 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     await page.click('.pager button:has-text("Newer")');
     await page.locator('.pager', { hasText: 'Page 1' }).waitFor();
     await page.locator('#audit-table tbody tr').first().locator('code', { hasText: 'acl.deleted' }).waitFor();
-    await page.fill('#audit-type', 'login.throttled');
+    // Event types are picked from a list, not typed.
+    assert.ok((await page.locator('#audit-type option').allTextContents()).includes('refresh.reuse_detected'));
+    await page.selectOption('#audit-type', 'login.throttled');
     await page.click('#audit-filters button[type=submit]');
     const throttled = page.locator('#audit-table tbody tr', { hasText: 'login.throttled' });
     await throttled.first().waitFor();
     assert.equal(await page.locator('#audit-table tbody tr').count(), await throttled.count(), 'only that event type');
     assert.match((await throttled.first().textContent()) ?? '', /second-admin.*user_ip.*via=admin/);
-    await page.fill('#audit-type', '');
+    await page.selectOption('#audit-type', '');
     await page.fill('#audit-username', 'erin');
     await page.click('#audit-filters button[type=submit]');
     await page.locator('#audit-table tbody tr', { hasText: 'user.created' }).waitFor();
+    // Clients by name, the id on hover; the time on one line; the Detail column wide enough to read.
+    const issued = page.locator('#audit-table tbody tr', { hasText: 'token.issued' }).first();
+    assert.match((await issued.textContent()) ?? '', /Shop app 1\.0/);
+    assert.equal(await issued.locator('td.client').getAttribute('title'), client.id);
+    const time = await issued.locator('td.time span').boundingBox();
+    assert.ok(time && time.height <= 24, `the time is on one line (${time?.height} px high)`);
+    const detail = await page.locator('#audit-table th', { hasText: 'Detail' }).boundingBox();
+    assert.ok(detail && detail.width >= 200, `the Detail column is ${detail?.width} px wide`);
     assert.ok(!(await page.content()).includes('erin-password'), 'no password on the page');
   });
 
@@ -477,10 +508,34 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     assert.deepEqual(await server.app.store.listThrottleBlocks({ now: server.clock.nowSeconds() }), []);
   });
 
+  test('at 420 px wide the navigation and Sign out are reachable, and the page does not overflow', async () => {
+    await page.setViewportSize({ width: 420, height: 860 });
+    try {
+      for (const [hash, heading] of [['#/audit', 'Audit log'], ['#/users/erin', 'User erin'], ['#/tokens', 'Tokens']] as const) {
+        await goTo(hash, heading);
+        for (const link of await page.locator('.topbar nav a').all()) {
+          const box = await link.boundingBox();
+          assert.ok(box && box.x >= 0 && box.x + box.width <= 420, `${await link.textContent()} is on screen`);
+        }
+        const signOut = await page.locator('.topbar button', { hasText: 'Sign out' }).boundingBox();
+        assert.ok(signOut && signOut.x + signOut.width <= 420, 'Sign out is on screen');
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(overflow <= 420, `${hash}: the page is ${overflow} px wide`);
+      }
+      await goTo('#/audit', 'Audit log');
+      await shot('phone-audit');
+      await page.click('.topbar nav a:has-text("Settings")');
+      await page.locator('h2', { hasText: 'Settings' }).waitFor();
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+  });
+
   test('signing out returns to the sign-in page', async () => {
     await page.click('text=Sign out');
     await page.locator('#login-username').waitFor();
     await page.reload();
     await page.locator('#login-username').waitFor();
   });
+
 });

@@ -293,7 +293,8 @@ describe('Require-HTTPS (docs/oauth.md, step 2)', () => {
       const res = await postForm(`${proxied.url}/oauth/token`, password({ client_id: c.id }), { headers });
       assert.equal(res.status, 400);
       assert.equal(res.body.error, 'invalid_request');
-      assert.match(res.body.error_description as string, /HTTPS/);
+      // It says how to fix it, not only what is wrong.
+      assert.match(res.body.error_description as string, /^HTTPS is required: call over https:\/\/ \(serve with tls_cert and tls_key, or behind a TLS proxy listed in trusted_proxies\)/);
 
       const secure = await postForm(`${proxied.url}/oauth/token`, password({ client_id: c.id }), {
         headers: { ...headers, 'x-forwarded-proto': 'https' },

@@ -18,7 +18,7 @@ describe('portcullis apply -f examples/setup.yaml', () => {
     const first = await runCli(['apply', '-f', EXAMPLE, ...data], { env: ENV });
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.stderr, '');
-    for (const line of ['settings updated', 'group sales created', 'group warehouse created', 'scope orders:read saved', 'user alice created', 'user bob created', 'client shop-web created']) {
+    for (const line of ['settings updated', 'group sales created', 'group warehouse created', 'scope orders:read created', 'user alice created', 'user bob created', 'client Shop 2.1 (shop-web) created']) {
       assert.ok(first.stdout.includes(`${line}\n`), `${line} in:\n${first.stdout}`);
     }
     assert.match(first.stdout, /new secrets \(shown only now\):\n/);
@@ -60,11 +60,21 @@ describe('portcullis apply -f examples/setup.yaml', () => {
       const bob = await token('bob', 'imported-password-from-is');
       assert.equal(bob.status, 200, bob.text);
 
+      const auditBefore = (await runCli(['audit', 'tail', '--limit', '500', '--json', ...data])).json();
       const second = await runCli(['apply', '-f', EXAMPLE, '--json', ...data], { env: ENV });
       assert.equal(second.code, 0, second.stderr);
       const result = second.json();
       assert.deepEqual(result.secrets, [], 'no new secret the second time');
-      assert.deepEqual(result.changes.filter((change: string) => change.includes('created')), [], result.changes.join('\n'));
+      // "Applying twice changes nothing" (docs/cli.md#apply): every record unchanged, no audit record written.
+      const changed = result.changes.filter((change: { outcome: string }) => change.outcome !== 'unchanged');
+      assert.deepEqual(changed, [], JSON.stringify(result.changes));
+      assert.ok(result.changes.length >= 8);
+      assert.deepEqual(Object.keys(result.changes[0]).sort(), ['kind', 'name', 'outcome']);
+      const auditAfter = (await runCli(['audit', 'tail', '--limit', '500', '--json', ...data])).json();
+      assert.equal(auditAfter.length, auditBefore.length, 'the second apply wrote no audit record');
+      const human = await runCli(['apply', '-f', EXAMPLE, ...data], { env: ENV });
+      assert.match(human.stdout, /^settings unchanged\ngroup sales unchanged\n/);
+      assert.match(human.stdout, /\nclient Shop 2\.1 \(shop-web\) unchanged\n/);
       assert.deepEqual((await runCli(['client', 'list', '--json', ...data])).json().length, clients.length);
 
       // The second run ended no token and kept the imported secret working.

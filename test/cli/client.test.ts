@@ -125,12 +125,19 @@ describe('portcullis client', () => {
     assert.equal(gone.stderr, `portcullis: no client ${id}\n`);
   });
 
+  test('a duplicate name without a version says so, without a dangling "version"', async () => {
+    assert.equal((await runCli(['client', 'create', '--name', 'mobile-app', '--type', 'public', '--grants', 'password', ...data])).code, 0);
+    const again = await runCli(['client', 'create', '--name', 'mobile-app', '--type', 'public', '--grants', 'password', ...data]);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, 'portcullis: a client named mobile-app already exists\n');
+  });
+
   test('user errors exit 1 with one line on stderr', async () => {
     const cases: [string[], RegExp][] = [
       [['client', 'create', '--name', 'X', '--type', 'secretive', '--grants', 'password'], /type must be confidential or public/],
       [['client', 'create', '--name', 'X', '--type', 'public', '--grants', 'implicit'], /unknown grant implicit/],
       [['client', 'create', '--name', 'X', '--type', 'public', '--grants', 'client_credentials'], /public client cannot use the client_credentials/],
-      [['client', 'create', '--name', 'Shop', '--version', '1.0', '--type', 'public', '--grants', 'password'], /a client named Shop version 1.0 already exists/],
+      [['client', 'create', '--name', 'Shop', '--version', '1.0', '--type', 'public', '--grants', 'password'], /a client named Shop, version 1\.0, already exists/],
       [['client', 'create', '--name', 'X', '--type', 'public', '--grants', 'password', '--access-ttl', '-5'], /access-token lifetime/],
       [['client', 'rotate-secret', 'no-such-client'], /no client no-such-client/],
     ];

@@ -26,7 +26,11 @@ describe('the CLI on PostgreSQL', () => {
     try {
       const migrated = portcullis(['migrate', '--database-url', database.url, '--json']);
       assert.equal(migrated.code, 0, migrated.stderr);
-      assert.deepEqual(JSON.parse(migrated.stdout), { store: 'postgres', migrated: true });
+      const outcome = JSON.parse(migrated.stdout);
+      assert.equal(outcome.store, 'postgres');
+      assert.equal(outcome.outcome, 'created');
+      // Where, without the URL's credentials.
+      assert.match(outcome.database, /^PostgreSQL database \S+ on 127\.0\.0\.1:5432$/);
 
       const client = new pg.Client({ connectionString: database.url });
       await client.connect();
@@ -58,5 +62,28 @@ describe('the CLI on PostgreSQL', () => {
     const result = portcullis(['migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/none']);
     assert.equal(result.code, 1);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /^portcullis: --database-url: cannot reach PostgreSQL database none on 127\.0\.0\.1:1: nothing listens at that address/);
+  });
+
+  it('a mistyped host names the setting and the host, not "getaddrinfo ENOTFOUND"', () => {
+    const result = portcullis(['group', 'list'], { PORTCULLIS_DATABASE_URL: 'postgres://postgres:hunter2@db.invalid:5432/portcullis' });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'portcullis: PORTCULLIS_DATABASE_URL: cannot reach PostgreSQL database portcullis on db.invalid:5432: the host name does not resolve (ENOTFOUND)\n',
+    );
+  });
+
+  it('an empty schema is not made a Portcullis database without --create', async () => {
+    const database = await createTestDatabase();
+    try {
+      const refused = portcullis(['group', 'create', '--name', 'ops', '--database-url', database.url]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /there is no database at PostgreSQL database/);
+      const created = portcullis(['group', 'create', '--name', 'ops', '--create', '--database-url', database.url]);
+      assert.equal(created.code, 0, created.stderr);
+    } finally {
+      await database.drop();
+    }
   });
 });

@@ -37,11 +37,13 @@ describe('portcullis usage and migrate', () => {
     const db = join(tmp.dir, 'nested', 'portcullis.db');
     const first = await runCli(['migrate', '--db', db]);
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout, 'database is up to date (sqlite)\n');
+    assert.match(first.stdout, new RegExp(`^created SQLite file ${db.replace(/[.\\]/g, '\\$&')} \\(schema version \\d+\\)\n$`));
     assert.ok(existsSync(db));
     const again = await runCli(['migrate', '--json'], { env: { PORTCULLIS_DB: db } });
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(again.json(), { store: 'sqlite', migrated: true });
+    assert.deepEqual(again.json(), { store: 'sqlite', database: `SQLite file ${db}`, outcome: 'up to date', applied: [] });
+    const human = await runCli(['migrate', '--db', db]);
+    assert.equal(human.stdout, `SQLite file ${db} is up to date\n`);
   });
 
   test('without --db or PORTCULLIS_DB the database is ./data/portcullis.db', async () => {

@@ -49,8 +49,9 @@ describe('portcullis user and group', () => {
     assert.ok(!created.stdout.includes(password));
     assert.ok(!readFileSync(tmp.db).includes(password));
 
+    // A usage error, as a missing option is (docs/cli.md#exit-status).
     const withoutStdin = await runCli(['user', 'create', '--username', 'bob', ...data]);
-    assert.equal(withoutStdin.code, 1);
+    assert.equal(withoutStdin.code, 2);
     assert.equal(withoutStdin.stderr, 'portcullis: give the password on standard input with --password-stdin\n');
     // There is no way to pass a password in argv.
     const inArgv = await runCli(['user', 'create', '--username', 'bob', '--password', 'x', ...data]);

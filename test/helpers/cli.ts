@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, WatchedProcess } from './processes.ts';
@@ -52,10 +52,15 @@ export async function runCli(
   };
 }
 
-/** A temporary directory holding a database path, removed by `cleanup()`. */
+/**
+ * A temporary directory holding a database file, removed by `cleanup()`. The file is empty (an
+ * empty SQLite database), so commands other than `migrate` and `serve` accept it without --create.
+ */
 export function tempDb(): { dir: string; db: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cli-'));
-  return { dir, db: join(dir, 'portcullis.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const db = join(dir, 'portcullis.db');
+  writeFileSync(db, '');
+  return { dir, db, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface ServeProcess {

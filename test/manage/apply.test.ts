@@ -81,7 +81,7 @@ describe('apply: errors name the path', () => {
     const kiosk = await store.findClient('kiosk');
     assert.equal(kiosk?.secretHash, null);
     const again = await apply('clients:\n  - client_id: kiosk\n    name: Kiosk\n    type: public\n    grants: [password, refresh_token]\n');
-    assert.deepEqual(again.changes, ['client kiosk updated']);
+    assert.deepEqual(again.changes, [{ kind: 'client', name: 'Kiosk', client_id: 'kiosk', outcome: 'updated' }]);
   });
 
   test('the authorization code grant: redirect_uris, consent and the sign-in page settings, applied twice alike', async () => {

@@ -39,7 +39,7 @@ export function Notice(props: { kind?: 'info' | 'warning' | 'success'; children:
 }
 
 /** A secret shown once: a read-only box, a copy button, and a plain statement that it will not be shown again. */
-export function SecretPanel(props: { clientId: string; secret: string; onDone: () => void }) {
+export function SecretPanel(props: { clientId: string; clientName: string; secret: string; onDone: () => void }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     await navigator.clipboard.writeText(props.secret);
@@ -49,7 +49,8 @@ export function SecretPanel(props: { clientId: string; secret: string; onDone: (
     <section class="secret-panel" aria-label="client secret">
       <h3>Client secret — shown only now</h3>
       <p>
-        Copy the secret of client <code>{props.clientId}</code> and store it safely. Portcullis keeps only a hash of it and
+        Copy the secret of <strong class="secret-client-name">{props.clientName}</strong> (client id <code>{props.clientId}</code>) and
+        store it safely. Portcullis keeps only a hash of it and
         cannot show it again; if it is lost, rotate the secret.
       </p>
       <div class="secret-row">
@@ -253,4 +254,9 @@ export function Checkboxes(props: {
 
 export function formatTime(iso: string | null): string {
   return iso === null ? 'never' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** A client as people name it: `Shop app 1.0`. */
+export function clientLabel(client: { name: string; version: string }): string {
+  return client.version ? `${client.name} ${client.version}` : client.name;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { deleteAcl, listAcls, setAcl } from '../../manage/acls.ts';
-import { type DataOptions, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, splitCsv, table, takesEffect, withDataOptions, withStore } from '../context.ts';
 
 export function aclCommand(program: Command): void {
   const acl = program.command('acl').description('manage ACLs on folders and services (deny wins; nearest up the folder chain applies)');
@@ -19,7 +19,7 @@ export function aclCommand(program: Command): void {
         allow: splitCsv(options.allow) ?? [],
         deny: splitCsv(options.deny) ?? [],
       }, cli.clock);
-      cli.print(saved, `set ACL on ${saved.resource}: allow ${saved.allow.join(',') || '(none)'}; deny ${saved.deny.join(',') || '(none)'}`);
+      cli.print(saved, `set ACL on ${saved.resource}: allow ${saved.allow.join(',') || '(none)'}; deny ${saved.deny.join(',') || '(none)'}\n${takesEffect(cli)}`);
     }),
   );
 
@@ -35,7 +35,7 @@ export function aclCommand(program: Command): void {
   ).action(async (options: DataOptions & { resource: string }) =>
     withStore(options, async (cli) => {
       await deleteAcl(cli.store, options.resource, cli.clock);
-      cli.print({ resource: options.resource, deleted: true }, `deleted ACL on ${options.resource}`);
+      cli.print({ resource: options.resource, deleted: true }, `deleted ACL on ${options.resource}\n${takesEffect(cli)}`);
     }),
   );
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
-import { applySetup, parseSetup } from '../../manage/apply.ts';
+import { applySetup, describeChange, parseSetup } from '../../manage/apply.ts';
 import { type DataOptions, withDataOptions, withStore } from '../context.ts';
 
 export function applyCommand(program: Command): void {
@@ -25,7 +25,7 @@ export function applyCommand(program: Command): void {
       );
       cli.print(
         result,
-        [...result.changes, ...(secrets.length ? ['new secrets (shown only now):', ...secrets] : [])].join('\n'),
+        [...result.changes.map(describeChange), ...(secrets.length ? ['new secrets (shown only now):', ...secrets] : [])].join('\n'),
       );
     });
   });

@@ -46,6 +46,16 @@ export function serveCommand(program: Command): void {
         if (code === 'EADDRNOTAVAIL') throw new UserError(`cannot listen on ${config.host}:${config.port}: no such address on this machine`);
         throw error;
       }
+      if (!app.ctx.issuer.startsWith('https:') && /^https?:\/\/(0\.0\.0\.0|\[::\])(:|\/|$)/.test(app.ctx.issuer)) {
+        // Listening on every address is fine; publishing it as the issuer is not: clients cannot call 0.0.0.0.
+        app.logger.warn(
+          { issuer: app.ctx.issuer },
+          'the issuer is a listen-everywhere address that clients cannot reach; set issuer (PORTCULLIS_ISSUER, --issuer) to the URL clients use',
+        );
+      }
+      if (config.resourceServer.introspection) {
+        app.logger.info({ introspection: config.resourceServer.introspection.url }, 'resource server only: /oauth and /admin are served by the authorization server');
+      }
       app.logger.info({ issuer: config.issuer, store: app.store.kind }, 'portcullis is ready');
     });
 }

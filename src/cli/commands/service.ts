@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
-import { deleteService, listServices, saveService } from '../../manage/services.ts';
-import { type DataOptions, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { deleteService, describeService, listServices, saveService } from '../../manage/services.ts';
+import { type DataOptions, splitCsv, table, takesEffect, withDataOptions, withStore } from '../context.ts';
 
 interface ServiceOptions {
   name: string;
@@ -42,7 +42,7 @@ export function serviceCommand(program: Command): void {
         maxConcurrent: whole(options.maxConcurrent, 'max-concurrent'),
         timeoutMs: whole(options.timeoutMs, 'timeout-ms'),
       });
-      cli.print(saved, `saved service ${saved.name} -> ${saved.upstream}`);
+      cli.print(describeService(saved), `saved service ${saved.name} -> ${saved.upstream}\n${takesEffect(cli)}`);
     }),
   );
 
@@ -68,14 +68,14 @@ export function serviceCommand(program: Command): void {
         maxConcurrent: options.maxConcurrent === undefined ? existing.maxConcurrent : whole(options.maxConcurrent, 'max-concurrent', true),
         timeoutMs: options.timeoutMs === undefined ? existing.timeoutMs : whole(options.timeoutMs, 'timeout-ms', true),
       });
-      cli.print(saved, `updated service ${saved.name}`);
+      cli.print(describeService(saved), `updated service ${saved.name}\n${takesEffect(cli)}`);
     }),
   );
 
   withDataOptions(service.command('list').description('list services')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
-      const services = await listServices(cli.store);
-      cli.print(services, table(services as unknown as Record<string, unknown>[], ['name', 'upstream', 'methods', 'templates', 'maxConcurrent', 'timeoutMs']));
+      const services = (await listServices(cli.store)).map(describeService);
+      cli.print(services, table(services, ['name', 'upstream', 'methods', 'templates', 'max_concurrent', 'timeout_ms']));
     }),
   );
 
@@ -83,7 +83,7 @@ export function serviceCommand(program: Command): void {
     async (options: DataOptions & { name: string }) =>
       withStore(options, async (cli) => {
         await deleteService(cli.store, options.name, cli.clock);
-        cli.print({ name: options.name, deleted: true }, `deleted service ${options.name}`);
+        cli.print({ name: options.name, deleted: true }, `deleted service ${options.name}\n${takesEffect(cli)}`);
       }),
   );
 }

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { UserError } from '../../core/errors.ts';
 import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
-import { type DataOptions, readPasswordFromStdin, splitCsv, table, withDataOptions, withStore } from '../context.ts';
+import { type DataOptions, readPasswordFromStdin, takesEffect, UsageError, splitCsv, table, withDataOptions, withStore } from '../context.ts';
 import { userMfaCommand } from './user-mfa.ts';
 import { userUnlockCommand } from './user-unlock.ts';
 
-async function passwordFrom(options: { passwordStdin?: boolean }): Promise<string> {
-  if (!options.passwordStdin) throw new UserError('give the password on standard input with --password-stdin');
-  return readPasswordFromStdin();
+/** A usage error (exit 2) before anything is opened: the password only ever comes from standard input. */
+function requirePasswordStdin(options: { passwordStdin?: boolean }): void {
+  if (!options.passwordStdin) throw new UsageError('give the password on standard input with --password-stdin');
 }
 
 export function userCommand(program: Command): void {
@@ -20,17 +19,18 @@ export function userCommand(program: Command): void {
       .requiredOption('--username <name>', 'username')
       .option('--password-stdin', 'read the password from standard input')
       .option('--groups <list>', 'groups, comma-separated'),
-  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean; groups?: string }) =>
-    withStore(options, async (cli) => {
-      const password = await passwordFrom(options);
+  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean; groups?: string }) => {
+    requirePasswordStdin(options);
+    await withStore(options, async (cli) => {
+      const password = await readPasswordFromStdin();
       const created = await createUser(cli.store, cli.hasher, cli.clock, {
         username: options.username,
         password,
         groups: splitCsv(options.groups),
       });
       cli.print(describeUser(created), `created user ${created.username}`);
-    }),
-  );
+    });
+  });
 
   withDataOptions(
     user
@@ -38,13 +38,14 @@ export function userCommand(program: Command): void {
       .description('set a user\'s password; all their tokens end')
       .requiredOption('--username <name>', 'username')
       .option('--password-stdin', 'read the password from standard input'),
-  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean }) =>
-    withStore(options, async (cli) => {
-      const password = await passwordFrom(options);
+  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean }) => {
+    requirePasswordStdin(options);
+    await withStore(options, async (cli) => {
+      const password = await readPasswordFromStdin();
       await setPassword(cli.store, cli.hasher, cli.clock, options.username, password);
       cli.print({ username: options.username, password_changed: true }, `changed the password of ${options.username}`);
-    }),
-  );
+    });
+  });
 
   withDataOptions(user.command('list').description('list users: local ones, and directory users who have signed in (read-only)')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
@@ -62,7 +63,7 @@ export function userCommand(program: Command): void {
   ).action(async (options: DataOptions & { username: string; groups: string }) =>
     withStore(options, async (cli) => {
       await setUserGroups(cli.store, options.username, splitCsv(options.groups) ?? []);
-      cli.print({ username: options.username, groups: splitCsv(options.groups) }, `set the groups of ${options.username}`);
+      cli.print({ username: options.username, groups: splitCsv(options.groups) }, `set the groups of ${options.username}\n${takesEffect(cli)}`);
     }),
   );
 

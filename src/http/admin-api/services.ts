@@ -1,19 +1,6 @@
-import type { Service } from '../../core/model.ts';
-import { deleteService, listServices, saveService } from '../../manage/services.ts';
+import { deleteService, describeService, listServices, saveService } from '../../manage/services.ts';
 import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, pathParams, serviceSchema } from './schemas.ts';
-
-function describeService(service: Service) {
-  return {
-    name: service.name,
-    upstream: service.upstream,
-    methods: service.methods,
-    templates: service.templates,
-    max_concurrent: service.maxConcurrent ?? null,
-    timeout_ms: service.timeoutMs ?? null,
-    created_at: new Date(service.createdAt * 1000).toISOString(),
-  };
-}
 
 /** Protected services behind the gateway (/invoke/…, /rest/…), as `portcullis service` manages them. */
 export const serviceRoutes: AdminResource = {

@@ -86,7 +86,10 @@ export function clientStore(db: Driver): ClientStore {
     createClient: (client) =>
       db.atomic(function* () {
         yield* refusing(run(INSERT_CLIENT, clientRow(client)), {
-          unique: () => new ConflictError(`a client named ${client.name} version ${client.version} already exists`),
+          unique: () =>
+            new ConflictError(
+              client.version === '' ? `a client named ${client.name} already exists` : `a client named ${client.name}, version ${client.version}, already exists`,
+            ),
           primary_key: () => new ConflictError(`client ${client.id} already exists`),
         });
         yield* relink(CLEAR_SCOPES, ADD_SCOPE, client.id, client.scopes, 'scope');

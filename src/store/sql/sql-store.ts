@@ -16,9 +16,10 @@ import { throttleStore } from './throttle.ts';
 import { tokenStore } from './tokens.ts';
 
 /** Every slice of the storage seam, without the lifecycle. */
-export type Slices = Omit<Store, 'kind' | 'migrate' | 'ping' | 'close' | 'startRequest' | 'poolStats'>;
+export type Slices = Omit<Store, 'kind' | 'migrate' | 'hasSchema' | 'ping' | 'close' | 'startRequest' | 'poolStats'>;
 
 const PING = sql('SELECT 1 AS ok');
+const LEDGER_ROW = sql('SELECT version FROM schema_migrations LIMIT 1');
 
 // The slices are assigned to each instance in the constructor; this tells TypeScript so.
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging -- see above
@@ -53,6 +54,17 @@ export abstract class SqlStore {
     const applied = await this.driver.atomic(() => migrate(this.driver.dialect, readMigrations()));
     await fillUsernameKeys(this.driver);
     return applied;
+  }
+
+  async hasSchema(): Promise<boolean> {
+    try {
+      await this.driver.one(LEDGER_ROW, {}, (row) => row);
+      return true;
+    } catch (error) {
+      // "no such table" (SQLite), "relation … does not exist" (PostgreSQL); anything else is real.
+      if (/schema_migrations/.test((error as Error).message)) return false;
+      throw error;
+    }
   }
 
   /** Throws when the database cannot be reached. */

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, type AuditPage, type AuditRecord } from '../api.ts';
-import { Field, formatTime, useLoad } from '../components.tsx';
+import { AUDIT_EVENT_TYPES } from '../../../core/audit.ts';
+import { api, type AuditPage, type AuditRecord, type Client } from '../api.ts';
+import { clientLabel, Field, formatTime, useLoad } from '../components.tsx';
 
 /** How an actor made the change, as a tooltip on their name. */
 const ACTOR_VIA = { admin_session: 'in the admin console', admin_token: 'with an admin API token', cli: 'with the portcullis command' } as const;
@@ -13,20 +14,32 @@ interface Filters {
   client_id: string;
 }
 
-function detailText(record: AuditRecord): string {
-  return record.detail === null
-    ? ''
-    : Object.entries(record.detail)
-        .map(([key, value]) => `${key}=${String(value)}`)
-        .join(' ');
+/** One fact a piece, so that lines break between facts, never inside one. */
+function Detail(props: { record: AuditRecord }) {
+  if (props.record.detail === null) return null;
+  return (
+    <>
+      {Object.entries(props.record.detail).map(([key, value]) => (
+        <span key={key}>
+          {key}={String(value)}
+        </span>
+      ))}
+    </>
+  );
 }
 
 /**
  * The audit log, newest first, paged on the server: "Older" follows the page's `next_before`
  * cursor, "Newer" goes back along the cursors already visited.
  */
-export function AuditPageView() {
-  const [filters, setFilters] = useState<Filters>({ type: '', username: '', client_id: '' });
+export function AuditPageView(props: { initial?: Partial<Filters> } = {}) {
+  const [filters, setFilters] = useState<Filters>({ type: '', username: '', client_id: '', ...props.initial });
+  const clients = useLoad(() => api<Client[]>('GET', '/clients'));
+  const clientName = (id: string | null) => {
+    if (id === null) return '';
+    const client = clients.data?.find((item) => item.client_id === id);
+    return client ? clientLabel(client) : id;
+  };
   const [draft, setDraft] = useState<Filters>(filters);
   const [cursors, setCursors] = useState<number[]>([]);
   const before = cursors[cursors.length - 1];
@@ -56,9 +69,27 @@ export function AuditPageView() {
         </button>
       </header>
       <form class="card form inline" id="audit-filters" onSubmit={apply}>
-        {input('type', 'Event', 'login.failed')}
+        <Field id="audit-type" label="Event">
+          <select id="audit-type" value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.currentTarget.value })}>
+            <option value="">any</option>
+            {AUDIT_EVENT_TYPES.map((type) => (
+              <option key={type} value={type}>
+                {type}
+              </option>
+            ))}
+          </select>
+        </Field>
         {input('username', 'User', 'alice')}
-        {input('client_id', 'Client', 'client id')}
+        <Field id="audit-client_id" label="Client">
+          <select id="audit-client_id" value={draft.client_id} onChange={(e) => setDraft({ ...draft, client_id: e.currentTarget.value })}>
+            <option value="">any</option>
+            {(clients.data ?? []).map((client) => (
+              <option key={client.client_id} value={client.client_id}>
+                {clientLabel(client)}
+              </option>
+            ))}
+          </select>
+        </Field>
         <button type="submit">Filter</button>
       </form>
       {page.error && <p class="form-error">{page.error}</p>}
@@ -86,16 +117,22 @@ export function AuditPageView() {
             ) : (
               records.map((record) => (
                 <tr key={record.id}>
-                  <td>{formatTime(record.at)}</td>
+                  <td class="time">
+                    <span>{formatTime(record.at)}</span>
+                  </td>
                   <td>
                     <code>{record.type}</code>
                   </td>
                   <td title={record.actor_via === null ? undefined : ACTOR_VIA[record.actor_via]}>{record.actor ?? ''}</td>
                   <td>{record.username ?? ''}</td>
-                  <td>{record.client_id ?? ''}</td>
+                  <td class="client" title={record.client_id ?? undefined}>
+                    {clientName(record.client_id)}
+                  </td>
                   <td>{record.ip ?? ''}</td>
                   <td>{record.reason ?? ''}</td>
-                  <td class="detail">{detailText(record)}</td>
+                  <td class="detail">
+                    <Detail record={record} />
+                  </td>
                 </tr>
               ))
             )}

@@ -9,9 +9,11 @@ import {
   FormError,
   Notice,
   SecretPanel,
+  clientLabel,
   errorsFrom,
   useLoad,
 } from '../components.tsx';
+import { LiveGrantsSection, RecentEventsSection } from './activity.tsx';
 import { ClientConsentsSection } from './sign-in.tsx';
 
 const GRANTS = ['authorization_code', 'password', 'refresh_token', 'client_credentials'];
@@ -84,7 +86,8 @@ function validate(values: ClientFormValues): FieldErrors {
   const errors: FieldErrors = {};
   if (values.name.trim() === '') errors.name = 'name is required';
   if (values.grants.length === 0) errors.grants = 'choose at least one grant';
-  if (!/^(global|never|[1-9]\d*)$/.test(values.accessTtl.trim())) errors.access_token_ttl = 'global, never, or a number of seconds';
+  // Empty means global, as an empty refresh limit means unlimited beside it.
+  if (!/^(|global|never|[1-9]\d*)$/.test(values.accessTtl.trim())) errors.access_token_ttl = 'global, never, or a number of seconds (empty = global)';
   if (values.refreshLimit.trim() !== '' && !/^\d+$/.test(values.refreshLimit.trim())) errors.refresh_limit = 'a whole number, or empty for unlimited';
   if (!/^[1-9]\d*$/.test(values.refreshTtl.trim())) errors.refresh_token_ttl = 'a positive number of seconds';
   if (values.grants.includes('authorization_code') && redirectUriList(values.redirectUris).length === 0) {
@@ -94,7 +97,7 @@ function validate(values: ClientFormValues): FieldErrors {
 }
 
 function toBody(values: ClientFormValues, create: boolean): Record<string, unknown> {
-  const ttl = values.accessTtl.trim();
+  const ttl = values.accessTtl.trim() || 'global';
   const body: Record<string, unknown> = {
     name: values.name.trim(),
     version: values.version.trim(),
@@ -213,7 +216,7 @@ function ClientForm(props: {
         />
       </Field>
       <div class="row">
-        <Field id="client-access-ttl" label="Access-token lifetime" error={errors.access_token_ttl} hint="global, never, or seconds">
+        <Field id="client-access-ttl" label="Access-token lifetime" error={errors.access_token_ttl} hint="global, never, or seconds; empty = global">
           <input id="client-access-ttl" value={values.accessTtl} onInput={(e) => set({ accessTtl: e.currentTarget.value })} />
         </Field>
         <Field id="client-refresh-limit" label="Refresh limit" error={errors.refresh_limit} hint="refreshes per grant; 0 = no refresh token; empty = unlimited">
@@ -250,11 +253,11 @@ export function ClientsPage() {
   const clients = useLoad(() => api<Client[]>('GET', '/clients'));
   const scopes = useLoad(() => api<Scope[]>('GET', '/scopes'));
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<{ clientId: string; secret?: string }>();
+  const [created, setCreated] = useState<{ clientId: string; name: string; secret?: string }>();
   const register = async (body: Record<string, unknown>) => {
     const result = await api<{ client: Client; client_secret?: string }>('POST', '/clients', body);
     setCreating(false);
-    setCreated({ clientId: result.client.client_id, secret: result.client_secret });
+    setCreated({ clientId: result.client.client_id, name: clientLabel(result.client), secret: result.client_secret });
     clients.reload();
   };
   return (
@@ -267,10 +270,10 @@ export function ClientsPage() {
           </button>
         )}
       </header>
-      {created?.secret && <SecretPanel clientId={created.clientId} secret={created.secret} onDone={() => setCreated(undefined)} />}
+      {created?.secret && <SecretPanel clientId={created.clientId} clientName={created.name} secret={created.secret} onDone={() => setCreated(undefined)} />}
       {created && !created.secret && (
         <Notice kind="success">
-          Registered public client <code>{created.clientId}</code>.
+          Registered public client {created.name} (<code>{created.clientId}</code>).
         </Notice>
       )}
       {creating && scopes.data && (
@@ -325,10 +328,12 @@ export function ClientDetailPage(props: { clientId: string; navigate: (hash: str
         <code>{current.client_id}</code> · {current.type} ·{' '}
         <span class={`badge ${current.enabled ? 'ok' : 'off'}`}>{current.enabled ? 'enabled' : 'disabled'}</span>
       </p>
-      {secret && <SecretPanel clientId={current.client_id} secret={secret} onDone={() => setSecret(undefined)} />}
+      {secret && <SecretPanel clientId={current.client_id} clientName={clientLabel(current)} secret={secret} onDone={() => setSecret(undefined)} />}
       {saved && <Notice kind="success">Saved.</Notice>}
       <ClientForm key={current.client_id} initial={valuesOf(current)} create={false} scopes={scopes.data} submitLabel="Save" onSubmit={save} />
+      <LiveGrantsSection subject={{ clientId: current.client_id }} />
       {current.grants.includes('authorization_code') && <ClientConsentsSection clientId={current.client_id} />}
+      <RecentEventsSection subject={{ clientId: current.client_id }} />
       <div class="actions danger-zone">
         {current.enabled ? (
           <ConfirmButton

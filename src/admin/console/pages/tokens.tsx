@@ -2,7 +2,11 @@ import { useState } from 'preact/hooks';
 import { api, type Client, enc, type Token } from '../api.ts';
 import { ConfirmButton, DataTable, Field, formatTime, useLoad } from '../components.tsx';
 
-const STATES = ['active', 'expired', 'revoked', 'rotated'];
+/**
+ * No "revoked": the background purge deletes revoked tokens within purge_interval (a minute by
+ * default), so such a filter would show nothing; the audit log keeps every revocation.
+ */
+const STATES = ['active', 'expired', 'rotated'];
 
 interface Filter {
   clientId: string;
@@ -64,6 +68,9 @@ export function TokensPage() {
         </Field>
         <button type="submit">Apply filters</button>
       </form>
+      <p class="hint" id="tokens-revoked-note">
+        Revoked tokens are deleted by the background purge within a minute; the <a href="#/audit">audit log</a> keeps every revocation.
+      </p>
       {tokens.error && <p class="form-error">{tokens.error}</p>}
       <DataTable
         id="tokens-table"
@@ -85,10 +92,10 @@ export function TokensPage() {
             render: (token) =>
               token.state === 'active' && (
                 <ConfirmButton
-                  label="Delete"
-                  title="Delete this token?"
+                  label="Revoke"
+                  title="Revoke this grant?"
                   message="The token is revoked together with every token of the same grant (its refresh token too). The client must ask for a new one."
-                  confirmLabel="Delete token"
+                  confirmLabel="Revoke grant"
                   onConfirm={async () => {
                     await api('DELETE', `/tokens/${enc(token.id)}`);
                     tokens.reload();

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, enc, type Group, type User } from '../api.ts';
 import { Checkboxes, ConfirmButton, DataTable, Field, type FieldErrors, FormError, Notice, errorsFrom, formatTime, useLoad } from '../components.tsx';
+import { LiveGrantsSection, RecentEventsSection } from './activity.tsx';
 import { UserConsentsSection, UserSessionsSection } from './sign-in.tsx';
 import { UserMfaSection } from './user-mfa.tsx';
 
@@ -264,8 +265,10 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
         </div>
       </form>
       <UserMfaSection username={current.username} />
+      <LiveGrantsSection subject={{ username: current.username }} />
       <UserSessionsSection username={current.username} />
       <UserConsentsSection username={current.username} />
+      <RecentEventsSection subject={{ username: current.username }} />
       <div class="actions danger-zone">
         {current.enabled ? (
           <ConfirmButton
