@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { HTTPS_REQUIRED } from '../../src/authz/request-checks.ts';
 import { ADMIN_PASSWORD } from '../helpers/admin.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -27,7 +28,7 @@ describe('Require-HTTPS at the admin console and API', () => {
     const before = server.hasher.verifies + server.hasher.dummyVerifies;
     const response = await signIn(remote);
     assert.equal(response.status, 400);
-    assert.deepEqual(await response.json(), { error: 'invalid_request', error_description: 'HTTPS is required' });
+    assert.deepEqual(await response.json(), { error: 'invalid_request', error_description: HTTPS_REQUIRED });
     assert.equal(response.headers.get('set-cookie'), null);
     assert.equal(server.hasher.verifies + server.hasher.dummyVerifies, before, 'the password is never checked');
     const token = await fetch(`${server.url}/oauth/token`, {
@@ -42,7 +43,7 @@ describe('Require-HTTPS at the admin console and API', () => {
     for (const path of ['/admin/', '/admin/api/clients', '/admin/api/openapi.json']) {
       const response = await fetch(`${server.url}${path}`, { headers: remote });
       assert.equal(response.status, 400, path);
-      assert.equal(((await response.json()) as { error_description: string }).error_description, 'HTTPS is required');
+      assert.equal(((await response.json()) as { error_description: string }).error_description, HTTPS_REQUIRED);
     }
   });
 
