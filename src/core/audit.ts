@@ -39,6 +39,7 @@ export type AuditEventType =
   | 'group.created'
   | 'group.deleted'
   | 'settings.changed'
+  | 'signing_key.rotated'
   | 'throttle.unlocked';
 
 export interface AuditEvent {

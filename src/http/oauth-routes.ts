@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequest } from '../core/errors.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { introspectionEndpoint } from '../authz/endpoints/introspect.ts';
+import { jwksEndpoint } from '../authz/endpoints/jwks.ts';
 import { metadataEndpoint } from '../authz/endpoints/metadata.ts';
 import { revocationEndpoint } from '../authz/endpoints/revoke.ts';
 import { tokenEndpoint } from '../authz/endpoints/token.ts';
@@ -82,4 +83,6 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzCon
   }
 
   app.get('/.well-known/oauth-authorization-server', async () => metadataEndpoint(ctx));
+  // Verifiers cache the key set themselves and fetch it again on an unknown `kid`.
+  app.get('/oauth/jwks', async (_request, reply) => reply.type('application/jwk-set+json; charset=utf-8').send(await jwksEndpoint(ctx)));
 }

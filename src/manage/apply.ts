@@ -144,6 +144,11 @@ export async function applySetup(
       'approval_page_logo_url',
       'approval_page_heading',
       'approval_page_footer',
+      'signing_key_algorithm',
+      'signing_key_publish_delay',
+      'signing_key_rotation_days',
+      'default_audience',
+      'audiences',
     ]);
     const patch: Partial<Settings> = {};
     const ttl = settings.string('access_token_ttl');
@@ -164,6 +169,13 @@ export async function applySetup(
     patch.approvalPageLogoUrl = settings.string('approval_page_logo_url');
     patch.approvalPageHeading = settings.string('approval_page_heading');
     patch.approvalPageFooter = settings.string('approval_page_footer');
+    patch.signingKeyAlgorithm = settings.string('signing_key_algorithm') as Settings['signingKeyAlgorithm'] | undefined;
+    const delay = settings.string('signing_key_publish_delay');
+    if (delay !== undefined) patch.signingKeyPublishDelay = settings.wrap('.signing_key_publish_delay', () => parseCount('signing_key_publish_delay', delay, 0));
+    const days = settings.string('signing_key_rotation_days');
+    if (days !== undefined) patch.signingKeyRotationDays = settings.wrap('.signing_key_rotation_days', () => parseCount('signing_key_rotation_days', days, 0));
+    patch.defaultAudience = settings.string('default_audience');
+    patch.audiences = settings.strings('audiences');
     await labelled('settings', () => updateSettings(store, patch, clock));
     result.changes.push('settings updated');
   }

@@ -14,6 +14,7 @@ export async function metadataEndpoint(ctx: AuthzContext): Promise<Record<string
     token_endpoint: `${base}/oauth/token`,
     introspection_endpoint: `${base}/oauth/introspect`,
     revocation_endpoint: `${base}/oauth/revoke`,
+    jwks_uri: `${base}/oauth/jwks`,
     grant_types_supported: supportedGrantTypes,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

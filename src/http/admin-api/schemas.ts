@@ -117,6 +117,11 @@ export const settingsSchema = {
     approval_page_logo_url: { type: 'string' },
     approval_page_heading: { type: 'string' },
     approval_page_footer: { type: 'string' },
+    signing_key_algorithm: { type: 'string' },
+    signing_key_publish_delay: { type: 'integer' },
+    signing_key_rotation_days: { type: 'integer' },
+    default_audience: { type: 'string' },
+    audiences: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

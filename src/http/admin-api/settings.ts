@@ -14,6 +14,11 @@ interface SettingsBody {
   approval_page_logo_url?: string;
   approval_page_heading?: string;
   approval_page_footer?: string;
+  signing_key_algorithm?: Settings['signingKeyAlgorithm'];
+  signing_key_publish_delay?: number;
+  signing_key_rotation_days?: number;
+  default_audience?: string;
+  audiences?: string[];
 }
 
 /** Global OAuth settings: lifetimes, require HTTPS and PKCE, login sessions, the sign-in pages' look. */
@@ -47,6 +52,11 @@ export const settingsRoutes: AdminResource = {
               approval_page_logo_url: { type: 'string', maxLength: 2000, description: 'an https URL, or empty for none' },
               approval_page_heading: { type: 'string', maxLength: 200 },
               approval_page_footer: { type: 'string', maxLength: 1000 },
+              signing_key_algorithm: { type: 'string', enum: ['ES256', 'RS256', 'EdDSA'], description: 'algorithm of the signing keys made from now on' },
+              signing_key_publish_delay: { type: 'integer', minimum: 0, description: 'seconds a new signing key is published before it signs' },
+              signing_key_rotation_days: { type: 'integer', minimum: 0, description: 'days between automatic key rotations; 0 is off' },
+              default_audience: { type: 'string', maxLength: 2000, description: '`aud` of JWT access tokens without `resource`; empty is the issuer' },
+              audiences: { type: 'array', items: { type: 'string', maxLength: 2000 }, maxItems: 100, description: 'resource indicators (RFC 8707) clients may ask for' },
             },
             additionalProperties: false,
             minProperties: 1,
@@ -67,6 +77,11 @@ export const settingsRoutes: AdminResource = {
           approvalPageLogoUrl: body.approval_page_logo_url,
           approvalPageHeading: body.approval_page_heading,
           approvalPageFooter: body.approval_page_footer,
+          signingKeyAlgorithm: body.signing_key_algorithm,
+          signingKeyPublishDelay: body.signing_key_publish_delay,
+          signingKeyRotationDays: body.signing_key_rotation_days,
+          defaultAudience: body.default_audience,
+          audiences: body.audiences,
         };
         const updated = await updateSettings(ctx.store, patch, ctx.clock);
         ctx.settings.invalidate();

@@ -11,12 +11,16 @@ const USER_SELECT = `
 const INSERT_GROUP = sql('INSERT INTO groups (name) VALUES (:name)');
 const ALL_GROUPS = sql('SELECT name FROM groups ORDER BY name');
 const DELETE_GROUP = sql('DELETE FROM groups WHERE name = :name');
-const INSERT_USER = sql('INSERT INTO users (username, password_hash, enabled, created_at) VALUES (:username, :passwordHash, :enabled::boolean, :createdAt)');
+const INSERT_USER = sql(
+  `INSERT INTO users (username, password_hash, enabled, created_at, name, email)
+   VALUES (:username, :passwordHash, :enabled::boolean, :createdAt, :name, :email)`,
+);
 const USER_BY_NAME = sql(`${USER_SELECT} WHERE u.username = :username`);
 const ALL_USERS = sql(`${USER_SELECT} ORDER BY u.username`);
 // Also the existence check of an update, and its row lock on PostgreSQL.
 const UPDATE_USER = sql(
-  `UPDATE users SET password_hash = coalesce(:passwordHash, password_hash), enabled = coalesce(:enabled::boolean, enabled)
+  `UPDATE users SET password_hash = coalesce(:passwordHash, password_hash), enabled = coalesce(:enabled::boolean, enabled),
+     name = CASE WHEN :setName::boolean THEN :name ELSE name END, email = CASE WHEN :setEmail::boolean THEN :email ELSE email END
    WHERE username = :username RETURNING username`,
 );
 const DELETE_USER = sql('DELETE FROM users WHERE username = :username');
@@ -45,14 +49,22 @@ export function accountStore(db: Driver): AccountStore {
 
     createUser: (user) =>
       db.atomic(function* () {
-        yield* refusing(run(INSERT_USER, user), { primary_key: () => new ConflictError(`user ${user.username} already exists`) });
+        yield* refusing(run(INSERT_USER, { ...user, name: user.name ?? null, email: user.email ?? null }), { primary_key: () => new ConflictError(`user ${user.username} already exists`) });
         yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, user.username, user.groups, 'group');
       }),
     findUser: (username) => db.one(USER_BY_NAME, { username }, toUser),
     listUsers: () => db.all(ALL_USERS, {}, toUser),
     updateUser: (username, patch) =>
       db.atomic(function* () {
-        const found = yield* one(UPDATE_USER, { username, passwordHash: patch.passwordHash ?? null, enabled: patch.enabled ?? null });
+        const found = yield* one(UPDATE_USER, {
+          username,
+          passwordHash: patch.passwordHash ?? null,
+          enabled: patch.enabled ?? null,
+          setName: patch.name !== undefined,
+          name: patch.name ?? null,
+          setEmail: patch.email !== undefined,
+          email: patch.email ?? null,
+        });
         if (found && patch.groups !== undefined) yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, username, patch.groups, 'group');
         return found !== undefined;
       }),

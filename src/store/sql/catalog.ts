@@ -4,8 +4,10 @@ import type { Driver } from './driver.ts';
 import { sql } from './statement.ts';
 
 const SAVE_SERVICE = sql(
-  `INSERT INTO services (name, upstream, methods, templates, created_at) VALUES (:name, :upstream, :methods, :templates, :createdAt)
-   ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, methods = excluded.methods, templates = excluded.templates`,
+  `INSERT INTO services (name, upstream, methods, templates, introspect_always, created_at)
+   VALUES (:name, :upstream, :methods, :templates, :introspectAlways::boolean, :createdAt)
+   ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, methods = excluded.methods, templates = excluded.templates,
+     introspect_always = excluded.introspect_always`,
 );
 const SERVICE_BY_NAME = sql('SELECT * FROM services WHERE name = :name');
 // Byte order on both stores, so that route ties between services break the same way.
@@ -21,7 +23,7 @@ const DELETE_ACL = sql('DELETE FROM acls WHERE resource = :resource');
 export function catalogStore(db: Driver): CatalogStore {
   return {
     saveService: async (service) => {
-      await db.run(SAVE_SERVICE, { ...service, methods: service.methods.join(' '), templates: JSON.stringify(service.templates) });
+      await db.run(SAVE_SERVICE, { ...service, methods: service.methods.join(' '), templates: JSON.stringify(service.templates), introspectAlways: service.introspectAlways === true });
     },
     findService: (name) => db.one(SERVICE_BY_NAME, { name }, toService),
     listServices: () => db.all(ALL_SERVICES, {}, toService),

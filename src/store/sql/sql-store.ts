@@ -10,6 +10,7 @@ import { loginSessionStore } from './login-sessions.ts';
 import { migrate, readMigrations } from './migrations.ts';
 import { sessionStore } from './sessions.ts';
 import { settingsStore } from './settings.ts';
+import { signingKeyStore } from './signing-keys.ts';
 import { sql } from './statement.ts';
 import { throttleStore } from './throttle.ts';
 import { tokenStore } from './tokens.ts';
@@ -43,6 +44,7 @@ export abstract class SqlStore {
       ...auditStore(driver),
       ...catalogStore(driver),
       ...throttleStore(driver),
+      ...signingKeyStore(driver),
     } satisfies Slices);
   }
 
