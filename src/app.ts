@@ -104,6 +104,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       catalogMaxAge: config.settingsMaxAge,
       logger,
       directory,
+      jwt: {
+        keys: (header) => keys.verificationKey(header),
+        issuer: () => ctx.issuer,
+        // The gateway is the default audience: tokens for other resources (RFC 8707) are not for it.
+        audience: async () => {
+          const configured = (await settings.get()).defaultAudience;
+          return [configured === '' ? ctx.issuer : configured];
+        },
+      },
     });
     const server = await buildServer({
       ctx,

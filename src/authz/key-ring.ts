@@ -1,4 +1,4 @@
-import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { errors, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import type { Clock } from '../core/clock.ts';
 import type { Client, Settings, SigningAlgorithm, SigningKeyRecord } from '../core/model.ts';
 import type { SecretBox } from '../core/secret-box.ts';
@@ -67,6 +67,7 @@ export class KeyRing {
   private loadedAt = -Infinity;
   private loading: Promise<void> | undefined;
   private readonly opened = new Map<string, Promise<OpenedKey>>();
+  private readonly verifying = new Map<string, Promise<CryptoKey | Uint8Array>>();
 
   constructor(
     private readonly store: KeyStores,
@@ -96,7 +97,9 @@ export class KeyRing {
   }
 
   private async fresh(): Promise<SigningKeyRecord[]> {
-    if (this.keys.length === 0 || this.clock.nowSeconds() - this.loadedAt >= this.maxAgeSeconds) await this.reload();
+    // A clock set back counts as stale too.
+    const age = this.clock.nowSeconds() - this.loadedAt;
+    if (this.keys.length === 0 || age >= this.maxAgeSeconds || age < 0) await this.reload();
     return this.keys;
   }
 
@@ -122,11 +125,6 @@ export class KeyRing {
     return opened;
   }
 
-  /** The current key's algorithm (for `at_hash`, which hashes with the signature's hash). */
-  async currentAlgorithm(): Promise<SigningAlgorithm> {
-    return (await this.current()).alg;
-  }
-
   private async current(): Promise<SigningKeyRecord> {
     const keys = await this.fresh();
     const current = keyStatuses(keys, this.clock.nowSeconds()).find((status) => status.state === 'current');
@@ -134,10 +132,14 @@ export class KeyRing {
     return current.key;
   }
 
-  /** Signs `payload` with the current key; the header carries `alg`, `kid` and `typ`. */
-  async sign(payload: JWTPayload, typ: 'at+jwt' | 'JWT'): Promise<string> {
+  /**
+   * Signs with the current key; the header carries `alg`, `kid` and `typ`. A payload that depends on
+   * the algorithm (`at_hash`) is a function of it, so that it matches the key that signs.
+   */
+  async sign(payload: JWTPayload | ((alg: SigningAlgorithm) => JWTPayload), typ: 'at+jwt' | 'JWT'): Promise<string> {
     const { record, key } = await this.open(await this.current());
-    return new SignJWT(payload).setProtectedHeader({ alg: record.alg, kid: record.kid, typ }).sign(key);
+    const claims = typeof payload === 'function' ? payload(record.alg) : payload;
+    return new SignJWT(claims).setProtectedHeader({ alg: record.alg, kid: record.kid, typ }).sign(key);
   }
 
   /** The JWKS: next, current and still-needed retired keys (RFC 7517 §5). */
@@ -146,9 +148,23 @@ export class KeyRing {
   }
 
   /**
-   * The published key `kid`, for verifying in this process; an unknown `kid` reloads the keys
-   * once per `maxAgeSeconds` at most (another instance may have rotated), so a flood of made-up
-   * kids costs no queries.
+   * The key for a JWS header, for verifying in this process (the gateway): a published key of
+   * this `kid` and this `alg`, else a JOSE error (the token is refused).
+   */
+  async verificationKey(header: { kid?: string; alg?: string }): Promise<CryptoKey | Uint8Array> {
+    const jwk = header.kid === undefined ? undefined : await this.publicKey(header.kid);
+    if (!jwk || jwk.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
+    let imported = this.verifying.get(jwk.kid!);
+    if (!imported) {
+      imported = importJWK(jwk, jwk.alg);
+      this.verifying.set(jwk.kid!, imported);
+    }
+    return imported;
+  }
+
+  /**
+   * The published key `kid`; an unknown `kid` reloads the keys (another instance may have
+   * rotated), at most once a second, so a flood of made-up kids costs few queries.
    */
   async publicKey(kid: string): Promise<JWK | undefined> {
     const find = async () => (await this.jwks()).keys.find((key) => key.kid === kid);

@@ -5,7 +5,8 @@ import type { Settings } from '../core/model.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
 import { hashSecret } from '../core/secrets.ts';
 import type { ClientPatch, Store } from '../store/store.ts';
-import { parseAccessTtl, parseConsent, parseCount, parseGrants, parseRedirectUris, registerClient, updateClient } from './clients.ts';
+import { parseAccessTtl, parseConsent,
+  parseTokenFormat, parseCount, parseGrants, parseRedirectUris, registerClient, updateClient } from './clients.ts';
 import { createGroup } from './groups.ts';
 import { setAcl } from './acls.ts';
 import { saveScope } from './scopes.ts';
@@ -238,6 +239,7 @@ export async function applySetup(
       'service_user',
       'redirect_uris',
       'consent',
+      'token_format',
       'secret_env',
     ]);
     const name = client.string('name', true)!;
@@ -257,6 +259,7 @@ export async function applySetup(
     const serviceUser = client.string('service_user');
     const redirectUris = client.strings('redirect_uris');
     const consent = client.string('consent');
+    const tokenFormat = client.string('token_format');
     const settings: ClientPatch = await labelled(label, async () => ({
       description,
       grants: grants === undefined ? undefined : parseGrants(grants),
@@ -269,6 +272,7 @@ export async function applySetup(
       serviceUser,
       redirectUris: redirectUris === undefined ? undefined : parseRedirectUris(redirectUris),
       consent: consent === undefined ? undefined : parseConsent(consent),
+      tokenFormat: tokenFormat === undefined ? undefined : parseTokenFormat(tokenFormat),
     }));
     const secret = client.secretFromEnv('secret_env', env);
     if (existing) {
@@ -304,6 +308,7 @@ export async function applySetup(
         serviceUser: settings.serviceUser,
         redirectUris: settings.redirectUris,
         consent: settings.consent,
+        tokenFormat: settings.tokenFormat,
       }),
     );
     result.changes.push(`client ${registered.client.id} created`);
@@ -313,7 +318,7 @@ export async function applySetup(
   }
 
   for (const [index, item] of items(doc, 'services').entries()) {
-    const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates']);
+    const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates', 'introspect_always']);
     const name = service.string('name', true)!;
     await labelled(`services[${index}] (${name})`, () =>
       saveService(store, clock, {
@@ -321,6 +326,7 @@ export async function applySetup(
         upstream: service.string('upstream', true)!,
         methods: service.strings('methods'),
         templates: service.strings('templates'),
+        introspectAlways: service.boolean('introspect_always'),
       }),
     );
     result.changes.push(`service ${name} saved`);

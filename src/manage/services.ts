@@ -12,6 +12,8 @@ export interface ServiceInput {
   upstream: string;
   methods?: string[];
   templates?: string[];
+  /** JWT access tokens are checked online on every call too (docs/tokens.md "Revocation"). */
+  introspectAlways?: boolean;
 }
 
 const METHOD = /^[A-Z]+$/;
@@ -56,6 +58,7 @@ export async function saveService(store: Store, clock: Clock, input: ServiceInpu
     upstream: upstream.toString(),
     methods,
     templates,
+    ...(input.introspectAlways ? { introspectAlways: true } : {}),
     createdAt: existing?.createdAt ?? clock.nowSeconds(),
   };
   await store.saveService(service);

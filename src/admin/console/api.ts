@@ -66,6 +66,7 @@ export interface Client {
   service_user: string | null;
   redirect_uris: string[];
   consent: 'always' | 'remember' | 'skip';
+  token_format: 'opaque' | 'jwt';
   created_at: string;
 }
 
@@ -115,6 +116,7 @@ export interface Service {
   upstream: string;
   methods: string[];
   templates: string[];
+  introspect_always: boolean;
   created_at: string;
 }
 

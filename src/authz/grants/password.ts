@@ -45,6 +45,11 @@ export const passwordGrant: Grant = {
     await checkThrottle(ctx, request, client.id);
     // The password is touched only now, after the client, the grant, the scope and the throttle all passed.
     const user = await verifyResourceOwner(ctx, request.params.username!, request.params.password!, { ip: request.ip, clientId: client.id });
-    return issueNewGrant(ctx, client, { username: user.username, scope, withRefresh: issuesRefreshToken(client) }, request.ip);
+    return issueNewGrant(
+      ctx,
+      client,
+      { username: user.username, scope, withRefresh: issuesRefreshToken(client), resource: request.params.resource },
+      request.ip,
+    );
   },
 };

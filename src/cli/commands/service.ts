@@ -12,14 +12,16 @@ export function serviceCommand(program: Command): void {
       .requiredOption('--name <name>', 'service name, folder.sub:svc')
       .requiredOption('--upstream <url>', 'http(s) URL the gateway forwards to')
       .option('--method <list>', 'HTTP methods accepted at /invoke, comma-separated (default any)')
-      .option('--templates <list>', "URL templates under /rest, comma-separated: 'GET /rest/orders/{id},* /rest/orders/**'"),
-  ).action(async (options: DataOptions & { name: string; upstream: string; method?: string; templates?: string }) =>
+      .option('--templates <list>', "URL templates under /rest, comma-separated: 'GET /rest/orders/{id},* /rest/orders/**'")
+      .option('--introspect-always', 'check JWT access tokens at the store on every call too (a revocation counts at once)'),
+  ).action(async (options: DataOptions & { name: string; upstream: string; method?: string; templates?: string; introspectAlways?: boolean }) =>
     withStore(options, async (cli) => {
       const saved = await saveService(cli.store, cli.clock, {
         name: options.name,
         upstream: options.upstream,
         methods: splitCsv(options.method),
         templates: splitCsv(options.templates),
+        introspectAlways: options.introspectAlways === true,
       });
       cli.print(saved, `saved service ${saved.name} -> ${saved.upstream}`);
     }),

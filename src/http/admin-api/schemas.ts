@@ -53,6 +53,7 @@ export const clientSchema = {
     service_user: { type: ['string', 'null'] },
     redirect_uris: { type: 'array', items: { type: 'string' } },
     consent: { type: 'string', enum: ['always', 'remember', 'skip'] },
+    token_format: { type: 'string', enum: ['opaque', 'jwt'] },
     created_at: { type: 'string' },
   },
 } as const;
@@ -141,6 +142,7 @@ export const serviceSchema = {
     upstream: { type: 'string' },
     methods: { type: 'array', items: { type: 'string' }, description: 'methods accepted at /invoke/… (empty: any)' },
     templates: { type: 'array', items: { type: 'string' } },
+    introspect_always: { type: 'boolean', description: 'JWT access tokens are checked online on every call too' },
     created_at: { type: 'string' },
   },
 } as const;

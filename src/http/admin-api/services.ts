@@ -9,6 +9,7 @@ function describeService(service: Service) {
     upstream: service.upstream,
     methods: service.methods,
     templates: service.templates,
+    introspect_always: service.introspectAlways === true,
     created_at: new Date(service.createdAt * 1000).toISOString(),
   };
 }
@@ -25,7 +26,7 @@ export const serviceRoutes: AdminResource = {
       (await listServices(ctx.store)).map(describeService),
     );
 
-    app.put<{ Params: { name: string }; Body: { upstream: string; methods?: string[]; templates?: string[] } }>(
+    app.put<{ Params: { name: string }; Body: { upstream: string; methods?: string[]; templates?: string[]; introspect_always?: boolean } }>(
       '/services/:name',
       {
         schema: {
@@ -48,6 +49,7 @@ export const serviceRoutes: AdminResource = {
                 uniqueItems: true,
                 description: 'URL templates under /rest/, e.g. `GET /rest/orders/{id}` or `* /rest/orders/**`',
               },
+              introspect_always: { type: 'boolean', description: 'check JWT access tokens at the store on every call too: a revocation counts at once' },
             },
             required: ['upstream'],
             additionalProperties: false,
@@ -55,7 +57,10 @@ export const serviceRoutes: AdminResource = {
           response: { 200: serviceSchema, ...commonErrors },
         },
       },
-      async (request) => describeService(await saveService(ctx.store, ctx.clock, { name: request.params.name, ...request.body })),
+      async (request) => {
+        const { introspect_always: introspectAlways, ...body } = request.body;
+        return describeService(await saveService(ctx.store, ctx.clock, { name: request.params.name, ...body, introspectAlways }));
+      },
     );
 
     app.delete<{ Params: { name: string } }>(

@@ -23,6 +23,7 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
   const [upstream, setUpstream] = useState(props.initial?.upstream ?? '');
   const [methods, setMethods] = useState((props.initial?.methods ?? []).join(' '));
   const [templates, setTemplates] = useState((props.initial?.templates ?? []).join('\n'));
+  const [introspectAlways, setIntrospectAlways] = useState(props.initial?.introspect_always ?? false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -36,6 +37,7 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
         upstream: upstream.trim(),
         methods: [...new Set(words(methods).map((method) => method.toUpperCase()))],
         templates: [...new Set(lines(templates))],
+        introspect_always: introspectAlways,
       });
       props.onSaved(saved);
     } catch (caught) {
@@ -57,6 +59,10 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
       <Field id="service-templates" label="URL templates" error={errors.templates} hint="one per line, under /rest/: GET /rest/orders/{id}, * /rest/orders/**">
         <textarea id="service-templates" rows={3} value={templates} onInput={(e) => setTemplates(e.currentTarget.value)} />
       </Field>
+      <label class="check">
+        <input type="checkbox" id="service-introspect-always" checked={introspectAlways} onChange={(e) => setIntrospectAlways(e.currentTarget.checked)} />
+        Check JWT access tokens at Portcullis on every call, so that a revocation counts at once (otherwise they are accepted until they expire)
+      </label>
       <div class="actions">
         <button type="submit">{create ? 'Create service' : 'Save service'}</button>
         <button type="button" class="secondary" onClick={props.onCancel}>
