@@ -23,6 +23,7 @@ export type AuditEventType =
   | 'user.enabled'
   | 'user.disabled'
   | 'user.groups_changed'
+  | 'user.profile_changed'
   | 'user.deleted'
   | 'client.created'
   | 'client.updated'

@@ -12,7 +12,7 @@ import { setAcl } from './acls.ts';
 import { saveScope } from './scopes.ts';
 import { updateSettings } from './settings.ts';
 import { saveService } from './services.ts';
-import { createUser, setUserEnabled, setUserGroups } from './users.ts';
+import { createUser, setUserEnabled, setUserGroups, setUserProfile } from './users.ts';
 
 /**
  * The declarative setup file of `portcullis apply -f`. Keys are snake_case, as on the wire.
@@ -200,25 +200,29 @@ export async function applySetup(
   }
 
   for (const [index, item] of items(doc, 'users').entries()) {
-    const user = new Reader(item, `users[${index}]`, ['username', 'password_env', 'password_hash', 'groups', 'enabled']);
+    const user = new Reader(item, `users[${index}]`, ['username', 'password_env', 'password_hash', 'groups', 'enabled', 'name', 'email']);
     const username = user.string('username', true)!;
     const label = `users[${index}] (${username})`;
     const existing = await store.findUser(username);
     const groupList = user.strings('groups');
     const enabled = user.boolean('enabled');
+    const profile = { name: user.string('name'), email: user.string('email') };
     if (!existing) {
       const password = user.secretFromEnv('password_env', env);
       const passwordHash = user.string('password_hash');
       if ((password === undefined) === (passwordHash === undefined)) {
         throw new UserError(`${label}: a new user needs exactly one of password_env or password_hash`);
       }
-      await labelled(label, () => createUser(store, hasher, clock, { username, password, passwordHash, groups: groupList, enabled }));
+      await labelled(label, () => createUser(store, hasher, clock, { username, password, passwordHash, groups: groupList, enabled, ...profile }));
       result.changes.push(`user ${username} created`);
       continue;
     }
     // An existing user's password is left alone: applying the same file twice must not end sessions.
     if (groupList !== undefined) await labelled(label, () => setUserGroups(store, username, groupList, clock));
     if (enabled !== undefined && enabled !== existing.enabled) await setUserEnabled(store, clock, username, enabled);
+    if ((profile.name !== undefined && profile.name !== (existing.name ?? '')) || (profile.email !== undefined && profile.email !== (existing.email ?? ''))) {
+      await labelled(label, () => setUserProfile(store, clock, username, profile));
+    }
     result.changes.push(`user ${username} updated`);
   }
 

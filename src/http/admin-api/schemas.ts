@@ -70,6 +70,8 @@ export const scopeSchema = {
 export const userSchema = {
   type: 'object',
   properties: {
+    name: { type: ['string', 'null'] },
+    email: { type: ['string', 'null'] },
     username: { type: 'string' },
     groups: { type: 'array', items: { type: 'string' } },
     enabled: { type: 'boolean' },
