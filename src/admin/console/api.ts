@@ -81,6 +81,9 @@ export interface User {
   groups: string[];
   enabled: boolean;
   created_at: string;
+  /** Profile claims shown by userinfo; `null` when unset. */
+  name: string | null;
+  email: string | null;
   /** Directory users are a read-only copy (docs/directory.md). */
   source: 'local' | 'directory';
   dn?: string;
