@@ -29,17 +29,19 @@ export function longestSignedLifetime(clients: Client[]): number {
 
 /**
  * Adds the next generation of signing key (docs/tokens.md "Rotation"): published at once, signing
- * after `publishDelay` seconds. Several instances may call this at the same moment: the store adds
- * exactly one key per generation, so the losers add nothing and return `undefined`.
+ * after `publishDelay` seconds. The key is the next after the newest of `seen`, the view the
+ * decision to rotate was taken on (read now when not given): several instances deciding on the same
+ * view at the same moment add exactly one key (the store's generation is unique), and the losers
+ * add nothing and return `undefined`.
  */
 export async function addNextKey(
   store: KeyStores,
   box: SecretBox,
   now: number,
   settings: Settings,
-  options: { alg?: SigningAlgorithm; publishDelay?: number } = {},
+  options: { alg?: SigningAlgorithm; publishDelay?: number; seen?: SigningKeyRecord[] } = {},
 ): Promise<SigningKeyRecord | undefined> {
-  const keys = await store.listSigningKeys();
+  const keys = options.seen ?? (await store.listSigningKeys());
   const generation = keys.reduce((max, key) => Math.max(max, key.generation), 0) + 1;
   const key = await generateSigningKey(options.alg ?? settings.signingKeyAlgorithm, box, {
     generation,
@@ -112,7 +114,7 @@ export class KeyRing {
     const current = statuses.find((status) => status.state === 'current');
     if (!current || statuses.some((status) => status.state === 'next')) return;
     if (now - current.key.activatesAt < settings.signingKeyRotationDays * 86_400) return;
-    if (await addNextKey(this.store, this.box, now, settings)) this.keys = await this.store.listSigningKeys();
+    if (await addNextKey(this.store, this.box, now, settings, { seen: this.keys })) this.keys = await this.store.listSigningKeys();
   }
 
   private open(record: SigningKeyRecord): Promise<OpenedKey> {

@@ -26,6 +26,12 @@ export interface JwtVerifierOptions {
   issuer: string | (() => string);
   /** The `aud` this resource server answers to (one of them must be in the token). */
   audience: string | string[] | (() => string[] | Promise<string[]>);
+  /**
+   * With a JWKS URL: how long the key set is kept (default 600 s), and the least time between two
+   * fetches (default 30 s; an unknown `kid` fetches again once this has passed). Portcullis publishes
+   * a new key its publish delay (default 600 s) before signing with it, so these defaults never miss one.
+   */
+  jwks?: { cacheMaxAgeSeconds?: number; cooldownSeconds?: number };
   /** Seconds of clock skew allowed on `exp`, `iat` and `nbf` (default 30, at most 300). */
   clockToleranceSeconds?: number;
   clock?: Clock;
@@ -46,7 +52,13 @@ export class JwtVerifier implements TokenVerifier {
     const tolerance = options.clockToleranceSeconds ?? 30;
     if (!(tolerance >= 0 && tolerance <= MAX_CLOCK_TOLERANCE)) throw new Error(`clockToleranceSeconds must be from 0 to ${MAX_CLOCK_TOLERANCE}`);
     this.clockTolerance = tolerance;
-    this.getKey = typeof options.keys === 'function' ? options.keys : createRemoteJWKSet(new URL(options.keys));
+    this.getKey =
+      typeof options.keys === 'function'
+        ? options.keys
+        : createRemoteJWKSet(new URL(options.keys), {
+            cacheMaxAge: (options.jwks?.cacheMaxAgeSeconds ?? 600) * 1000,
+            cooldownDuration: (options.jwks?.cooldownSeconds ?? 30) * 1000,
+          });
   }
 
   async verify(token: string): Promise<VerifiedToken | undefined> {
