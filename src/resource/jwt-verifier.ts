@@ -5,6 +5,9 @@ import { type TokenVerifier, type VerifiedToken, VerifierUnavailableError } from
 /** The algorithms Portcullis signs with; anything else (`none`, HMAC) is refused before any key is looked up. */
 const ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
 
+/** How many verified tokens a verifier remembers. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** The most clock skew a verifier may allow: beyond it, an expired token would live on noticeably. */
 export const MAX_CLOCK_TOLERANCE = 300;
 
@@ -47,6 +50,12 @@ export interface JwtVerifierOptions {
 export class JwtVerifier implements TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
   private readonly clockTolerance: number;
+  /**
+   * Tokens already verified, until their `exp`: a signature check costs more than the rest of a
+   * gateway call, and a client sends the same token many times. Only successes are kept (the
+   * key is the whole token, so an altered one is a miss); bounded, oldest out first.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(private readonly options: JwtVerifierOptions) {
     const tolerance = options.clockToleranceSeconds ?? 30;
@@ -63,6 +72,19 @@ export class JwtVerifier implements TokenVerifier {
 
   async verify(token: string): Promise<VerifiedToken | undefined> {
     if (!looksLikeJwt(token)) return undefined;
+    const now = (this.options.clock ?? systemClock).nowSeconds();
+    const known = this.verified.get(token);
+    if (known && now < known.expiresAt! + this.clockTolerance) return known;
+    if (known) this.verified.delete(token);
+    const verified = await this.check(token, now);
+    if (verified) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, verified);
+    }
+    return verified;
+  }
+
+  private async check(token: string, now: number): Promise<VerifiedToken | undefined> {
     const { issuer, audience } = this.options;
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
@@ -71,7 +93,7 @@ export class JwtVerifier implements TokenVerifier {
         issuer: typeof issuer === 'function' ? issuer() : issuer,
         audience: typeof audience === 'function' ? await audience() : audience,
         clockTolerance: this.clockTolerance,
-        currentDate: new Date((this.options.clock ?? systemClock).nowSeconds() * 1000),
+        currentDate: new Date(now * 1000),
         requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
       });
       const clientId = payload.client_id;

@@ -70,7 +70,7 @@ function updateStatement(columns: string[]): Statement {
 }
 
 function clientRow(client: Client): Record<string, unknown> {
-  return { ...clientColumns(client), id: client.id, type: client.type, created_at: client.createdAt };
+  return { ...clientColumns(client), token_format: client.tokenFormat ?? 'opaque', id: client.id, type: client.type, created_at: client.createdAt };
 }
 
 export function clientStore(db: Driver): ClientStore {
