@@ -195,6 +195,8 @@ describe('metadata (RFC 8414)', () => {
     assert.deepEqual(body.grant_types_supported.sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token']);
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_post'));
-    assert.deepEqual(body.scopes_supported, ['orders']);
+    // openid is built in (docs/oauth.md "OpenID Connect").
+    assert.deepEqual(body.scopes_supported, ['openid', 'orders']);
+    assert.equal(body.jwks_uri, `${server.app.ctx.issuer}/oauth/jwks`);
   });
 });
