@@ -10,6 +10,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { scopeCommand } from './commands/scope.ts';
 import { serveCommand } from './commands/serve.ts';
 import { serviceCommand } from './commands/service.ts';
+import { keysCommand } from './commands/keys.ts';
 import { tokenCommand } from './commands/token.ts';
 import { userCommand } from './commands/user.ts';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   groupCommand(program);
   scopeCommand(program);
   tokenCommand(program);
+  keysCommand(program);
   auditCommand(program);
   serviceCommand(program);
   aclCommand(program);

@@ -16,6 +16,8 @@ export interface ServiceInput {
   maxConcurrent?: number | null;
   /** Milliseconds to wait for the upstream's headers; absent or null: the instance's default. */
   timeoutMs?: number | null;
+  /** JWT access tokens are checked online on every call too (docs/tokens.md "Revocation"). */
+  introspectAlways?: boolean;
 }
 
 /** A whole number within bounds, or absent. */
@@ -71,6 +73,7 @@ export async function saveService(store: Store, clock: Clock, input: ServiceInpu
     templates,
     ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(input.introspectAlways ? { introspectAlways: true } : {}),
     createdAt: existing?.createdAt ?? clock.nowSeconds(),
   };
   await store.saveService(service);
