@@ -32,6 +32,8 @@ export interface LatencyFigures {
 
 export interface GatewayBenchResult {
   command: string;
+  /** The access token the gateway verified: opaque (a store lookup) or a JWT (its signature, offline). */
+  tokenFormat: 'opaque' | 'jwt';
   connections: number;
   durationSeconds: number;
   direct: LatencyFigures;
@@ -104,7 +106,10 @@ function best(runs: LatencyFigures[]): LatencyFigures {
 }
 
 /** Runs the scenario and returns the figures (also used by the project's overall bench harness). */
-export async function runGatewayBench(options: { connections?: number; durationSeconds?: number; rounds?: number } = {}): Promise<GatewayBenchResult> {
+export async function runGatewayBench(
+  options: { connections?: number; durationSeconds?: number; rounds?: number; tokenFormat?: 'opaque' | 'jwt' } = {},
+): Promise<GatewayBenchResult> {
+  const tokenFormat = options.tokenFormat ?? (process.env.BENCH_TOKEN_FORMAT === 'jwt' ? 'jwt' : 'opaque');
   const connections = options.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 1);
   const duration = options.durationSeconds ?? Number(process.env.BENCH_DURATION ?? 5);
   const rounds = options.rounds ?? Number(process.env.BENCH_ROUNDS ?? 2);
@@ -130,7 +135,14 @@ export async function runGatewayBench(options: { connections?: number; durationS
     });
     await store.saveService({ name: 'bench:echo', upstream: `http://127.0.0.1:${upstreamPort}/echo`, methods: [], templates: [], createdAt: now });
     await store.setAcl({ resource: 'bench', allow: ['benchers'], deny: [] });
-    const token = generateSecret();
+    // A JWT comes from the running server (signed by its key); its client calls as `bencher`.
+    const jwtClient = { id: randomUUID(), secret: generateSecret() };
+    await store.createClient({
+      id: jwtClient.id, name: 'bench-jwt', version: '', description: '', type: 'confidential', secretHash: hashSecret(jwtClient.secret),
+      grants: ['client_credentials'], scopes: ['bench'], accessTokenTtl: 3600, refreshLimit: null, refreshTokenTtl: 3600, enabled: true,
+      introspect: false, trustedForEndUserAddress: false, serviceUser: 'bencher', redirectUris: [], consent: 'remember', tokenFormat: 'jwt', createdAt: now,
+    });
+    let token = generateSecret();
     const familyId = randomUUID();
     await store.saveFamily(
       { id: familyId, clientId, username: 'bencher', scope: ['bench'], refreshCount: 0, createdAt: now, revokedAt: null },
@@ -154,6 +166,17 @@ export async function runGatewayBench(options: { connections?: number; durationS
     await waitForHttp(bareUrl, bare);
     await waitForHttp(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
 
+    if (tokenFormat === 'jwt') {
+      const issued = await fetch(`http://127.0.0.1:${gatewayPort}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${jwtClient.id}:${jwtClient.secret}`).toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials',
+      });
+      token = ((await issued.json()) as { access_token: string }).access_token;
+    }
     const auth = { authorization: `Bearer ${token}` };
     await run(directUrl, connections, 1, auth);
     await run(bareUrl, connections, 1, auth);
@@ -171,7 +194,8 @@ export async function runGatewayBench(options: { connections?: number; durationS
     const through = best(gatewayRuns);
     const round2 = (n: number) => Math.round(n * 1000) / 1000;
     return {
-      command: `BENCH_CONNECTIONS=${connections} BENCH_DURATION=${duration} BENCH_ROUNDS=${rounds} npm run bench:gateway`,
+      command: `BENCH_CONNECTIONS=${connections} BENCH_DURATION=${duration} BENCH_ROUNDS=${rounds} BENCH_TOKEN_FORMAT=${tokenFormat} npm run bench:gateway`,
+      tokenFormat,
       connections,
       durationSeconds: duration,
       direct,
@@ -207,7 +231,7 @@ function asMeasurement(figures: LatencyFigures, result: GatewayBenchResult): Mea
 
 /** The table rows for one gateway run: the upstream called directly (the bound), a bare proxy hop, and the gateway. */
 export function gatewayRows(result: GatewayBenchResult): Row[] {
-  const scenario = `${GATEWAY_TITLE}, c=${result.connections}`;
+  const scenario = `${GATEWAY_TITLE}, ${result.tokenFormat === 'jwt' ? 'JWT access token (verified offline)' : 'opaque access token'}, c=${result.connections}`;
   const fmt = (n: number) => n.toFixed(3);
   const passes = result.added.p99 < GATEWAY_BAR_MS;
   return [
@@ -245,9 +269,13 @@ export const gatewayScenario: Scenario = {
     const { duration, rounds } = ctx.settings;
     const perRound = Math.max(1, Math.round(duration / rounds));
     ctx.log(`  gateway: 1 connection, ${rounds} round(s) of ${perRound} s each for direct, bare proxy and gateway`);
-    const result = await runGatewayBench({ connections: 1, durationSeconds: perRound, rounds });
-    ctx.log(`  gateway: added p50 ${result.added.p50} ms, p99 ${result.added.p99} ms over direct`);
-    return gatewayRows(result);
+    const rows: Row[] = [];
+    for (const tokenFormat of ['opaque', 'jwt'] as const) {
+      const result = await runGatewayBench({ connections: 1, durationSeconds: perRound, rounds, tokenFormat });
+      ctx.log(`  gateway (${tokenFormat}): added p50 ${result.added.p50} ms, p99 ${result.added.p99} ms over direct`);
+      rows.push(...gatewayRows(result));
+    }
+    return rows;
   },
 };
 

@@ -26,11 +26,13 @@ const target = await spawnTarget('portcullis', { instantHash: values['instant-ha
 try {
   const info = target.info as {
     serviceClient: { id: string; secret: string };
+    jwtServiceClient: { id: string; secret: string };
     ropcClient: { id: string; secret: string };
     username: string;
     password: string;
   };
   const service = basicAuth(info.serviceClient.id, info.serviceClient.secret);
+  const jwtService = basicAuth(info.jwtServiceClient.id, info.jwtServiceClient.secret);
   const tokens: string[] = [];
   for (let i = 0; i < 64; i++) {
     const answer = await postForm(`${target.url}/oauth/token`, { grant_type: 'client_credentials' }, service);
@@ -57,6 +59,7 @@ try {
   const requests: Record<string, { path: string; authorization: string; bodies?: string[]; chain?: typeof rotating }> = {
     introspection: { path: '/oauth/introspect', authorization: service, bodies: tokens },
     'client-credentials': { path: '/oauth/token', authorization: service, bodies: [form({ grant_type: 'client_credentials' })] },
+    'client-credentials-jwt': { path: '/oauth/token', authorization: jwtService, bodies: [form({ grant_type: 'client_credentials' })] },
     password: {
       path: '/oauth/token',
       authorization: ropc,

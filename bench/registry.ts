@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row, Scenario } from './scenario.ts';
 import { clientCredentialsScenario } from './scenarios/client-credentials.ts';
+import { clientCredentialsJwtScenario } from './scenarios/client-credentials-jwt.ts';
 import { introspectionScenario } from './scenarios/introspection.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { passwordScenario } from './scenarios/password.ts';
@@ -32,7 +33,7 @@ interface PluggedScenario {
 //     records exact (sub-millisecond) latencies.
 //   - bench/scale.ts (issue 5): one million live tokens stored; issue and introspection
 //     throughput and resident memory against an empty store. Export `scaleScenario: Scenario`.
-const BUILT_IN: Scenario[] = [passwordScenario, refreshScenario, clientCredentialsScenario, introspectionScenario];
+const BUILT_IN: Scenario[] = [passwordScenario, refreshScenario, clientCredentialsScenario, clientCredentialsJwtScenario, introspectionScenario];
 
 const PLUGGED: PluggedScenario[] = [
   {

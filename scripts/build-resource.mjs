@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds the resource-server library as JavaScript plus declarations, in two shapes:
 // - packages/resource/dist/: the @portcullis/resource package. src/resource/library.ts bundled into
-//   one ESM file with every module of ours inlined and nothing else imported but Node's builtins
-//   (the package has no dependencies), and the declarations it needs under dist/types/.
+//   one ESM file with every module of ours and jose's inlined and nothing else imported but Node's
+//   builtins (the package has no dependencies), and the declarations it needs under dist/types/.
 // - build/resource/ and build/types/: this package's `portcullis/resource` entry
 //   (src/resource/index.ts: the library plus the store-backed helpers), its dependencies left in
 //   node_modules.
@@ -20,8 +20,8 @@ const packageDist = join(root, 'packages/resource/dist');
 const rootOut = join(root, 'build/resource');
 const typesOut = join(root, 'build/types');
 
-/** Only the pure layers: what the library may contain. */
-const LIBRARY_SOURCES = /^src\/(resource|core)\//;
+/** Only the pure layers, and jose (bundled in: JWT verification): what the library may contain. */
+const LIBRARY_SOURCES = /^(src\/(resource|core)\/|node_modules\/jose\/)/;
 const LIBRARY_FORBIDDEN = /^src\/(store|http|authz|admin|manage|cli|config)\/|^src\/app\.ts$/;
 
 function fail(message) {

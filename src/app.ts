@@ -4,6 +4,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { sharedLoginThrottle } from './admin/login-throttle.ts';
 import type { AuthzContext } from './authz/context.ts';
 import { AuditLog } from './authz/audit-log.ts';
+import { KeyRing } from './authz/key-ring.ts';
 import { SettingsCache } from './authz/settings-cache.ts';
 import { LoginThrottle } from './authz/throttle.ts';
 import { openThrottleBackend } from './authz/throttle-backends.ts';
@@ -86,11 +87,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // The mapped groups exist, and no local user has a directory user's name (else a ConfigError).
       await directory.start();
     }
+    const settings = new SettingsCache(store, clock, config.settingsMaxAge);
+    const keys = new KeyRing(store, secretBox, clock, () => settings.get(), config.settingsMaxAge);
+    await keys.start();
     const ctx: AuthzContext = {
       store,
       hasher,
       clock,
-      settings: new SettingsCache(store, clock, config.settingsMaxAge),
+      settings,
+      keys,
       issuer: config.issuer,
       throttle,
       secretBox,
@@ -105,6 +110,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       catalogMaxAge: config.settingsMaxAge,
       logger,
       directory,
+      jwt: {
+        keys: (header) => keys.verificationKey(header),
+        issuer: () => ctx.issuer,
+        // The gateway is the default audience: tokens for other resources (RFC 8707) are not for it.
+        audience: async () => {
+          const configured = (await settings.get()).defaultAudience;
+          return [configured === '' ? ctx.issuer : configured];
+        },
+      },
     });
     const server = await buildServer({
       ctx,

@@ -63,6 +63,14 @@ export const start: TargetStarter = async (options) => {
     scopes: ['bench'],
   });
 
+  const jwtService = await registerClient(store, systemClock, {
+    name: 'bench-service-jwt',
+    type: 'confidential',
+    grants: ['client_credentials'],
+    scopes: ['bench'],
+    tokenFormat: 'jwt',
+  });
+
   let server: ChildProcess | undefined;
   let serverPort: number;
   if (inProcess) {
@@ -95,6 +103,7 @@ export const start: TargetStarter = async (options) => {
       password: 'correct horse battery staple',
       ropcClient: { id: ropc.client.id, secret: ropc.secret },
       serviceClient: { id: service.client.id, secret: service.secret },
+      jwtServiceClient: { id: jwtService.client.id, secret: jwtService.secret },
       paths: { token: '/oauth/token', introspect: '/oauth/introspect' },
     },
     rpc: {

@@ -6,6 +6,7 @@ import type { AuditLog } from './audit-log.ts';
 import type { SettingsCache } from './settings-cache.ts';
 import type { LoginThrottle } from './throttle.ts';
 import type { SecretBox } from '../core/secret-box.ts';
+import type { KeyRing } from './key-ring.ts';
 
 /** Everything the authorization server's protocol logic depends on; injected, never global. */
 export interface AuthzContext {
@@ -19,6 +20,8 @@ export interface AuthzContext {
   throttle: LoginThrottle;
   /** Seals and opens secrets stored at rest under the server key (docs/security.md). */
   secretBox: SecretBox;
+  /** The signing keys of JWT access tokens and ID tokens (docs/tokens.md). */
+  keys: KeyRing;
   /** Security events (docs/security.md). */
   audit: AuditLog;
   /** The LDAP or Active Directory server users may also come from (docs/directory.md); absent when none is configured. */

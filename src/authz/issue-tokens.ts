@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { Client, GrantType, Settings, TokenRecord } from '../core/model.ts';
+import { InvalidTarget } from '../core/errors.ts';
+import type { Authentication, Client, GrantType, Settings, TokenRecord } from '../core/model.ts';
 import { formatScope } from '../core/scope.ts';
 import { generateSecret, hashSecret } from '../core/secrets.ts';
 import type { AuthzContext } from './context.ts';
+import { withIdToken } from './id-token.ts';
+import { JWT_DEFAULT_TTL } from './key-ring.ts';
+import { AMR } from './second-factor.ts';
+import type { TokenResponse } from './token-response.ts';
 
-/** The successful token response of RFC 6749 §5.1. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in?: number;
-  refresh_token?: string;
-  scope?: string;
-}
-
-/** Access-token lifetime in seconds for this client, or `null` for never (README "Concepts"). */
+/**
+ * Access-token lifetime in seconds for this client, or `null` for never (README "Concepts"). A `jwt`
+ * client that follows the global setting gets 5 minutes: a JWT is accepted offline until it expires
+ * (docs/tokens.md).
+ */
 export function accessTokenLifetime(client: Client, settings: Settings): number | null {
+  if (client.tokenFormat === 'jwt' && (client.accessTokenTtl === 'global' || client.accessTokenTtl === 'never')) return JWT_DEFAULT_TTL;
   const ttl = client.accessTokenTtl === 'global' ? settings.accessTokenTtl : client.accessTokenTtl;
   return ttl === 'never' ? null : ttl;
 }
@@ -24,30 +25,58 @@ export function issuesRefreshToken(client: Client): boolean {
   return client.grants.includes('refresh_token') && client.refreshLimit !== 0;
 }
 
+/**
+ * The `aud` of a JWT access token: the `resource` asked for (RFC 8707 §2) when it is the default
+ * audience or one of the `audiences` setting, else the default audience (the issuer unless set).
+ */
+export function resolveAudience(ctx: Pick<AuthzContext, 'issuer'>, settings: Settings, resource: string | undefined): string {
+  const audience = settings.defaultAudience === '' ? ctx.issuer : settings.defaultAudience;
+  if (resource === undefined || resource === audience) return audience;
+  if (!settings.audiences.includes(resource)) throw new InvalidTarget('this resource is not an audience Portcullis issues tokens for');
+  return resource;
+}
+
 export interface NewTokens {
   response: TokenResponse;
   records: TokenRecord[];
 }
 
+export interface GrantToMint {
+  familyId: string;
+  username: string | null;
+  scope: string[];
+  withRefresh: boolean;
+  /** A refresh token keeps the scope of the one it replaces, even when the access token narrows it (RFC 6749 §6). */
+  refreshScope?: string[];
+  /** The `resource` parameter (RFC 8707), for a `jwt` client's audience. */
+  resource?: string;
+}
+
 /**
  * Mints a new access token (and refresh token when asked) for a grant. Only the hashes go into
- * the records that are stored; the plain values exist only in the response.
+ * the records that are stored; the plain values exist only in the response. A `jwt` client's
+ * access token is an RFC 9068 JWT signed by the current key, recorded like an opaque one by the
+ * SHA-256 of the whole token (which holds its unique `jti`): introspection, revocation, family
+ * revocation and account changes treat both formats the same.
  */
-export function mintTokens(
-  client: Client,
-  settings: Settings,
-  now: number,
-  grant: {
-    familyId: string;
-    username: string | null;
-    scope: string[];
-    withRefresh: boolean;
-    /** A refresh token keeps the scope of the one it replaces, even when the access token narrows it (RFC 6749 §6). */
-    refreshScope?: string[];
-  },
-): NewTokens {
+export async function mintTokens(ctx: AuthzContext, client: Client, settings: Settings, now: number, grant: GrantToMint): Promise<NewTokens> {
   const lifetime = accessTokenLifetime(client, settings);
-  const accessToken = generateSecret();
+  const accessToken =
+    client.tokenFormat === 'jwt'
+      ? await ctx.keys.sign(
+          {
+            iss: ctx.issuer,
+            sub: grant.username ?? client.id,
+            aud: resolveAudience(ctx, settings, grant.resource),
+            exp: now + lifetime!,
+            iat: now,
+            jti: randomUUID(),
+            client_id: client.id,
+            scope: formatScope(grant.scope),
+          },
+          'at+jwt',
+        )
+      : generateSecret();
   const base = {
     familyId: grant.familyId,
     clientId: client.id,
@@ -77,7 +106,12 @@ export function mintTokens(
   return { response, records };
 }
 
-/** Starts a new token family for an original grant (password or client credentials) and stores it. */
+/**
+ * Starts a new token family for an original grant (password or client credentials) and stores it.
+ * A user's grant records how they signed in (`authentication`; a password alone, `amr: ["pwd"]`,
+ * unless the caller says more, as a second factor does), and with the `openid` scope the response
+ * carries an ID token.
+ */
 export async function issueNewGrant(
   ctx: AuthzContext,
   client: Client,
@@ -85,19 +119,31 @@ export async function issueNewGrant(
     username: string | null;
     scope: string[];
     withRefresh: boolean;
+    /** The `resource` parameter (RFC 8707), for a `jwt` client's audience. */
+    resource?: string;
     /** The grant, for the audit record, when it is not told by the owner: the MFA grants. */
     grantType?: GrantType;
-    /** When and how the user signed in (RFC 8176 `amr`), for ID tokens. */
-    authentication?: { authTime: number; amr: string[] };
+    /** When and how the user signed in (OpenID Connect `auth_time`, RFC 8176 `amr`): the family's and its ID tokens'. */
+    authentication?: Authentication;
   },
   ip: string | null = null,
 ): Promise<TokenResponse> {
-  const { grantType, authentication: _authentication, ...minting } = grant;
+  const { grantType, authentication: authenticated, ...minting } = grant;
   const now = ctx.clock.nowSeconds();
   const familyId = randomUUID();
-  const minted = mintTokens(client, await ctx.settings.get(), now, { familyId, ...minting });
+  const minted = await mintTokens(ctx, client, await ctx.settings.get(), now, { familyId, ...minting });
+  const authentication = grant.username === null ? null : (authenticated ?? { authTime: now, amr: [...AMR.password] });
   await ctx.store.saveFamily(
-    { id: familyId, clientId: client.id, username: grant.username, scope: grant.scope, refreshCount: 0, createdAt: now, revokedAt: null },
+    {
+      id: familyId,
+      clientId: client.id,
+      username: grant.username,
+      scope: grant.scope,
+      refreshCount: 0,
+      createdAt: now,
+      revokedAt: null,
+      authentication,
+    },
     minted.records,
   );
   ctx.audit.record({
@@ -108,5 +154,5 @@ export async function issueNewGrant(
     username: grant.username,
     detail: { grant_type: grantType ?? (grant.username === null ? 'client_credentials' : 'password'), family: familyId },
   });
-  return minted.response;
+  return withIdToken(ctx, client, minted.response, { username: grant.username, scope: grant.scope, authentication });
 }

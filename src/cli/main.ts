@@ -11,6 +11,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { scopeCommand } from './commands/scope.ts';
 import { serveCommand } from './commands/serve.ts';
 import { serviceCommand } from './commands/service.ts';
+import { keysCommand } from './commands/keys.ts';
 import { tokenCommand } from './commands/token.ts';
 import { userCommand } from './commands/user.ts';
 import { UsageError } from './context.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   groupCommand(program);
   scopeCommand(program);
   tokenCommand(program);
+  keysCommand(program);
   auditCommand(program);
   serviceCommand(program);
   aclCommand(program);

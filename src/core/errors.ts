@@ -35,6 +35,8 @@ export const ERROR_CATALOGUE = {
   unauthorized_client: { status: 400 },
   unsupported_grant_type: { status: 400 },
   invalid_scope: { status: 400 },
+  // RFC 8707 §2: a `resource` the client may not have as the token's audience.
+  invalid_target: { status: 400 },
 
   // RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6: the authorization endpoint sends these back
   // to the client in a redirect (the answer itself is a 303); the status is never sent.
@@ -194,6 +196,7 @@ export const InvalidGrant = E('invalid_grant');
 export const UnauthorizedClient = E('unauthorized_client');
 export const UnsupportedGrantType = E('unsupported_grant_type');
 export const InvalidScope = E('invalid_scope');
+export const InvalidTarget = E('invalid_target');
 export const UnsupportedResponseType = E('unsupported_response_type');
 export const LoginRequired = E('login_required');
 export const ConsentRequired = E('consent_required');

@@ -12,6 +12,10 @@ export type GrantType = (typeof GRANT_TYPES)[number];
 
 export type ClientType = 'confidential' | 'public';
 
+/** How a client's access tokens look (docs/tokens.md): opaque random strings, or RFC 9068 JWTs. */
+export const TOKEN_FORMATS = ['opaque', 'jwt'] as const;
+export type TokenFormat = (typeof TOKEN_FORMATS)[number];
+
 /**
  * When the approval page asks the user (docs/oauth.md "Consent"): `always`, every time; `remember`,
  * until the user has approved the scopes asked for; `skip`, never (a first-party client).
@@ -50,6 +54,8 @@ export interface Client {
   /** Where the authorization endpoint may send the user back (exact strings; RFC 6749 §3.1.2). */
   redirectUris: string[];
   consent: ConsentMode;
+  /** Absent means `opaque`. */
+  tokenFormat?: TokenFormat;
   createdAt: number;
 }
 
@@ -60,6 +66,9 @@ export interface User {
   groups: string[];
   enabled: boolean;
   createdAt: number;
+  /** Optional profile claims (OpenID Connect Core §5.1), shown by userinfo; `null` when unset. */
+  name?: string | null;
+  email?: string | null;
   /**
    * Present for a user of an LDAP or Active Directory server (docs/directory.md): a read-only copy
    * of what the directory said at the last login or refresh. Absent for a local user.
@@ -125,6 +134,16 @@ export interface Settings {
   mfaPolicy: MfaPolicy;
   mfaRequiredGroups: string[];
   mfaRequiredClients: string[];
+  /** The algorithm of signing keys made from now on (docs/tokens.md). */
+  signingKeyAlgorithm: SigningAlgorithm;
+  /** Seconds a new signing key is published in the JWKS before it signs. */
+  signingKeyPublishDelay: number;
+  /** Days between automatic key rotations; 0 rotates only when asked (`portcullis keys rotate`). */
+  signingKeyRotationDays: number;
+  /** The `aud` of JWT access tokens when no `resource` is asked for; empty for the issuer. */
+  defaultAudience: string;
+  /** Resource indicators (RFC 8707) a client may ask for as the `aud` of its JWT access tokens. */
+  audiences: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -142,7 +161,35 @@ export const DEFAULT_SETTINGS: Settings = {
   mfaPolicy: 'off',
   mfaRequiredGroups: [],
   mfaRequiredClients: [],
+  signingKeyAlgorithm: 'ES256',
+  signingKeyPublishDelay: 600,
+  signingKeyRotationDays: 0,
+  defaultAudience: '',
+  audiences: [],
 };
+
+/** Signing key algorithms (RFC 7518 §3.1; RFC 8037 for EdDSA with Ed25519). */
+export const SIGNING_ALGORITHMS = ['ES256', 'RS256', 'EdDSA'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/**
+ * A key that signs JWT access tokens and ID tokens (docs/tokens.md "Signing keys"). The private JWK
+ * is stored only sealed under the server key. Its state follows from the times: `next` until
+ * `activatesAt`, then `current` until a later generation activates, then `retired`.
+ */
+export interface SigningKeyRecord {
+  kid: string;
+  generation: number;
+  alg: SigningAlgorithm;
+  /** The public JWK, as published. */
+  publicJwk: Record<string, unknown>;
+  /** The private JWK, sealed (src/core/secret-box.ts) for the context `signing-key:<kid>`. */
+  privateSealed: string;
+  createdAt: number;
+  activatesAt: number;
+  /** Seconds the key before this one stays published once this one activates: the longest lifetime of a token it signed. */
+  retainPrevious: number;
+}
 
 /** The longest `authorizationCodeTtl` allowed (RFC 6749 §4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED"). */
 export const MAX_AUTHORIZATION_CODE_TTL = 600;
@@ -165,6 +212,14 @@ export interface TokenFamily {
   refreshCount: number;
   createdAt: number;
   revokedAt: number | null;
+  /** How and when the user signed in for this grant (OpenID Connect `auth_time`, RFC 8176 `amr`); `null` without a user. */
+  authentication?: Authentication | null;
+}
+
+/** When and how a user proved who they are: the `auth_time` and `amr` of an ID token. */
+export interface Authentication {
+  authTime: number;
+  amr: string[];
 }
 
 export interface TokenRecord {
@@ -274,6 +329,8 @@ export interface Service {
   maxConcurrent?: number;
   /** Milliseconds to wait for its response headers; absent: `resource_server.upstream_timeout_ms`. */
   timeoutMs?: number;
+  /** JWT access tokens are checked at the store or by introspection on every call too (instant revocation). */
+  introspectAlways?: boolean;
   createdAt: number;
 }
 

@@ -2,8 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidRequest } from '../core/errors.ts';
 import type { AuthzContext } from '../authz/context.ts';
 import { introspectionEndpoint } from '../authz/endpoints/introspect.ts';
+import { jwksEndpoint } from '../authz/endpoints/jwks.ts';
 import { mfaAssociateEndpoint } from '../authz/endpoints/mfa-associate.ts';
-import { metadataEndpoint } from '../authz/endpoints/metadata.ts';
+import { metadataEndpoint, openidConfiguration } from '../authz/endpoints/metadata.ts';
+import { userinfoEndpoint } from '../authz/endpoints/userinfo.ts';
+import { authenticate } from '../resource/access-check.ts';
+import { LocalTokenVerifier } from '../resource/local-verifier.ts';
 import { revocationEndpoint } from '../authz/endpoints/revoke.ts';
 import { tokenEndpoint } from '../authz/endpoints/token.ts';
 import { type OAuthRequest, type ParsedForm, parseForm } from '../authz/oauth-request.ts';
@@ -100,4 +104,15 @@ export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzCon
   }
 
   app.get('/.well-known/oauth-authorization-server', async () => metadataEndpoint(ctx));
+  app.get('/.well-known/openid-configuration', async () => openidConfiguration(ctx));
+  // OpenID Connect Core §5.3.1: GET and POST, the access token in the Authorization header. The
+  // store verifies it (not a JWT signature alone), so a revoked token gets nothing.
+  const userinfoVerifier = new LocalTokenVerifier(ctx.store, ctx.clock);
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/oauth/userinfo',
+    handler: async (request) => userinfoEndpoint(ctx, await authenticate(userinfoVerifier, request.headers.authorization)),
+  });
+  // Verifiers cache the key set themselves and fetch it again on an unknown `kid`.
+  app.get('/oauth/jwks', async (_request, reply) => reply.type('application/jwk-set+json; charset=utf-8').send(await jwksEndpoint(ctx)));
 }

@@ -5,13 +5,14 @@ import type { Settings } from '../core/model.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
 import { hashSecret } from '../core/secrets.ts';
 import type { ClientPatch, Store } from '../store/store.ts';
-import { parseAccessTtl, parseConsent, parseCount, parseGrants, parseRedirectUris, registerClient, updateClient } from './clients.ts';
+import { parseAccessTtl, parseConsent,
+  parseTokenFormat, parseCount, parseGrants, parseRedirectUris, registerClient, updateClient } from './clients.ts';
 import { createGroup } from './groups.ts';
 import { setAcl } from './acls.ts';
 import { saveScope } from './scopes.ts';
 import { updateSettings } from './settings.ts';
 import { saveService } from './services.ts';
-import { createUser, setUserEnabled, setUserGroups } from './users.ts';
+import { createUser, setUserEnabled, setUserGroups, setUserProfile } from './users.ts';
 
 /**
  * The declarative setup file of `portcullis apply -f`. Keys are snake_case, as on the wire.
@@ -185,6 +186,11 @@ export async function applySetup(
       'mfa_policy',
       'mfa_required_groups',
       'mfa_required_clients',
+      'signing_key_algorithm',
+      'signing_key_publish_delay',
+      'signing_key_rotation_days',
+      'default_audience',
+      'audiences',
     ]);
     const patch: Partial<Settings> = {};
     const ttl = settings.string('access_token_ttl');
@@ -210,6 +216,13 @@ export async function applySetup(
     patch.mfaPolicy = settings.string('mfa_policy') as Settings['mfaPolicy'] | undefined;
     patch.mfaRequiredGroups = settings.strings('mfa_required_groups');
     patch.mfaRequiredClients = settings.strings('mfa_required_clients');
+    patch.signingKeyAlgorithm = settings.string('signing_key_algorithm') as Settings['signingKeyAlgorithm'] | undefined;
+    const delay = settings.string('signing_key_publish_delay');
+    if (delay !== undefined) patch.signingKeyPublishDelay = settings.wrap('.signing_key_publish_delay', () => parseCount('signing_key_publish_delay', delay, 0));
+    const days = settings.string('signing_key_rotation_days');
+    if (days !== undefined) patch.signingKeyRotationDays = settings.wrap('.signing_key_rotation_days', () => parseCount('signing_key_rotation_days', days, 0));
+    patch.defaultAudience = settings.string('default_audience');
+    patch.audiences = settings.strings('audiences');
     const current = await store.getSettings();
     if (matches(current as unknown as Record<string, unknown>, patch)) {
       result.changes.push({ kind: 'settings', name: 'settings', outcome: 'unchanged' });
@@ -251,19 +264,20 @@ export async function applySetup(
   }
 
   for (const [index, item] of items(doc, 'users').entries()) {
-    const user = new Reader(item, `users[${index}]`, ['username', 'password_env', 'password_hash', 'groups', 'enabled']);
+    const user = new Reader(item, `users[${index}]`, ['username', 'password_env', 'password_hash', 'groups', 'enabled', 'name', 'email']);
     const username = user.string('username', true)!;
     const label = `users[${index}] (${username})`;
     const existing = await store.findUser(username);
     const groupList = user.strings('groups');
     const enabled = user.boolean('enabled');
+    const profile = { name: user.string('name'), email: user.string('email') };
     if (!existing) {
       const password = user.secretFromEnv('password_env', env);
       const passwordHash = user.string('password_hash');
       if ((password === undefined) === (passwordHash === undefined)) {
         throw new UserError(`${label}: a new user needs exactly one of password_env or password_hash`);
       }
-      await labelled(label, () => createUser(store, hasher, clock, { username, password, passwordHash, groups: groupList, enabled }));
+      await labelled(label, () => createUser(store, hasher, clock, { username, password, passwordHash, groups: groupList, enabled, ...profile }));
       result.changes.push({ kind: 'user', name: username, outcome: 'created' });
       continue;
     }
@@ -271,8 +285,11 @@ export async function applySetup(
     const groupsChange = groupList !== undefined && !matches(existing as unknown as Record<string, unknown>, { groups: groupList });
     const enabledChange = enabled !== undefined && enabled !== existing.enabled;
     if (groupsChange) await labelled(label, () => setUserGroups(store, username, groupList, clock));
+    const profileChange =
+      (profile.name !== undefined && profile.name !== (existing.name ?? '')) || (profile.email !== undefined && profile.email !== (existing.email ?? ''));
     if (enabledChange) await setUserEnabled(store, clock, username, enabled);
-    result.changes.push({ kind: 'user', name: username, outcome: groupsChange || enabledChange ? 'updated' : 'unchanged' });
+    if (profileChange) await labelled(label, () => setUserProfile(store, clock, username, profile));
+    result.changes.push({ kind: 'user', name: username, outcome: groupsChange || enabledChange || profileChange ? 'updated' : 'unchanged' });
   }
 
   for (const [index, item] of items(doc, 'clients').entries()) {
@@ -293,6 +310,7 @@ export async function applySetup(
       'service_user',
       'redirect_uris',
       'consent',
+      'token_format',
       'secret_env',
     ]);
     const name = client.string('name', true)!;
@@ -313,6 +331,7 @@ export async function applySetup(
     const serviceUser = client.string('service_user');
     const redirectUris = client.strings('redirect_uris');
     const consent = client.string('consent');
+    const tokenFormat = client.string('token_format');
     const settings: ClientPatch = await labelled(label, async () => ({
       description,
       grants: grants === undefined ? undefined : parseGrants(grants),
@@ -326,6 +345,7 @@ export async function applySetup(
       serviceUser,
       redirectUris: redirectUris === undefined ? undefined : parseRedirectUris(redirectUris),
       consent: consent === undefined ? undefined : parseConsent(consent),
+      tokenFormat: tokenFormat === undefined ? undefined : parseTokenFormat(tokenFormat),
     }));
     const secret = client.secretFromEnv('secret_env', env);
     if (existing) {
@@ -367,6 +387,7 @@ export async function applySetup(
         serviceUser: settings.serviceUser,
         redirectUris: settings.redirectUris,
         consent: settings.consent,
+        tokenFormat: settings.tokenFormat,
       }),
     );
     result.changes.push({ kind: 'client', name: `${name}${version ? ` ${version}` : ''}`, client_id: registered.client.id, outcome: 'created' });
@@ -376,13 +397,14 @@ export async function applySetup(
   }
 
   for (const [index, item] of items(doc, 'services').entries()) {
-    const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates', 'max_concurrent', 'timeout_ms']);
+    const service = new Reader(item, `services[${index}]`, ['name', 'upstream', 'methods', 'templates', 'max_concurrent', 'timeout_ms', 'introspect_always']);
     const name = service.string('name', true)!;
     const upstream = service.string('upstream', true)!;
     const methods = (service.strings('methods') ?? []).map((method) => method.trim().toUpperCase());
     const templates = (service.strings('templates') ?? []).map((template) => template.trim());
     const maxConcurrent = service.integer('max_concurrent');
     const timeoutMs = service.integer('timeout_ms');
+    const introspectAlways = service.boolean('introspect_always');
     const existing = await store.findService(name);
     if (
       existing &&
@@ -390,12 +412,13 @@ export async function applySetup(
       // Absent limits mean the instance's defaults: a service that has its own is changed.
       (existing.maxConcurrent ?? null) === (maxConcurrent ?? null) &&
       (existing.timeoutMs ?? null) === (timeoutMs ?? null) &&
+      (existing.introspectAlways === true) === (introspectAlways === true) &&
       matches(existing as unknown as Record<string, unknown>, { methods: [...new Set(methods)], templates: [...new Set(templates)] })
     ) {
       result.changes.push({ kind: 'service', name, outcome: 'unchanged' });
       continue;
     }
-    await labelled(`services[${index}] (${name})`, () => saveService(store, clock, { name, upstream, methods, templates, maxConcurrent, timeoutMs }));
+    await labelled(`services[${index}] (${name})`, () => saveService(store, clock, { name, upstream, methods, templates, maxConcurrent, timeoutMs, introspectAlways }));
     result.changes.push({ kind: 'service', name, outcome: existing ? 'updated' : 'created' });
   }
 

@@ -1,3 +1,4 @@
+import { OPENID_SCOPE } from '../authz/id-token.ts';
 import type { Clock } from '../core/clock.ts';
 import { ADMIN_GROUP, ADMIN_USER } from '../core/model.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -27,6 +28,12 @@ export async function bootstrap(
   // Instances of a cluster may start together on a new database: whoever creates a record first
   // wins, and the others take that as done.
   if (!(await store.listGroups()).includes(ADMIN_GROUP)) await ignoreConflict(store.createGroup(ADMIN_GROUP));
+  // The built-in scope of OpenID Connect (docs/oauth.md "OpenID Connect"): a client given it gets ID
+  // tokens and userinfo. Public, so that the metadata's scopes_supported lists it (OpenID Connect
+  // Discovery §3 expects `openid` there).
+  if (!(await store.findScope(OPENID_SCOPE))) {
+    await store.saveScope({ name: OPENID_SCOPE, description: 'OpenID Connect: an ID token and userinfo', resources: [], public: true });
+  }
   if ((await store.countGroupMembers(ADMIN_GROUP)) > 0) return { createdAdmin: false };
   const password = adminPassword && adminPassword !== '' ? adminPassword : generateSecret();
   if (adminPassword) {

@@ -7,8 +7,7 @@ import {
   type ConsentMode,
   DEFAULT_REFRESH_TOKEN_TTL,
   GRANT_TYPES,
-  type GrantType,
-} from '../core/model.ts';
+  type GrantType, TOKEN_FORMATS, type TokenFormat } from '../core/model.ts';
 import { redirectUriProblem } from '../core/redirect-uri.ts';
 import { generateClientId, generateSecret, hashSecret } from '../core/secrets.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
@@ -35,6 +34,7 @@ export interface ClientInput {
   serviceUser?: string | null;
   redirectUris?: string[];
   consent?: string;
+  tokenFormat?: string;
   /** Imported from another server; generated when absent. */
   clientId?: string;
   /** Imported secret (confidential only); generated when absent. */
@@ -98,6 +98,20 @@ export function parseConsent(value: string): ConsentMode {
   return value as ConsentMode;
 }
 
+export function parseTokenFormat(value: string): TokenFormat {
+  if (!(TOKEN_FORMATS as readonly string[]).includes(value)) {
+    throw new UserError(`token format must be one of ${TOKEN_FORMATS.join(', ')}`, 'invalid_request', 'token_format');
+  }
+  return value as TokenFormat;
+}
+
+/** A JWT is accepted offline until its `exp`: it must have one (RFC 9068 §2.2). */
+function checkLifetimeForFormat(format: TokenFormat, ttl: AccessTokenTtl): void {
+  if (format === 'jwt' && ttl === 'never') {
+    throw new UserError('JWT access tokens must expire: give the client an access-token lifetime', 'invalid_request', 'access_token_ttl');
+  }
+}
+
 function checkGrantsForType(type: ClientType, grants: GrantType[]): void {
   if (type === 'public' && grants.includes('client_credentials')) {
     throw new UserError('a public client cannot use the client_credentials grant (it has no secret)', 'invalid_request', 'grants');
@@ -122,6 +136,8 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
   const redirectUris = parseRedirectUris(input.redirectUris ?? []);
   checkRedirectUrisForGrants(grants, redirectUris);
   const consent = parseConsent(input.consent ?? 'remember');
+  const tokenFormat = parseTokenFormat(input.tokenFormat ?? 'opaque');
+  checkLifetimeForFormat(tokenFormat, input.accessTokenTtl ?? 'global');
   if (input.type === 'public' && input.secret !== undefined) throw new UserError('a public client has no secret');
   if (input.secret !== undefined && input.secret.length < 16) throw new UserError('an imported secret must be at least 16 characters');
   if (input.clientId !== undefined && !/^[\x21-\x7e]{1,200}$/.test(input.clientId)) {
@@ -149,6 +165,7 @@ export async function registerClient(store: Store, clock: Clock, input: ClientIn
     serviceUser: input.serviceUser ?? null,
     redirectUris,
     consent,
+    tokenFormat,
     createdAt: clock.nowSeconds(),
   };
   await translateStoreErrors(store.createClient(client));
@@ -170,6 +187,8 @@ export async function updateClient(store: Store, id: string, patch: ClientPatch,
   if (patch.grants !== undefined) checkGrantsForType(current.type, patch.grants);
   if (patch.redirectUris !== undefined) patch = { ...patch, redirectUris: parseRedirectUris(patch.redirectUris) };
   if (patch.consent !== undefined) parseConsent(patch.consent);
+  if (patch.tokenFormat !== undefined) parseTokenFormat(patch.tokenFormat);
+  checkLifetimeForFormat(patch.tokenFormat ?? current.tokenFormat ?? 'opaque', patch.accessTokenTtl ?? current.accessTokenTtl);
   checkRedirectUrisForGrants(patch.grants ?? current.grants, patch.redirectUris ?? current.redirectUris);
   if (patch.serviceUser && !(await store.findUser(patch.serviceUser))) {
     throw new UserError(`service user ${patch.serviceUser} does not exist`, 'invalid_request', 'service_user');
@@ -218,6 +237,7 @@ export function describeClient(client: Client): Record<string, unknown> {
     service_user: client.serviceUser,
     redirect_uris: client.redirectUris,
     consent: client.consent,
+    token_format: client.tokenFormat ?? 'opaque',
     created_at: new Date(client.createdAt * 1000).toISOString(),
   };
 }

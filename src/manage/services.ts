@@ -16,6 +16,8 @@ export interface ServiceInput {
   maxConcurrent?: number | null;
   /** Milliseconds to wait for the upstream's headers; absent or null: the instance's default. */
   timeoutMs?: number | null;
+  /** JWT access tokens are checked online on every call too (docs/tokens.md "Revocation"). */
+  introspectAlways?: boolean;
 }
 
 /** A whole number within bounds, or absent. */
@@ -71,6 +73,7 @@ export async function saveService(store: Store, clock: Clock, input: ServiceInpu
     templates,
     ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(input.introspectAlways ? { introspectAlways: true } : {}),
     createdAt: existing?.createdAt ?? clock.nowSeconds(),
   };
   await store.saveService(service);
@@ -82,8 +85,7 @@ export async function saveService(store: Store, clock: Clock, input: ServiceInpu
   return service;
 }
 
-/** Every service, by name (the CLI's `service list` and the admin API). */
-/** A service as the CLI prints it: snake_case, `created_at` in ISO 8601 like every other record. */
+/** A service as the CLI and the admin API show it: snake_case, `created_at` in ISO 8601 like every other record. */
 export function describeService(service: Service): Record<string, unknown> {
   return {
     name: service.name,
@@ -93,10 +95,12 @@ export function describeService(service: Service): Record<string, unknown> {
     // null: the instance's default (resource_server.max_concurrent_per_service, upstream_timeout_ms).
     max_concurrent: service.maxConcurrent ?? null,
     timeout_ms: service.timeoutMs ?? null,
+    introspect_always: service.introspectAlways === true,
     created_at: new Date(service.createdAt * 1000).toISOString(),
   };
 }
 
+/** Every service, by name (the CLI's `service list` and the admin API). */
 export async function listServices(store: Store): Promise<Service[]> {
   return store.listServices();
 }

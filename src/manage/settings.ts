@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.ts';
 import { UserError } from '../core/errors.ts';
-import { MAX_AUTHORIZATION_CODE_TTL, MFA_POLICIES, type Settings } from '../core/model.ts';
+import { MAX_AUTHORIZATION_CODE_TTL, MFA_POLICIES, type Settings, SIGNING_ALGORITHMS } from '../core/model.ts';
 import type { Store } from '../store/store.ts';
 import { auditChange } from './audit.ts';
 
@@ -21,6 +21,11 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     mfa_policy: settings.mfaPolicy,
     mfa_required_groups: settings.mfaRequiredGroups,
     mfa_required_clients: settings.mfaRequiredClients,
+    signing_key_algorithm: settings.signingKeyAlgorithm,
+    signing_key_publish_delay: settings.signingKeyPublishDelay,
+    signing_key_rotation_days: settings.signingKeyRotationDays,
+    default_audience: settings.defaultAudience,
+    audiences: settings.audiences,
   };
 }
 
@@ -40,6 +45,11 @@ const WIRE_NAMES: Record<keyof Settings, string> = {
   mfaPolicy: 'mfa_policy',
   mfaRequiredGroups: 'mfa_required_groups',
   mfaRequiredClients: 'mfa_required_clients',
+  signingKeyAlgorithm: 'signing_key_algorithm',
+  signingKeyPublishDelay: 'signing_key_publish_delay',
+  signingKeyRotationDays: 'signing_key_rotation_days',
+  defaultAudience: 'default_audience',
+  audiences: 'audiences',
 };
 
 /** The setting's name on the wire, for messages and forms. */
@@ -81,6 +91,30 @@ async function checkMfaPolicy(store: Store, patch: Partial<Settings>): Promise<v
   }
 }
 
+/** An audience is an absolute URI without a fragment (RFC 8707 §2). */
+export function isResourceIndicator(value: string): boolean {
+  return URL.canParse(value) && new URL(value).hash === '' && !value.includes('#') && value.length <= 2000;
+}
+
+function checkSigningSettings(patch: Partial<Settings>): void {
+  if (patch.signingKeyAlgorithm !== undefined && !SIGNING_ALGORITHMS.includes(patch.signingKeyAlgorithm)) {
+    throw new UserError(`signing_key_algorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`, 'invalid_request', 'signing_key_algorithm');
+  }
+  if (patch.signingKeyPublishDelay !== undefined && !(Number.isInteger(patch.signingKeyPublishDelay) && patch.signingKeyPublishDelay >= 0 && patch.signingKeyPublishDelay <= 30 * 86_400)) {
+    throw new UserError('signing_key_publish_delay must be a whole number of seconds from 0 to 2592000', 'invalid_request', 'signing_key_publish_delay');
+  }
+  if (patch.signingKeyRotationDays !== undefined && !(Number.isInteger(patch.signingKeyRotationDays) && patch.signingKeyRotationDays >= 0 && patch.signingKeyRotationDays <= 3650)) {
+    throw new UserError('signing_key_rotation_days must be a whole number of days from 0 (off) to 3650', 'invalid_request', 'signing_key_rotation_days');
+  }
+  if (patch.defaultAudience !== undefined && patch.defaultAudience !== '' && !isResourceIndicator(patch.defaultAudience)) {
+    throw new UserError('default_audience must be an absolute URI without a fragment (or empty for the issuer)', 'invalid_request', 'default_audience');
+  }
+  const bad = patch.audiences?.find((audience) => !isResourceIndicator(audience));
+  if (bad !== undefined || (patch.audiences !== undefined && patch.audiences.length > 100)) {
+    throw new UserError('audiences must be at most 100 absolute URIs without a fragment', 'invalid_request', 'audiences');
+  }
+}
+
 /**
  * Changes global OAuth settings. Running instances pick the change up within their settings cache's
  * maximum age (docs/deployment.md: instances are stateless and share the store).
@@ -102,6 +136,7 @@ export async function updateSettings(store: Store, patch: Partial<Settings>, clo
     throw new UserError('password_min_length must be a whole number from 8 to 128', 'invalid_request', 'password_min_length');
   }
   await checkMfaPolicy(store, patch);
+  checkSigningSettings(patch);
   const updated = await store.updateSettings(patch);
   const changed: Record<string, string | number | boolean> = {};
   for (const key of Object.keys(patch) as (keyof Settings)[]) {

@@ -18,6 +18,36 @@ export interface UserInput {
   passwordHash?: string;
   groups?: string[];
   enabled?: boolean;
+  /** Optional profile claims (userinfo); empty is none. */
+  name?: string;
+  email?: string;
+}
+
+/** A profile change: a string sets the claim, `''` clears it, absent leaves it. */
+export interface ProfileInput {
+  name?: string;
+  email?: string;
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const CONTROL = /[\x00-\x1f\x7f]/;
+/** Something that reads as an address (RFC 5322's full grammar is not the point: userinfo only repeats it). */
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/** Checks the profile claims; `''` becomes `null` (cleared). */
+function checkProfile(input: ProfileInput): { name?: string | null; email?: string | null } {
+  const profile: { name?: string | null; email?: string | null } = {};
+  if (input.name !== undefined) {
+    const name = input.name.trim();
+    if (name.length > 200 || CONTROL.test(name)) throw new UserError('name must be at most 200 characters without control characters', 'invalid_request', 'name');
+    profile.name = name === '' ? null : name;
+  }
+  if (input.email !== undefined) {
+    const email = input.email.trim();
+    if (email !== '' && (email.length > 254 || !EMAIL.test(email))) throw new UserError('email must be an address like name@example.org', 'invalid_request', 'email');
+    profile.email = email === '' ? null : email;
+  }
+  return profile;
 }
 
 /**
@@ -45,12 +75,15 @@ export async function createUser(store: Store, hasher: PasswordHasher, clock: Cl
     await checkPassword(store, input.password);
     passwordHash = await hasher.hash(input.password);
   }
+  const profile = checkProfile(input);
   const user: User = {
     username: input.username,
     passwordHash,
     groups: [...new Set(input.groups ?? [])].sort(),
     enabled: input.enabled ?? true,
     createdAt: clock.nowSeconds(),
+    ...(profile.name ? { name: profile.name } : {}),
+    ...(profile.email ? { email: profile.email } : {}),
   };
   await translateStoreErrors(store.createUser(user));
   await auditChange(store, clock, { type: 'user.created', username: user.username, detail: { imported_hash: input.passwordHash !== undefined } });
@@ -108,6 +141,15 @@ export async function setUserGroups(store: Store, typed: string, groups: string[
   await auditChange(store, clock, { type: 'user.groups_changed', username, detail: { groups: [...new Set(groups)].sort().join(' ') } });
 }
 
+/** Sets or clears a user's `name` and `email` (userinfo's claims); directory users' too (the directory has none of ours). */
+export async function setUserProfile(store: Store, clock: Clock, username: string, input: ProfileInput): Promise<User> {
+  const profile = checkProfile(input);
+  await requireUser(store, username);
+  await store.updateUser(username, profile);
+  await auditChange(store, clock, { type: 'user.profile_changed', username, detail: { fields: Object.keys(profile).sort().join(' ') } });
+  return requireUser(store, username);
+}
+
 /**
  * Deletes a user, ending their token families first; their codes, sessions and consents go with the
  * account. For a directory user this forgets the cached copy; it comes back at their next login.
@@ -127,6 +169,8 @@ export function describeUser(user: User): Record<string, unknown> {
     enabled: user.enabled,
     created_at: new Date(user.createdAt * 1000).toISOString(),
     source: user.directory ? 'directory' : 'local',
+    name: user.name ?? null,
+    email: user.email ?? null,
     ...(user.directory ? { dn: user.directory.dn, synced_at: new Date(user.directory.syncedAt * 1000).toISOString() } : {}),
   };
 }

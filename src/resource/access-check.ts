@@ -42,12 +42,22 @@ const REALM = 'portcullis';
  * @see RFC 6750 §2.1, §3.1
  */
 export async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<VerifiedToken> {
+  return verifyBearer(verifier, bearerToken(authorization));
+}
+
+/** The token of an `Authorization: Bearer` header (RFC 6750 §2.1); refuses a missing or malformed one. */
+export function bearerToken(authorization: string | undefined): string {
   if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) throw new Unauthorized(undefined, { realm: REALM });
   const match = BEARER.exec(authorization);
   if (!match) throw new InvalidToken();
+  return match[1]!;
+}
+
+/** Verifies a bearer token: `invalid_token` when the verifier does not vouch for it, 503 when it cannot answer. */
+export async function verifyBearer(verifier: TokenVerifier, bearer: string): Promise<VerifiedToken> {
   let token: VerifiedToken | undefined;
   try {
-    token = await verifier.verify(match[1]!);
+    token = await verifier.verify(bearer);
   } catch (error) {
     if (error instanceof VerifierUnavailableError) throw new TemporarilyUnavailable(undefined, { cause: error });
     throw error;

@@ -3,7 +3,7 @@ import { InvalidRequest, MethodNotAllowed, NotFound, type OAuthError, Temporaril
 import type { Service } from '../core/model.ts';
 import { isValidFolderName } from '../core/resource-name.ts';
 import { matchTemplate } from '../core/scope-coverage.ts';
-import { authenticate, authorize, pathSegments } from './access-check.ts';
+import { authorize, bearerToken, pathSegments, verifyBearer } from './access-check.ts';
 import { BUILTIN_SERVICES } from './builtins.ts';
 import type { ResourceCatalog } from './catalog.ts';
 import type { CatalogSnapshot } from './catalog-snapshot.ts';
@@ -18,6 +18,11 @@ const RESERVED_FOLDER = 'pub.oauth';
 
 export interface GatewayDeps {
   verifier: TokenVerifier;
+  /**
+   * The online check (the store, or introspection) for a token that `verifier` accepted offline
+   * (a JWT), asked before calling a service marked `introspect_always`.
+   */
+  recheck?: TokenVerifier;
   catalog: ResourceCatalog;
   principals: PrincipalDirectory;
   proxy: UpstreamProxy;
@@ -119,9 +124,12 @@ export class Gateway {
     const rawUrl = req.url ?? '/';
     // The authorization server's aliases answer their own methods; anything else there is not a service.
     if (rawUrl.startsWith(`/invoke/${RESERVED_FOLDER}/`)) throw notFound();
-    const token = await authenticate(this.deps.verifier, req.headers.authorization);
+    const bearer = bearerToken(req.headers.authorization);
+    const token = await verifyBearer(this.deps.verifier, bearer);
     const catalog = await this.deps.catalog.snapshot();
     const resolved = resolve(catalog, method, pathSegments(rawUrl));
+    // A service that needs revocation at once does not take an offline verdict (docs/tokens.md).
+    if (token.offline && resolved.upstream?.introspectAlways && this.deps.recheck) await verifyBearer(this.deps.recheck, bearer);
     const access = await authorize(catalog, this.deps.principals, token, { service: resolved.service, method, segments: resolved.segments });
     if (resolved.methods.length > 0 && !resolved.methods.includes(method)) throw new MethodNotAllowed(undefined, { allow: resolved.methods });
 

@@ -8,11 +8,13 @@ export interface VerifiedToken {
   scope: string[];
   /** Seconds since the epoch; `null` never expires. */
   expiresAt: number | null;
+  /** Verified offline (a JWT's signature): a revocation since it was issued is not seen. */
+  offline?: boolean;
 }
 
 /**
  * One interface, several sources: the local store (same process or same database), remote
- * RFC 7662 introspection, and later local JWT signature checks.
+ * RFC 7662 introspection, and JWT signature checks (jwt-verifier.ts).
  */
 export interface TokenVerifier {
   /** The token's facts when it is a live access token, else `undefined`. Throws when the source is unreachable. */

@@ -10,6 +10,7 @@ import type {
   LoginSession,
   Scope,
   Service,
+  SigningKeyRecord,
   ThrottleBlock,
   TokenFamily,
   TokenView,
@@ -54,6 +55,7 @@ export function toClient(row: Row): Client {
     serviceUser: (row.service_user as string | null) ?? null,
     redirectUris: JSON.parse((row.redirect_uris as string | undefined) ?? '[]') as string[],
     consent: ((row.consent as string | undefined) ?? 'remember') as Client['consent'],
+    tokenFormat: ((row.token_format as string | undefined) ?? 'opaque') as Client['tokenFormat'],
     createdAt: row.created_at as number,
   };
 }
@@ -66,6 +68,9 @@ export function toUser(row: Row): User {
     enabled: flag(row.enabled),
     createdAt: row.created_at as number,
   };
+  // Profile claims only where set, as userinfo shows them.
+  if (typeof row.name === 'string') user.name = row.name;
+  if (typeof row.email === 'string') user.email = row.email;
   if (row.source === 'directory') user.directory = { dn: row.directory_dn as string, syncedAt: row.synced_at as number };
   return user;
 }
@@ -88,6 +93,7 @@ export function toFamily(row: Row): TokenFamily {
     refreshCount: row.refresh_count as number,
     createdAt: row.created_at as number,
     revokedAt: (row.revoked_at as number | null) ?? null,
+    authentication: row.auth_time === null || row.auth_time === undefined ? null : { authTime: row.auth_time as number, amr: splitList(row.amr) },
   };
 }
 
@@ -118,6 +124,7 @@ export function toService(row: Row): Service {
     ...(row.max_concurrent === null || row.max_concurrent === undefined ? {} : { maxConcurrent: row.max_concurrent as number }),
     ...(row.timeout_ms === null || row.timeout_ms === undefined ? {} : { timeoutMs: row.timeout_ms as number }),
     createdAt: row.created_at as number,
+    ...(flag(row.introspect_always) ? { introspectAlways: true } : {}),
   };
 }
 
@@ -195,5 +202,18 @@ export function toThrottleBlock(row: Row): ThrottleBlock {
     ip: row.ip === '' ? null : (row.ip as string),
     since: Number(row.since),
     until: Number(row.until),
+  };
+}
+
+export function toSigningKey(row: Row): SigningKeyRecord {
+  return {
+    kid: row.kid as string,
+    generation: row.generation as number,
+    alg: row.alg as SigningKeyRecord['alg'],
+    publicJwk: JSON.parse(row.public_jwk as string) as Record<string, unknown>,
+    privateSealed: row.private_sealed as string,
+    createdAt: row.created_at as number,
+    activatesAt: row.activates_at as number,
+    retainPrevious: row.retain_previous as number,
   };
 }

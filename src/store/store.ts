@@ -12,6 +12,8 @@ import type {
   Service,
   Settings,
   TokenFamily,
+  TokenFormat,
+  SigningKeyRecord,
   TokenRecord,
   TokenState,
   TokenView,
@@ -40,12 +42,16 @@ export interface ClientPatch {
   serviceUser?: string | null;
   redirectUris?: string[];
   consent?: ConsentMode;
+  tokenFormat?: TokenFormat;
 }
 
 export interface UserPatch {
   passwordHash?: string;
   enabled?: boolean;
   groups?: string[];
+  /** `null` clears the claim. */
+  name?: string | null;
+  email?: string | null;
 }
 
 export interface TokenFilter {
@@ -279,6 +285,18 @@ export interface CatalogStore {
   deleteAcl(resource: string): Promise<boolean>;
 }
 
+/** Keys that sign JWT access tokens and ID tokens (docs/tokens.md); their private halves arrive sealed. */
+export interface SigningKeyStore {
+  /** Every key, oldest generation first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Adds `key` if its generation is the next one (one more than the newest stored), atomically:
+   * of several instances adding the same generation at once, exactly one wins. Returns whether it was added.
+   */
+  addSigningKey(key: SigningKeyRecord): Promise<boolean>;
+  deleteSigningKey(kid: string): Promise<boolean>;
+}
+
 /** Brute-force defence: the counters, and the blocks recorded as they start. */
 export interface ThrottleStore {
   /** Records a throttle block as it starts (replacing an earlier one of the same counter and subject); forgets long-ended ones. */
@@ -342,6 +360,7 @@ export interface Store
     ConsentStore,
     AuditStore,
     CatalogStore,
+    SigningKeyStore,
     ThrottleStore,
     MfaStore {
   readonly kind: 'sqlite' | 'postgres';

@@ -62,7 +62,7 @@ describe('authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5–4.6)', ()
     assert.equal(answer.body.scope, 'orders');
     assert.equal(answer.body.expires_in, 3600);
     assert.equal(answer.headers.get('cache-control'), 'no-store');
-    assert.equal(answer.body.id_token, undefined, 'no ID token yet');
+    assert.equal(answer.body.id_token, undefined, 'no openid scope, no ID token');
     const described = await postForm(`${server.url}/oauth/introspect`, { token: answer.body.access_token as string }, { basic: [web.id, web.secret!] });
     assert.equal(described.body.active, false, 'another client learns nothing about it');
     const refreshed = await postForm(

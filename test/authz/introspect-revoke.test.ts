@@ -215,12 +215,15 @@ describe('metadata (RFC 8414)', () => {
     ]);
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
     assert.ok(body.token_endpoint_auth_methods_supported.includes('client_secret_post'));
-    assert.deepEqual(body.scopes_supported, ['orders']);
+    // openid is built in (docs/oauth.md "OpenID Connect").
+    assert.deepEqual(body.scopes_supported, ['openid', 'orders']);
+    assert.equal(body.jwks_uri, `${server.app.ctx.issuer}/oauth/jwks`);
   });
 
   it('lists only scopes marked public: never a private one (RFC 8414 §2, issue 18)', async () => {
     await saveScope(server.app.store, { name: 'internal-billing', description: '', resources: [] });
     const body = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { scopes_supported: string[] };
-    assert.deepEqual(body.scopes_supported, ['orders']);
+    // openid is built in and public; admin and internal-billing are not listed.
+    assert.deepEqual(body.scopes_supported, ['openid', 'orders']);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 // An independent TOTP implementation (RFC 6238): not the library the server uses.
 import { generateSync } from 'otplib';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { updateSettings } from '../../src/manage/settings.ts';
 import { createGroup } from '../../src/manage/groups.ts';
 import { setPassword } from '../../src/manage/users.ts';
@@ -227,6 +228,76 @@ describe('a user in a required group (docs/mfa.md "Password grant")', () => {
     const bad = await associate('not-a-token');
     assert.equal(bad.status, 401);
     assert.equal(bad.body.error, 'invalid_token');
+  });
+});
+
+describe('ID tokens of MFA logins carry the second factor in amr (OpenID Connect Core §2, RFC 8176)', () => {
+  let oidcApp: { id: string; secret: string };
+  before(async () => {
+    const c = await server.client({ name: 'mfa-oidc', grants: ['password', 'refresh_token', MFA_OTP, MFA_RECOVERY], scopes: ['openid', 'orders'] });
+    oidcApp = { id: c.id, secret: c.secret! };
+  });
+
+  async function verifiedIdToken(tokens: { status: number; text: string; body: Record<string, unknown> }) {
+    assert.equal(tokens.status, 200, tokens.text);
+    assert.equal(typeof tokens.body.id_token, 'string', 'an ID token with the openid scope');
+    const { payload } = await jwtVerify(tokens.body.id_token as string, createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)), {
+      issuer: server.url,
+      audience: oidcApp.id,
+      currentDate: new Date(server.clock.nowSeconds() * 1000),
+    });
+    return payload;
+  }
+
+  it('mfa-otp grant: amr pwd, otp, mfa and the time of the second factor; a refresh keeps them', async () => {
+    const { secret } = await enrolled('quinn');
+    const first = await passwordLogin('quinn', 'quinn password 1', { scope: 'openid orders' }, oidcApp);
+    assert.equal(first.status, 403);
+    assert.equal(first.body.id_token, undefined);
+    const tokens = await postForm(
+      tokenUrl,
+      { grant_type: MFA_OTP, mfa_token: first.body.mfa_token as string, otp: otpAt(secret) },
+      { basic: [oidcApp.id, oidcApp.secret], secrets: server.secrets },
+    );
+    const claims = await verifiedIdToken(tokens);
+    assert.equal(claims.sub, 'quinn');
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(claims.auth_time, server.clock.nowSeconds());
+    assert.equal(tokens.body.scope, 'openid orders');
+
+    server.clock.advance(60);
+    const refreshed = await postForm(
+      tokenUrl,
+      { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string },
+      { basic: [oidcApp.id, oidcApp.secret], secrets: server.secrets },
+    );
+    const again = await verifiedIdToken(refreshed);
+    assert.deepEqual(again.amr, ['pwd', 'otp', 'mfa'], 'the family remembers how the user signed in');
+    assert.equal(again.auth_time, claims.auth_time);
+  });
+
+  it('otp on the password grant itself: amr includes otp', async () => {
+    const { secret } = await enrolled('rita');
+    const direct = await passwordLogin('rita', 'rita password 1', { scope: 'openid', otp: otpAt(secret) }, oidcApp);
+    const claims = await verifiedIdToken(direct);
+    assert.ok((claims.amr as string[]).includes('otp'));
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
+  });
+
+  it('mfa-recovery-code grant: amr pwd and mfa, no otp', async () => {
+    const { recoveryCodes } = await enrolled('sven');
+    const first = await passwordLogin('sven', 'sven password 1', { scope: 'openid' }, oidcApp);
+    const tokens = await postForm(
+      tokenUrl,
+      { grant_type: MFA_RECOVERY, mfa_token: first.body.mfa_token as string, recovery_code: recoveryCodes[0]! },
+      { basic: [oidcApp.id, oidcApp.secret], secrets: server.secrets },
+    );
+    const claims = await verifiedIdToken(tokens);
+    assert.deepEqual(claims.amr, ['pwd', 'mfa']);
+    // A user outside the policy: a password alone.
+    await server.user('tess', 'tess password 1');
+    const plainLogin = await passwordLogin('tess', 'tess password 1', { scope: 'openid' }, oidcApp);
+    assert.deepEqual((await verifiedIdToken(plainLogin)).amr, ['pwd']);
   });
 });
 

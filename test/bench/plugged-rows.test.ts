@@ -11,6 +11,7 @@ function gatewayResult(addedP99: number): GatewayBenchResult {
   const gateway = figures(0.4, 0.2 + addedP99, 3000);
   return {
     command: 'x',
+    tokenFormat: 'opaque',
     connections: 1,
     durationSeconds: 5,
     direct,

@@ -134,3 +134,50 @@ describe('portcullis apply: errors name the path', () => {
     assert.equal((await runCli(['apply', '--db', tmp.db])).code, 2);
   });
 });
+
+// docs/cli.md "Apply file format": the fields of JWT access tokens, signing keys and OpenID Connect.
+describe('portcullis apply: token format, signing settings, user profile, introspect_always', () => {
+  const tmp = tempDb();
+  const data = ['--db', tmp.db];
+  after(() => tmp.cleanup());
+
+  test('are read from the file and shown back', async () => {
+    const file = join(tmp.dir, 'jwt.yaml');
+    writeFileSync(
+      file,
+      [
+        'settings:',
+        '  signing_key_algorithm: EdDSA',
+        '  signing_key_publish_delay: 120',
+        '  audiences: [https://api.example.com/orders]',
+        'users:',
+        '  - username: zoe',
+        '    password_env: ZOE_PASSWORD',
+        '    name: Zoe Z',
+        '    email: zoe@example.org',
+        'clients:',
+        '  - name: jwt-app',
+        '    type: confidential',
+        '    grants: [client_credentials]',
+        '    token_format: jwt',
+        'services:',
+        '  - name: orders:get',
+        '    upstream: http://127.0.0.1:9/orders',
+        '    introspect_always: true',
+      ].join('\n'),
+    );
+    const applied = await runCli(['apply', '-f', file, ...data], { env: { ZOE_PASSWORD: 'zoe-password-1' } });
+    assert.equal(applied.code, 0, applied.stderr);
+    const [client] = (await runCli(['client', 'list', '--json', ...data])).json();
+    assert.equal(client.token_format, 'jwt');
+    const users = (await runCli(['user', 'list', '--json', ...data])).json();
+    const zoe = users.find((user: { username: string }) => user.username === 'zoe');
+    assert.equal(zoe.name, 'Zoe Z');
+    assert.equal(zoe.email, 'zoe@example.org');
+    const [service] = (await runCli(['service', 'list', '--json', ...data])).json();
+    assert.equal(service.introspectAlways, true);
+    // The next key follows the algorithm setting.
+    const rotated = (await runCli(['keys', 'rotate', '--json', ...data])).json();
+    assert.equal(rotated.alg, 'EdDSA');
+  });
+});

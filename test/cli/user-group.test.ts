@@ -88,7 +88,7 @@ describe('portcullis user and group', () => {
     let listed = (await runCli(['user', 'list', '--json', ...data])).json();
     let carol = listed.find((row: { username: string }) => row.username === 'carol');
     assert.deepEqual([carol.groups, carol.enabled], [['sales'], false]);
-    for (const row of listed) assert.deepEqual(Object.keys(row).sort(), ['created_at', 'enabled', 'groups', 'source', 'username'], 'never a hash');
+    for (const row of listed) assert.deepEqual(Object.keys(row).sort(), ['created_at', 'email', 'enabled', 'groups', 'name', 'source', 'username'], 'never a hash');
 
     await runCli(['user', 'enable', '--username', 'carol', ...data]);
     await runCli(['user', 'groups', '--username', 'carol', '--groups', '', ...data]);
@@ -106,5 +106,20 @@ describe('portcullis user and group', () => {
     assert.equal(again.stderr, 'portcullis: no user carol\n');
     const missingOption = await runCli(['user', 'delete', ...data]);
     assert.equal(missingOption.code, 2);
+  });
+  test('user create --name --email, user profile sets and clears them (userinfo claims)', async () => {
+    const created = await runCli(['user', 'create', '--username', 'olga', '--password-stdin', '--name', 'Olga K', '--email', 'olga@example.org', '--json', ...data], {
+      stdin: 'olga-password-1\n',
+    });
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(created.json().name, 'Olga K');
+    assert.equal(created.json().email, 'olga@example.org');
+    const cleared = await runCli(['user', 'profile', '--username', 'olga', '--email', '', '--name', 'Olga Karlsson', '--json', ...data]);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.equal(cleared.json().name, 'Olga Karlsson');
+    assert.equal(cleared.json().email, null);
+    const bad = await runCli(['user', 'profile', '--username', 'olga', '--email', 'not an address', ...data]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /email must be an address/);
   });
 });

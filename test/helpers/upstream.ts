@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { issueNewGrant, type TokenResponse } from '../../src/authz/issue-tokens.ts';
+import { issueNewGrant } from '../../src/authz/issue-tokens.ts';
+import type { TokenResponse } from '../../src/authz/token-response.ts';
 import type { App } from '../../src/app.ts';
 
 export interface SeenRequest {

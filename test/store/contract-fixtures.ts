@@ -25,6 +25,7 @@ export function client(overrides: Partial<Client> = {}): Client {
     serviceUser: null,
     redirectUris: [],
     consent: 'remember',
+    tokenFormat: 'opaque',
     createdAt: NOW,
     ...overrides,
   };
@@ -43,7 +44,7 @@ export interface Grant {
 /** An original grant: a family with one access and one refresh token. */
 export function grant(clientId: string, username: string | null, options: { at?: number; accessTtl?: number | null; refreshTtl?: number } = {}): Grant {
   const at = options.at ?? NOW;
-  const family: TokenFamily = { id: randomUUID(), clientId, username, scope: ['read', 'write'], refreshCount: 0, createdAt: at, revokedAt: null };
+  const family: TokenFamily = { id: randomUUID(), clientId, username, scope: ['read', 'write'], refreshCount: 0, createdAt: at, revokedAt: null, authentication: null };
   const base = { familyId: family.id, clientId, username, scope: ['read', 'write'], issuedAt: at, revokedAt: null, rotatedAt: null };
   const accessTtl = options.accessTtl === undefined ? 60 : options.accessTtl;
   return {

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { compileDdl, readMigrations } from '../../src/store/sql/migrations.ts';
 import { createTestDatabase, createTestSchema, requirePostgres, type TestDatabase } from '../helpers/postgres.ts';
-import { client, grant, NOW, saveGrant, successors } from './contract-fixtures.ts';
+import { client, grant, NOW, successors } from './contract-fixtures.ts';
 import { storeContract } from './contract.ts';
 
 // One database per run, one schema per test: each test starts empty, and nothing outlives the run.
@@ -35,6 +35,7 @@ if (await requirePostgres('PostgreSQL store contract')) {
       const migrations = readMigrations();
       const sql = (version: number) => compileDdl(migrations.find((migration) => migration.version === version)!.script, 'postgres');
       const app = client();
+      const g = grant(app.id, null);
       const old = new pg.Client({ connectionString: url });
       await old.connect();
       try {
@@ -47,12 +48,24 @@ if (await requirePostgres('PostgreSQL store contract')) {
         await old.query('INSERT INTO schema_migrations VALUES (1, 0), (5, 0)');
         // A client as that release wrote it: later migrations add columns to the table.
         await old.query("INSERT INTO clients (id, name, type, grants, refresh_ttl, created_at) VALUES ($1, $2, 'public', 'password', 3600, 0)", [app.id, app.name]);
+        // A grant as that release wrote it (later migrations add columns to the families too).
+        await old.query('INSERT INTO token_families (id, client_id, username, scope, refresh_count, created_at) VALUES ($1, $2, NULL, $3, 0, $4)', [
+          g.family.id,
+          app.id,
+          g.family.scope.join(' '),
+          g.family.createdAt,
+        ]);
+        for (const token of [g.access, g.refresh]) {
+          await old.query(
+            'INSERT INTO tokens (hash, kind, family_id, client_id, username, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $7)',
+            [token.hash, token.kind, g.family.id, app.id, token.scope.join(' '), token.issuedAt, token.expiresAt],
+          );
+        }
       } finally {
         await old.end();
       }
       const store = new PostgresStore(url);
       try {
-        const g = await saveGrant(store, grant(app.id, null));
         const all = migrations.map((migration) => migration.version);
         assert.deepEqual(await store.migrate(), all.filter((version) => version !== 1 && version !== 5));
         assert.equal(

@@ -66,6 +66,7 @@ export interface Client {
   service_user: string | null;
   redirect_uris: string[];
   consent: 'always' | 'remember' | 'skip';
+  token_format: 'opaque' | 'jwt';
   created_at: string;
 }
 
@@ -82,6 +83,9 @@ export interface User {
   groups: string[];
   enabled: boolean;
   created_at: string;
+  /** Profile claims shown by userinfo; `null` when unset. */
+  name: string | null;
+  email: string | null;
   /** Directory users are a read-only copy (docs/directory.md). */
   source: 'local' | 'directory';
   dn?: string;
@@ -121,6 +125,7 @@ export interface Service {
   max_concurrent: number | null;
   /** Milliseconds to wait for the upstream's headers; null: the instance's default. */
   timeout_ms: number | null;
+  introspect_always: boolean;
   created_at: string;
 }
 

@@ -8,7 +8,7 @@ import type { Grant } from '../grants/grant.ts';
 import { mfaOtpGrant, mfaRecoveryCodeGrant } from '../grants/mfa.ts';
 import { passwordGrant } from '../grants/password.ts';
 import { refreshTokenGrant } from '../grants/refresh-token.ts';
-import type { TokenResponse } from '../issue-tokens.ts';
+import type { TokenResponse } from '../token-response.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
 

@@ -4,7 +4,8 @@ import type { AuthorizationCode } from '../../core/model.ts';
 import { verifierMatches } from '../../core/pkce.ts';
 import { hashSecret } from '../../core/secrets.ts';
 import type { AuthzContext } from '../context.ts';
-import { issuesRefreshToken, mintTokens, type TokenResponse } from '../issue-tokens.ts';
+import { withIdToken } from '../id-token.ts';
+import { issuesRefreshToken, mintTokens } from '../issue-tokens.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import type { Grant } from './grant.ts';
 
@@ -50,15 +51,6 @@ function pkceMatches(code: AuthorizationCode, verifier: string | undefined): boo
 }
 
 /**
- * Where the ID token joins the response once signing keys exist (OpenID Connect Core §3.1.3.3): a
- * code carries what it needs — the user, the client, `nonce`, `auth_time`, `amr` and the scope
- * (`openid`). Until then the answer is the OAuth one.
- */
-async function withIdToken(_ctx: AuthzContext, response: TokenResponse, _code: AuthorizationCode): Promise<TokenResponse> {
-  return response;
-}
-
-/**
  * Authorization Code grant with PKCE. The code must be live, this client's, unspent, sent with the
  * same redirect URI and a matching `code_verifier`; it is spent atomically as its token family
  * starts, so two presentations of one code have one winner and the other revokes what it got.
@@ -86,11 +78,18 @@ export const authorizationCodeGrant: Grant = {
     // The scope the user approved, less anything the client has lost since.
     const scope = code.scope.filter((name) => client.scopes.includes(name));
     const familyId = randomUUID();
-    const minted = mintTokens(client, await ctx.settings.get(), now, { familyId, username: code.username, scope, withRefresh: issuesRefreshToken(client) });
+    const minted = await mintTokens(ctx, client, await ctx.settings.get(), now, {
+      familyId,
+      username: code.username,
+      scope,
+      withRefresh: issuesRefreshToken(client),
+      resource: request.params.resource,
+    });
+    const authentication = { authTime: code.authTime, amr: code.amr };
     const outcome = await ctx.store.redeemAuthorizationCode({
       hash,
       now,
-      family: { id: familyId, clientId: client.id, username: code.username, scope, refreshCount: 0, createdAt: now, revokedAt: null },
+      family: { id: familyId, clientId: client.id, username: code.username, scope, refreshCount: 0, createdAt: now, revokedAt: null, authentication },
       tokens: minted.records,
     });
     if (outcome === 'already_used') return replayed(ctx, request, { ...code, familyId: null });
@@ -103,6 +102,7 @@ export const authorizationCodeGrant: Grant = {
       username: code.username,
       detail: { grant_type: 'authorization_code', family: familyId },
     });
-    return withIdToken(ctx, minted.response, code);
+    // OpenID Connect Core §3.1.3.3: with `openid`, the ID token of the sign-in the code came from.
+    return withIdToken(ctx, client, minted.response, { username: code.username, scope, authentication, nonce: code.nonce });
   },
 };

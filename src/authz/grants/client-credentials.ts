@@ -12,6 +12,6 @@ export const clientCredentialsGrant: Grant = {
   confidentialOnly: true,
   async handler(ctx, request, client) {
     const scope = resolveRequestedScope(client, request.params.scope);
-    return issueNewGrant(ctx, client, { username: null, scope, withRefresh: false }, request.ip);
+    return issueNewGrant(ctx, client, { username: null, scope, withRefresh: false, resource: request.params.resource }, request.ip);
   },
 };

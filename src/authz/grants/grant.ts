@@ -1,6 +1,6 @@
 import type { Client, GrantType } from '../../core/model.ts';
 import type { AuthzContext } from '../context.ts';
-import type { TokenResponse } from '../issue-tokens.ts';
+import type { TokenResponse } from '../token-response.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 
 /**

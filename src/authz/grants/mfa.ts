@@ -26,6 +26,8 @@ async function redeem(ctx: AuthzContext, request: OAuthRequest, client: Client, 
       username: user.username,
       scope: challenge.scope,
       withRefresh: issuesRefreshToken(client),
+      // RFC 8707: the audience asked for with this request (the password request's is not kept with the mfa_token).
+      resource: request.params.resource,
       grantType: factor === 'otp' ? MFA_OTP : MFA_RECOVERY_CODE,
       authentication: { authTime: ctx.clock.nowSeconds(), amr: [...(factor === 'otp' ? AMR.otp : AMR.recoveryCode)] },
     },

@@ -4,6 +4,7 @@ import { hashSecret } from '../../core/secrets.ts';
 import { isTokenLive } from '../../core/token-state.ts';
 import type { TokenView } from '../../core/model.ts';
 import type { AuthzContext } from '../context.ts';
+import { OPENID_SCOPE, withIdToken } from '../id-token.ts';
 import { mintTokens } from '../issue-tokens.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import type { Grant } from './grant.ts';
@@ -61,12 +62,13 @@ export const refreshTokenGrant: Grant = {
       throw new InvalidScope('the requested scope exceeds the scope originally granted');
     }
 
-    const minted = mintTokens(client, await ctx.settings.get(), now, {
+    const minted = await mintTokens(ctx, client, await ctx.settings.get(), now, {
       familyId: token.familyId,
       username: token.username,
       scope,
       withRefresh: true,
       refreshScope: token.scope,
+      resource: request.params.resource,
     });
     const outcome = await ctx.store.rotateRefreshToken({
       presentedHash,
@@ -85,7 +87,14 @@ export const refreshTokenGrant: Grant = {
           username: token.username,
           detail: { grant_type: 'refresh_token', family: token.familyId, ...(leeway ? { reuse_leeway: true } : {}) },
         });
-        return minted.response;
+        // OpenID Connect Core §12.2: the ID token of a refresh tells of the original sign-in.
+        return scope.includes(OPENID_SCOPE)
+          ? withIdToken(ctx, client, minted.response, {
+              username: token.username,
+              scope,
+              authentication: (await ctx.store.findFamily(token.familyId))?.authentication ?? null,
+            })
+          : minted.response;
       case 'already_rotated':
         // Lost a race with another presentation of the same token, or the leeway did not apply
         // (the replacement was used already): that is reuse too.

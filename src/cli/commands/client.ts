@@ -4,6 +4,7 @@ import {
   describeClient,
   parseAccessTtl,
   parseConsent,
+  parseTokenFormat,
   parseCount,
   parseGrants,
   registerClient,
@@ -29,6 +30,7 @@ interface ClientOptions {
   serviceUser?: string;
   redirectUris?: string;
   consent?: string;
+  tokenFormat?: string;
 }
 
 function refreshLimit(value: string): number | null {
@@ -44,7 +46,8 @@ function withClientSettings(command: Command): Command {
     .option('--access-ttl <seconds|never|global>', 'access-token lifetime (default: the global setting)')
     .option('--service-user <username>', 'user whose ACL rights client_credentials tokens carry')
     .option('--redirect-uris <list>', 'where the authorization endpoint may send the user back, comma-separated (authorization_code)')
-    .option('--consent <mode>', 'when the user approves the client: always, remember (default) or skip');
+    .option('--consent <mode>', 'when the user approves the client: always, remember (default) or skip')
+    .option('--token-format <format>', 'access tokens: opaque (default) or jwt (RFC 9068; default lifetime 5 minutes)');
 }
 
 export function clientCommand(program: Command): void {
@@ -79,6 +82,7 @@ export function clientCommand(program: Command): void {
         serviceUser: options.serviceUser,
         redirectUris: splitCsv(options.redirectUris),
         consent: options.consent,
+        tokenFormat: options.tokenFormat,
       });
       const result = secret === undefined ? { client_id: created.id } : { client_id: created.id, client_secret: secret };
       cli.print(
@@ -135,6 +139,7 @@ export function clientCommand(program: Command): void {
       if (options.serviceUser !== undefined) patch.serviceUser = options.serviceUser === '' ? null : options.serviceUser;
       if (options.redirectUris !== undefined) patch.redirectUris = splitCsv(options.redirectUris) ?? [];
       if (options.consent !== undefined) patch.consent = parseConsent(options.consent);
+      if (options.tokenFormat !== undefined) patch.tokenFormat = parseTokenFormat(options.tokenFormat);
       const updated = describeClient(await updateClient(cli.store, id, patch));
       cli.print(updated, `updated client ${id}`);
     }),

@@ -9,6 +9,7 @@ interface ServiceOptions {
   templates?: string;
   maxConcurrent?: string;
   timeoutMs?: string;
+  introspectAlways?: boolean;
 }
 
 /** A whole-number option; `default` (when allowed) clears it back to the instance's default. */
@@ -31,7 +32,8 @@ export function serviceCommand(program: Command): void {
       .option('--method <list>', 'HTTP methods accepted at /invoke, comma-separated (default any)')
       .option('--templates <list>', "URL templates under /rest, comma-separated: 'GET /rest/orders/{id},* /rest/orders/**'")
       .option('--max-concurrent <n>', 'calls in flight at once per gateway instance, then 503 (default resource_server.max_concurrent_per_service)')
-      .option('--timeout-ms <ms>', "milliseconds to wait for the upstream's headers, then 504 (default resource_server.upstream_timeout_ms)"),
+      .option('--timeout-ms <ms>', "milliseconds to wait for the upstream's headers, then 504 (default resource_server.upstream_timeout_ms)")
+      .option('--introspect-always', 'check JWT access tokens at the store on every call too (a revocation counts at once)'),
   ).action(async (options: DataOptions & ServiceOptions & { upstream: string }) =>
     withStore(options, async (cli) => {
       const saved = await saveService(cli.store, cli.clock, {
@@ -41,6 +43,7 @@ export function serviceCommand(program: Command): void {
         templates: splitCsv(options.templates),
         maxConcurrent: whole(options.maxConcurrent, 'max-concurrent'),
         timeoutMs: whole(options.timeoutMs, 'timeout-ms'),
+        introspectAlways: options.introspectAlways === true,
       });
       cli.print(describeService(saved), `saved service ${saved.name} -> ${saved.upstream}\n${takesEffect(cli)}`);
     }),
@@ -55,7 +58,9 @@ export function serviceCommand(program: Command): void {
       .option('--method <list>', 'HTTP methods accepted at /invoke, comma-separated ("" for any)')
       .option('--templates <list>', 'URL templates under /rest, comma-separated ("" for none)')
       .option('--max-concurrent <n>', 'calls in flight at once per gateway instance ("default" for the instance\'s)')
-      .option('--timeout-ms <ms>', 'milliseconds to wait for the upstream\'s headers ("default" for the instance\'s)'),
+      .option('--timeout-ms <ms>', 'milliseconds to wait for the upstream\'s headers ("default" for the instance\'s)')
+      .option('--introspect-always', 'check JWT access tokens at the store on every call too (a revocation counts at once)')
+      .option('--no-introspect-always', 'trust a JWT access token\'s signature until it expires'),
   ).action(async (options: DataOptions & ServiceOptions & { upstream?: string }) =>
     withStore(options, async (cli) => {
       const existing = await cli.store.findService(options.name);
@@ -67,6 +72,7 @@ export function serviceCommand(program: Command): void {
         templates: options.templates === undefined ? existing.templates : (splitCsv(options.templates) ?? []),
         maxConcurrent: options.maxConcurrent === undefined ? existing.maxConcurrent : whole(options.maxConcurrent, 'max-concurrent', true),
         timeoutMs: options.timeoutMs === undefined ? existing.timeoutMs : whole(options.timeoutMs, 'timeout-ms', true),
+        introspectAlways: options.introspectAlways ?? existing.introspectAlways === true,
       });
       cli.print(describeService(saved), `updated service ${saved.name}\n${takesEffect(cli)}`);
     }),
@@ -75,7 +81,7 @@ export function serviceCommand(program: Command): void {
   withDataOptions(service.command('list').description('list services')).action(async (options: DataOptions) =>
     withStore(options, async (cli) => {
       const services = (await listServices(cli.store)).map(describeService);
-      cli.print(services, table(services, ['name', 'upstream', 'methods', 'templates', 'max_concurrent', 'timeout_ms']));
+      cli.print(services, table(services, ['name', 'upstream', 'methods', 'templates', 'max_concurrent', 'timeout_ms', 'introspect_always']));
     }),
   );
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
+import { createUser, deleteUser, describeUser, setPassword, setUserEnabled, setUserGroups, setUserProfile } from '../../manage/users.ts';
 import { type DataOptions, readPasswordFromStdin, takesEffect, UsageError, splitCsv, table, withDataOptions, withStore } from '../context.ts';
 import { userMfaCommand } from './user-mfa.ts';
 import { userUnlockCommand } from './user-unlock.ts';
@@ -18,8 +18,10 @@ export function userCommand(program: Command): void {
       .description('create a user')
       .requiredOption('--username <name>', 'username')
       .option('--password-stdin', 'read the password from standard input')
-      .option('--groups <list>', 'groups, comma-separated'),
-  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean; groups?: string }) => {
+      .option('--groups <list>', 'groups, comma-separated')
+      .option('--name <name>', 'display name (userinfo name)')
+      .option('--email <address>', 'email address (userinfo email)'),
+  ).action(async (options: DataOptions & { username: string; passwordStdin?: boolean; groups?: string; name?: string; email?: string }) => {
     requirePasswordStdin(options);
     await withStore(options, async (cli) => {
       const password = await readPasswordFromStdin();
@@ -27,6 +29,8 @@ export function userCommand(program: Command): void {
         username: options.username,
         password,
         groups: splitCsv(options.groups),
+        name: options.name,
+        email: options.email,
       });
       cli.print(describeUser(created), `created user ${created.username}`);
     });
@@ -51,6 +55,21 @@ export function userCommand(program: Command): void {
     withStore(options, async (cli) => {
       const rows = (await cli.store.listUsers()).map(describeUser);
       cli.print(rows, table(rows, ['username', 'groups', 'enabled', 'source']));
+    }),
+  );
+
+  withDataOptions(
+    user
+      .command('profile')
+      .description('set or clear (with "") a user\'s name and email, the claims userinfo shows')
+      .requiredOption('--username <name>', 'username')
+      .option('--name <name>', 'display name')
+      .option('--email <address>', 'email address'),
+  ).action(async (options: DataOptions & { username: string; name?: string; email?: string }) =>
+    withStore(options, async (cli) => {
+      if (options.name === undefined && options.email === undefined) throw new UsageError('give --name, --email or both');
+      const updated = await setUserProfile(cli.store, cli.clock, options.username, { name: options.name, email: options.email });
+      cli.print(describeUser(updated), `updated the profile of ${options.username}`);
     }),
   );
 

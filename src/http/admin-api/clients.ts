@@ -1,4 +1,4 @@
-import type { AccessTokenTtl, ClientType, ConsentMode, GrantType } from '../../core/model.ts';
+import type { AccessTokenTtl, ClientType, ConsentMode, GrantType, TokenFormat } from '../../core/model.ts';
 import {
   deleteClient,
   describeClient,
@@ -27,6 +27,7 @@ interface ClientSettingsBody {
   service_user?: string | null;
   redirect_uris?: string[];
   consent?: ConsentMode;
+  token_format?: TokenFormat;
 }
 
 interface CreateClientBody extends ClientSettingsBody {
@@ -58,6 +59,7 @@ const settingsProperties = {
     description: 'where the authorization endpoint may send the user back (exact match; any port for http://127.0.0.1 and http://[::1])',
   },
   consent: { type: 'string', enum: ['always', 'remember', 'skip'], description: 'when the approval page asks the user (default remember)' },
+  token_format: { type: 'string', enum: ['opaque', 'jwt'], description: 'access tokens: opaque (default) or RFC 9068 JWTs (default lifetime 5 minutes)' },
 } as const;
 
 const idParams = pathParams('client_id');
@@ -78,6 +80,7 @@ function toPatch(body: ClientSettingsBody): ClientPatch {
   if (body.service_user !== undefined) patch.serviceUser = body.service_user === '' ? null : body.service_user;
   if (body.redirect_uris !== undefined) patch.redirectUris = body.redirect_uris;
   if (body.consent !== undefined) patch.consent = body.consent;
+  if (body.token_format !== undefined) patch.tokenFormat = body.token_format;
   return patch;
 }
 
@@ -130,6 +133,7 @@ export const clientRoutes: AdminResource = {
           serviceUser: patch.serviceUser,
           redirectUris: patch.redirectUris,
           consent: patch.consent,
+          tokenFormat: patch.tokenFormat,
         });
         reply.code(201);
         return secret === undefined ? { client: describeClient(client) } : { client: describeClient(client), client_secret: secret };

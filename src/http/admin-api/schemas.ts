@@ -54,6 +54,7 @@ export const clientSchema = {
     service_user: { type: ['string', 'null'] },
     redirect_uris: { type: 'array', items: { type: 'string' } },
     consent: { type: 'string', enum: ['always', 'remember', 'skip'] },
+    token_format: { type: 'string', enum: ['opaque', 'jwt'] },
     created_at: { type: 'string' },
   },
 } as const;
@@ -71,6 +72,8 @@ export const scopeSchema = {
 export const userSchema = {
   type: 'object',
   properties: {
+    name: { type: ['string', 'null'] },
+    email: { type: ['string', 'null'] },
     username: { type: 'string' },
     groups: { type: 'array', items: { type: 'string' } },
     enabled: { type: 'boolean' },
@@ -123,6 +126,11 @@ export const settingsSchema = {
     mfa_policy: { type: 'string' },
     mfa_required_groups: { type: 'array', items: { type: 'string' } },
     mfa_required_clients: { type: 'array', items: { type: 'string' } },
+    signing_key_algorithm: { type: 'string' },
+    signing_key_publish_delay: { type: 'integer' },
+    signing_key_rotation_days: { type: 'integer' },
+    default_audience: { type: 'string' },
+    audiences: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 
@@ -144,6 +152,7 @@ export const serviceSchema = {
     templates: { type: 'array', items: { type: 'string' } },
     max_concurrent: { type: 'integer', nullable: true, description: 'calls in flight at once per gateway instance (null: the instance default)' },
     timeout_ms: { type: 'integer', nullable: true, description: 'milliseconds to wait for the upstream\'s headers (null: resource_server.upstream_timeout_ms)' },
+    introspect_always: { type: 'boolean', description: 'JWT access tokens are checked online on every call too' },
     created_at: { type: 'string' },
   },
 } as const;

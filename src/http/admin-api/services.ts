@@ -14,7 +14,10 @@ export const serviceRoutes: AdminResource = {
       (await listServices(ctx.store)).map(describeService),
     );
 
-    app.put<{ Params: { name: string }; Body: { upstream: string; methods?: string[]; templates?: string[]; max_concurrent?: number | null; timeout_ms?: number | null } }>(
+    app.put<{
+      Params: { name: string };
+      Body: { upstream: string; methods?: string[]; templates?: string[]; max_concurrent?: number | null; timeout_ms?: number | null; introspect_always?: boolean };
+    }>(
       '/services/:name',
       {
         schema: {
@@ -51,6 +54,7 @@ export const serviceRoutes: AdminResource = {
                 maximum: 600_000,
                 description: 'milliseconds to wait for the upstream\'s headers, then 504 (absent or null: resource_server.upstream_timeout_ms)',
               },
+              introspect_always: { type: 'boolean', description: 'check JWT access tokens at the store on every call too: a revocation counts at once' },
             },
             required: ['upstream'],
             additionalProperties: false,
@@ -59,8 +63,8 @@ export const serviceRoutes: AdminResource = {
         },
       },
       async (request) => {
-        const { max_concurrent: maxConcurrent, timeout_ms: timeoutMs, ...rest } = request.body;
-        return describeService(await saveService(ctx.store, ctx.clock, { name: request.params.name, ...rest, maxConcurrent, timeoutMs }));
+        const { max_concurrent: maxConcurrent, timeout_ms: timeoutMs, introspect_always: introspectAlways, ...rest } = request.body;
+        return describeService(await saveService(ctx.store, ctx.clock, { name: request.params.name, ...rest, maxConcurrent, timeoutMs, introspectAlways }));
       },
     );
 

@@ -18,6 +18,11 @@ interface SettingsBody {
   mfa_policy?: MfaPolicy;
   mfa_required_groups?: string[];
   mfa_required_clients?: string[];
+  signing_key_algorithm?: Settings['signingKeyAlgorithm'];
+  signing_key_publish_delay?: number;
+  signing_key_rotation_days?: number;
+  default_audience?: string;
+  audiences?: string[];
 }
 
 /** Global OAuth settings: lifetimes, require HTTPS and PKCE, login sessions, the sign-in pages' look. */
@@ -55,6 +60,11 @@ export const settingsRoutes: AdminResource = {
               mfa_policy: { type: 'string', enum: [...MFA_POLICIES], description: 'who gives a second factor after a correct password (docs/mfa.md)' },
               mfa_required_groups: { type: 'array', items: { type: 'string' }, description: 'under `required`: groups whose users must use MFA' },
               mfa_required_clients: { type: 'array', items: { type: 'string' }, description: 'under `required`: client ids whose logins must use MFA' },
+              signing_key_algorithm: { type: 'string', enum: ['ES256', 'RS256', 'EdDSA'], description: 'algorithm of the signing keys made from now on' },
+              signing_key_publish_delay: { type: 'integer', minimum: 0, description: 'seconds a new signing key is published before it signs' },
+              signing_key_rotation_days: { type: 'integer', minimum: 0, description: 'days between automatic key rotations; 0 is off' },
+              default_audience: { type: 'string', maxLength: 2000, description: '`aud` of JWT access tokens without `resource`; empty is the issuer' },
+              audiences: { type: 'array', items: { type: 'string', maxLength: 2000 }, maxItems: 100, description: 'resource indicators (RFC 8707) clients may ask for' },
             },
             additionalProperties: false,
             minProperties: 1,
@@ -79,6 +89,11 @@ export const settingsRoutes: AdminResource = {
           mfaPolicy: body.mfa_policy,
           mfaRequiredGroups: body.mfa_required_groups,
           mfaRequiredClients: body.mfa_required_clients,
+          signingKeyAlgorithm: body.signing_key_algorithm,
+          signingKeyPublishDelay: body.signing_key_publish_delay,
+          signingKeyRotationDays: body.signing_key_rotation_days,
+          defaultAudience: body.default_audience,
+          audiences: body.audiences,
         };
         const updated = await updateSettings(ctx.store, patch, ctx.clock);
         ctx.settings.invalidate();

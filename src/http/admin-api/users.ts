@@ -1,11 +1,15 @@
 import { UserError } from '../../core/errors.ts';
 import { ADMIN_GROUP } from '../../core/model.ts';
-import { createUser, deleteUser, describeUser, requireUser, setPassword, setUserEnabled, setUserGroups } from '../../manage/users.ts';
+import { createUser, deleteUser, describeUser, requireUser, setPassword, setUserEnabled, setUserGroups, setUserProfile } from '../../manage/users.ts';
 import type { AdminResource } from './resource.ts';
 import { commonErrors, errorSchema, nameListSchema, pathParams, userSchema } from './schemas.ts';
 
 const userParams = pathParams('username');
 const passwordSchema = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+const profileProperties = {
+  name: { type: 'string', maxLength: 200, description: 'display name (userinfo `name`); empty clears it' },
+  email: { type: 'string', maxLength: 254, description: 'address (userinfo `email`); empty clears it' },
+} as const;
 
 /**
  * An administrator may not delete, disable or demote their own account from the admin API: that
@@ -31,7 +35,7 @@ export const userRoutes: AdminResource = {
       (await ctx.store.listUsers()).map(describeUser),
     );
 
-    app.post<{ Body: { username: string; password: string; groups?: string[]; enabled?: boolean } }>(
+    app.post<{ Body: { username: string; password: string; groups?: string[]; enabled?: boolean; name?: string; email?: string } }>(
       '/users',
       {
         schema: {
@@ -39,7 +43,13 @@ export const userRoutes: AdminResource = {
           summary: 'Create a user',
           body: {
             type: 'object',
-            properties: { username: { type: 'string', minLength: 1, maxLength: 200 }, password: passwordSchema, groups: nameListSchema, enabled: { type: 'boolean' } },
+            properties: {
+              username: { type: 'string', minLength: 1, maxLength: 200 },
+              password: passwordSchema,
+              groups: nameListSchema,
+              enabled: { type: 'boolean' },
+              ...profileProperties,
+            },
             required: ['username', 'password'],
             additionalProperties: false,
           },
@@ -59,14 +69,19 @@ export const userRoutes: AdminResource = {
       async (request) => describeUser(await requireUser(ctx.store, request.params.username)),
     );
 
-    app.patch<{ Params: { username: string }; Body: { enabled?: boolean; groups?: string[] } }>(
+    app.patch<{ Params: { username: string }; Body: { enabled?: boolean; groups?: string[]; name?: string; email?: string } }>(
       '/users/:username',
       {
         schema: {
           tags,
-          summary: 'Enable or disable a user (disabling ends their tokens), or set their groups',
+          summary: 'Enable or disable a user (disabling ends their tokens), set their groups, name or email',
           params: userParams,
-          body: { type: 'object', properties: { enabled: { type: 'boolean' }, groups: nameListSchema }, additionalProperties: false, minProperties: 1 },
+          body: {
+            type: 'object',
+            properties: { enabled: { type: 'boolean' }, groups: nameListSchema, ...profileProperties },
+            additionalProperties: false,
+            minProperties: 1,
+          },
           response: { 200: userSchema, 404: errorSchema, ...commonErrors },
         },
       },
@@ -75,6 +90,8 @@ export const userRoutes: AdminResource = {
         refuseSelfLockout(request.admin!.username, username, request.body);
         if (request.body.groups !== undefined) await setUserGroups(ctx.store, username, request.body.groups, ctx.clock);
         if (request.body.enabled !== undefined) await setUserEnabled(ctx.store, ctx.clock, username, request.body.enabled);
+        const { name, email } = request.body;
+        if (name !== undefined || email !== undefined) await setUserProfile(ctx.store, ctx.clock, username, { name, email });
         return describeUser(await requireUser(ctx.store, username));
       },
     );

@@ -14,8 +14,8 @@ const ALL_GROUPS = sql('SELECT name FROM groups ORDER BY name');
 const DELETE_GROUP = sql('DELETE FROM groups WHERE name = :name');
 // A name that equals an existing one in canonical form (`Alice` beside `alice`) is refused like a duplicate.
 const INSERT_USER = sql(
-  `INSERT INTO users (username, password_hash, enabled, created_at, username_key)
-   SELECT :username, :passwordHash, :enabled::boolean, :createdAt, :key WHERE NOT EXISTS (SELECT 1 FROM users WHERE username_key = :key)`,
+  `INSERT INTO users (username, password_hash, enabled, created_at, username_key, name, email)
+   SELECT :username, :passwordHash, :enabled::boolean, :createdAt, :key, :name, :email WHERE NOT EXISTS (SELECT 1 FROM users WHERE username_key = :key)`,
 );
 // Canonical match; of names that collide from before canonical matching, the exact spelling wins.
 const USER_BY_NAME = sql(`${USER_SELECT} WHERE u.username_key = :key ORDER BY CASE WHEN u.username = :username THEN 0 ELSE 1 END, u.username LIMIT 1`);
@@ -28,7 +28,8 @@ const DUPLICATES = sql(
 const ALL_USERS = sql(`${USER_SELECT} ORDER BY u.username`);
 // Also the existence check of an update, and its row lock on PostgreSQL.
 const UPDATE_USER = sql(
-  `UPDATE users SET password_hash = coalesce(:passwordHash, password_hash), enabled = coalesce(:enabled::boolean, enabled)
+  `UPDATE users SET password_hash = coalesce(:passwordHash, password_hash), enabled = coalesce(:enabled::boolean, enabled),
+     name = CASE WHEN :setName::boolean THEN :name ELSE name END, email = CASE WHEN :setEmail::boolean THEN :email ELSE email END
    WHERE username = :username RETURNING username`,
 );
 const DELETE_USER = sql('DELETE FROM users WHERE username = :username');
@@ -71,7 +72,10 @@ export function accountStore(db: Driver): AccountStore {
     createUser: (user) =>
       db.atomic(function* () {
         const exists = () => new ConflictError(`user ${user.username} already exists`);
-        const inserted = yield* refusing(run(INSERT_USER, { ...user, key: canonicalUsername(user.username) }), { primary_key: exists });
+        const inserted = yield* refusing(
+          run(INSERT_USER, { ...user, key: canonicalUsername(user.username), name: user.name ?? null, email: user.email ?? null }),
+          { primary_key: exists },
+        );
         if (inserted === 0) throw exists();
         yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, user.username, user.groups, 'group');
       }),
@@ -79,7 +83,15 @@ export function accountStore(db: Driver): AccountStore {
     listUsers: () => db.all(ALL_USERS, {}, toUser),
     updateUser: (username, patch) =>
       db.atomic(function* () {
-        const found = yield* one(UPDATE_USER, { username, passwordHash: patch.passwordHash ?? null, enabled: patch.enabled ?? null });
+        const found = yield* one(UPDATE_USER, {
+          username,
+          passwordHash: patch.passwordHash ?? null,
+          enabled: patch.enabled ?? null,
+          setName: patch.name !== undefined,
+          name: patch.name ?? null,
+          setEmail: patch.email !== undefined,
+          email: patch.email ?? null,
+        });
         if (found && patch.groups !== undefined) yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, username, patch.groups, 'group');
         return found !== undefined;
       }),

@@ -4,10 +4,10 @@ import type { Driver } from './driver.ts';
 import { sql } from './statement.ts';
 
 const SAVE_SERVICE = sql(
-  `INSERT INTO services (name, upstream, methods, templates, max_concurrent, timeout_ms, created_at)
-   VALUES (:name, :upstream, :methods, :templates, :maxConcurrent::integer, :timeoutMs::integer, :createdAt)
+  `INSERT INTO services (name, upstream, methods, templates, max_concurrent, timeout_ms, introspect_always, created_at)
+   VALUES (:name, :upstream, :methods, :templates, :maxConcurrent::integer, :timeoutMs::integer, :introspectAlways::boolean, :createdAt)
    ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, methods = excluded.methods, templates = excluded.templates,
-     max_concurrent = excluded.max_concurrent, timeout_ms = excluded.timeout_ms`,
+     max_concurrent = excluded.max_concurrent, timeout_ms = excluded.timeout_ms, introspect_always = excluded.introspect_always`,
 );
 const SERVICE_BY_NAME = sql('SELECT * FROM services WHERE name = :name');
 // Byte order on both stores, so that route ties between services break the same way.
@@ -30,6 +30,7 @@ export function catalogStore(db: Driver): CatalogStore {
         templates: JSON.stringify(service.templates),
         maxConcurrent: service.maxConcurrent ?? null,
         timeoutMs: service.timeoutMs ?? null,
+        introspectAlways: service.introspectAlways === true,
         createdAt: service.createdAt,
       });
     },

@@ -23,9 +23,10 @@ const CLIENT_BY_NAME = sql(`${CLIENT_SELECT} WHERE c.name = :name AND c.version 
 const ALL_CLIENTS = sql(`${CLIENT_SELECT} ORDER BY c.name, c.version`);
 const INSERT_CLIENT = sql(
   `INSERT INTO clients (id, name, version, description, type, secret_hash, grants, access_ttl, refresh_limit,
-                        refresh_ttl, enabled, introspect, service_user, redirect_uris, consent, created_at, trusted_for_end_user_address)
+                        refresh_ttl, enabled, introspect, service_user, redirect_uris, consent, token_format, created_at,
+                        trusted_for_end_user_address)
    VALUES (:id, :name, :version, :description, :type, :secret_hash, :grants, :access_ttl, :refresh_limit,
-           :refresh_ttl, :enabled::boolean, :introspect::boolean, :service_user, :redirect_uris, :consent, :created_at,
+           :refresh_ttl, :enabled::boolean, :introspect::boolean, :service_user, :redirect_uris, :consent, :token_format, :created_at,
            :trusted_for_end_user_address::boolean)`,
 );
 const DELETE_CLIENT = sql('DELETE FROM clients WHERE id = :id');
@@ -49,6 +50,7 @@ function clientColumns(patch: ClientPatch): Record<string, unknown> {
   if (patch.serviceUser !== undefined) columns.service_user = patch.serviceUser;
   if (patch.redirectUris !== undefined) columns.redirect_uris = JSON.stringify(patch.redirectUris);
   if (patch.consent !== undefined) columns.consent = patch.consent;
+  if (patch.tokenFormat !== undefined) columns.token_format = patch.tokenFormat;
   return columns;
 }
 
@@ -71,7 +73,7 @@ function updateStatement(columns: string[]): Statement {
 }
 
 function clientRow(client: Client): Record<string, unknown> {
-  return { ...clientColumns(client), id: client.id, type: client.type, created_at: client.createdAt };
+  return { ...clientColumns(client), token_format: client.tokenFormat ?? 'opaque', id: client.id, type: client.type, created_at: client.createdAt };
 }
 
 export function clientStore(db: Driver): ClientStore {

@@ -11,6 +11,7 @@ import { mfaStore } from './mfa.ts';
 import { migrate, readMigrations } from './migrations.ts';
 import { sessionStore } from './sessions.ts';
 import { settingsStore } from './settings.ts';
+import { signingKeyStore } from './signing-keys.ts';
 import { sql } from './statement.ts';
 import { throttleStore } from './throttle.ts';
 import { tokenStore } from './tokens.ts';
@@ -46,6 +47,7 @@ export abstract class SqlStore {
       ...catalogStore(driver),
       ...throttleStore(driver),
       ...mfaStore(driver),
+      ...signingKeyStore(driver),
     } satisfies Slices);
   }
 

@@ -30,7 +30,8 @@ const LIST_TOKENS = sql(
 );
 const FAMILY_BY_ID = sql('SELECT * FROM token_families WHERE id = :id');
 const INSERT_FAMILY = sql(
-  'INSERT INTO token_families (id, client_id, username, scope, refresh_count, created_at) VALUES (:id, :clientId, :username, :scope, 0, :createdAt)',
+  `INSERT INTO token_families (id, client_id, username, scope, refresh_count, created_at, auth_time, amr)
+   VALUES (:id, :clientId, :username, :scope, 0, :createdAt, :authTime, :amr)`,
 );
 const CLAIM = sql(
   `UPDATE tokens SET rotated_at = :now, replaced_by = :replacement
@@ -98,7 +99,16 @@ function* insert(tokens: TokenRecord[], familyId?: string): Operation<void> {
 
 /** Starts a token family with its first tokens (part of a larger operation: a code's redemption too). */
 export function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operation<void> {
-  yield* run(INSERT_FAMILY, { ...family, scope: family.scope.join(' ') });
+  const authentication = family.authentication ?? null;
+  yield* run(INSERT_FAMILY, {
+    id: family.id,
+    clientId: family.clientId,
+    username: family.username,
+    scope: family.scope.join(' '),
+    createdAt: family.createdAt,
+    authTime: authentication?.authTime ?? null,
+    amr: authentication === null ? null : authentication.amr.join(' '),
+  });
   yield* insert(tokens);
 }
 

@@ -38,6 +38,7 @@ interface ClientFormValues {
   /** One per line. */
   redirectUris: string;
   consent: 'always' | 'remember' | 'skip';
+  tokenFormat: 'opaque' | 'jwt';
 }
 
 function valuesOf(client: Client): ClientFormValues {
@@ -55,6 +56,7 @@ function valuesOf(client: Client): ClientFormValues {
     introspect: client.introspect,
     redirectUris: client.redirect_uris.join('\n'),
     consent: client.consent,
+    tokenFormat: client.token_format,
   };
 }
 
@@ -72,6 +74,7 @@ const EMPTY: ClientFormValues = {
   introspect: false,
   redirectUris: '',
   consent: 'remember',
+  tokenFormat: 'opaque',
 };
 
 function redirectUriList(text: string): string[] {
@@ -111,6 +114,7 @@ function toBody(values: ClientFormValues, create: boolean): Record<string, unkno
     introspect: values.introspect,
     redirect_uris: redirectUriList(values.redirectUris),
     consent: values.consent,
+    token_format: values.tokenFormat,
   };
   if (create) body.type = values.type;
   return body;
@@ -179,6 +183,12 @@ function ClientForm(props: {
         <Checkboxes id="client-grants" options={GRANTS} selected={values.grants} onChange={(grants) => set({ grants })} />
       </Field>
       {values.grants.includes('password') && <PasswordGrantWarning />}
+      <Field id="client-token-format" label="Access tokens" error={errors.token_format} hint="JWTs are checked offline by resource servers until they expire (default 5 minutes)">
+        <select id="client-token-format" value={values.tokenFormat} onChange={(e) => set({ tokenFormat: e.currentTarget.value as ClientFormValues['tokenFormat'] })}>
+          <option value="opaque">opaque: checked at Portcullis on every use</option>
+          <option value="jwt">JWT (RFC 9068): signed, verifiable offline</option>
+        </select>
+      </Field>
       {values.grants.includes('authorization_code') && (
         <div class="row">
           <Field

@@ -25,6 +25,7 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
   const [templates, setTemplates] = useState((props.initial?.templates ?? []).join('\n'));
   const [maxConcurrent, setMaxConcurrent] = useState(String(props.initial?.max_concurrent ?? ''));
   const [timeoutMs, setTimeoutMs] = useState(String(props.initial?.timeout_ms ?? ''));
+  const [introspectAlways, setIntrospectAlways] = useState(props.initial?.introspect_always ?? false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -43,6 +44,7 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
         // Empty is the instance's default: the service is replaced whole, so the limits are always sent.
         max_concurrent: maxConcurrent.trim() === '' ? null : Number(maxConcurrent.trim()),
         timeout_ms: timeoutMs.trim() === '' ? null : Number(timeoutMs.trim()),
+        introspect_always: introspectAlways,
       });
       props.onSaved(saved);
     } catch (caught) {
@@ -70,6 +72,10 @@ function ServiceForm(props: { initial?: Service; onSaved: (service: Service) => 
       <Field id="service-timeout" label="Timeout (ms)" error={errors.timeout_ms} hint="wait for the upstream's response headers, then 504. Empty: the instance's default">
         <input id="service-timeout" inputMode="numeric" value={timeoutMs} onInput={(e) => setTimeoutMs(e.currentTarget.value)} />
       </Field>
+      <label class="check">
+        <input type="checkbox" id="service-introspect-always" checked={introspectAlways} onChange={(e) => setIntrospectAlways(e.currentTarget.checked)} />
+        Check JWT access tokens at Portcullis on every call, so that a revocation counts at once (otherwise they are accepted until they expire)
+      </label>
       <div class="actions">
         <button type="submit">{create ? 'Create service' : 'Save service'}</button>
         <button type="button" class="secondary" onClick={props.onCancel}>

@@ -9,6 +9,8 @@ function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCanc
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [groups, setGroups] = useState<string[]>([]);
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -18,9 +20,11 @@ function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCanc
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     try {
-      await api('POST', '/users', { username: username.trim(), password, groups });
+      await api('POST', '/users', { username: username.trim(), password, groups, name: name.trim(), email: email.trim() });
       setUsername('');
       setPassword('');
+      setName('');
+      setEmail('');
       setGroups([]);
       props.onCreated();
     } catch (caught) {
@@ -36,6 +40,14 @@ function UserCreateForm(props: { groups: string[]; onCreated: () => void; onCanc
         </Field>
         <Field id="user-password" label="Password" error={errors.password}>
           <input id="user-password" type="password" autoComplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        </Field>
+      </div>
+      <div class="row">
+        <Field id="user-name" label="Name" error={errors.name} hint="optional; shown to applications by userinfo">
+          <input id="user-name" autoComplete="off" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field id="user-email" label="Email" error={errors.email} hint="optional">
+          <input id="user-email" type="email" autoComplete="off" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
         </Field>
       </div>
       <Field id="user-groups" label="Groups" error={errors.groups}>
@@ -137,9 +149,10 @@ export function UsersPage() {
           id="users-table"
           rows={users.data ?? []}
           rowKey={(user) => user.username}
-          filterText={(user) => `${user.username} ${user.groups.join(' ')}`}
+          filterText={(user) => `${user.username} ${user.name ?? ''} ${user.email ?? ''} ${user.groups.join(' ')}`}
           columns={[
             { label: 'Username', render: (user) => <a href={`#/users/${enc(user.username)}`}>{user.username}</a> },
+            { label: 'Name', render: (user) => user.name ?? '' },
             { label: 'Groups', render: (user) => user.groups.join(', ') },
             { label: 'Status', render: (user) => <span class={`badge ${user.enabled ? 'ok' : 'off'}`}>{user.enabled ? 'enabled' : 'disabled'}</span> },
             { label: 'Source', render: (user) => (user.source === 'directory' ? <span class="badge warn">directory</span> : 'local') },
@@ -205,6 +218,7 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
   const user = useLoad(() => api<User>('GET', `/users/${enc(props.username)}`), [props.username]);
   const groups = useLoad(() => api<Group[]>('GET', '/groups'));
   const [selected, setSelected] = useState<string[]>();
+  const [profile, setProfile] = useState<{ name: string; email: string }>();
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [notice, setNotice] = useState<string>();
@@ -235,6 +249,35 @@ export function UserDetailPage(props: { username: string; navigate: (hash: strin
       </p>
       {notice && <Notice kind="success">{notice}</Notice>}
       <FormError errors={errors} />
+      <div class="card form">
+        <div class="row">
+          <Field id="detail-name" label="Name" error={errors.name} hint="shown to applications by userinfo; empty for none">
+            <input
+              id="detail-name"
+              value={profile?.name ?? current.name ?? ''}
+              onInput={(e) => setProfile({ name: e.currentTarget.value, email: profile?.email ?? current.email ?? '' })}
+            />
+          </Field>
+          <Field id="detail-email" label="Email" error={errors.email} hint="empty for none">
+            <input
+              id="detail-email"
+              type="email"
+              value={profile?.email ?? current.email ?? ''}
+              onInput={(e) => setProfile({ name: profile?.name ?? current.name ?? '', email: e.currentTarget.value })}
+            />
+          </Field>
+        </div>
+        <div class="actions">
+          <button
+            type="button"
+            onClick={() =>
+              attempt(() => api('PATCH', path, { name: (profile?.name ?? current.name ?? '').trim(), email: (profile?.email ?? current.email ?? '').trim() }), 'Profile saved.')
+            }
+          >
+            Save profile
+          </button>
+        </div>
+      </div>
       <div class="card form">
         <Field id="detail-groups" label="Groups" error={errors.groups}>
           <Checkboxes id="detail-groups" options={groups.data.map((group) => group.name)} selected={selected ?? current.groups} onChange={setSelected} />

@@ -1,0 +1,175 @@
+import { errors, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import type { Clock } from '../core/clock.ts';
+import type { Client, Settings, SigningAlgorithm, SigningKeyRecord } from '../core/model.ts';
+import type { SecretBox } from '../core/secret-box.ts';
+import { generateSigningKey, keyStatuses, publishedKeys, sealContext, toJwks } from '../core/signing-keys.ts';
+import type { ClientStore, SigningKeyStore } from '../store/store.ts';
+
+/** Seconds an ID token is valid (OpenID Connect Core §2 `exp`): it is read once, at sign-in. */
+export const ID_TOKEN_TTL = 600;
+
+/** The lifetime of a `jwt` client's access tokens when it follows the global setting (docs/tokens.md). */
+export const JWT_DEFAULT_TTL = 300;
+
+type KeyStores = SigningKeyStore & Pick<ClientStore, 'listClients'>;
+
+/**
+ * The longest lifetime of a token a key may have signed: ID tokens, and the access tokens of every
+ * `jwt` client. A retired key stays published this long after its successor starts signing.
+ */
+export function longestSignedLifetime(clients: Client[]): number {
+  let longest = ID_TOKEN_TTL;
+  for (const client of clients) {
+    if (client.tokenFormat !== 'jwt') continue;
+    const ttl = client.accessTokenTtl === 'global' || client.accessTokenTtl === 'never' ? JWT_DEFAULT_TTL : client.accessTokenTtl;
+    longest = Math.max(longest, ttl);
+  }
+  return longest;
+}
+
+/**
+ * Adds the next generation of signing key (docs/tokens.md "Rotation"): published at once, signing
+ * after `publishDelay` seconds. The key is the next after the newest of `seen`, the view the
+ * decision to rotate was taken on (read now when not given): several instances deciding on the same
+ * view at the same moment add exactly one key (the store's generation is unique), and the losers
+ * add nothing and return `undefined`.
+ */
+export async function addNextKey(
+  store: KeyStores,
+  box: SecretBox,
+  now: number,
+  settings: Settings,
+  options: { alg?: SigningAlgorithm; publishDelay?: number; seen?: SigningKeyRecord[] } = {},
+): Promise<SigningKeyRecord | undefined> {
+  const keys = options.seen ?? (await store.listSigningKeys());
+  const generation = keys.reduce((max, key) => Math.max(max, key.generation), 0) + 1;
+  const key = await generateSigningKey(options.alg ?? settings.signingKeyAlgorithm, box, {
+    generation,
+    createdAt: now,
+    // The first key signs at once: nobody can hold a JWKS without it yet.
+    activatesAt: keys.length === 0 ? now : now + (options.publishDelay ?? settings.signingKeyPublishDelay),
+    retainPrevious: longestSignedLifetime(await store.listClients()),
+  });
+  return (await store.addSigningKey(key)) ? key : undefined;
+}
+
+interface OpenedKey {
+  record: SigningKeyRecord;
+  key: CryptoKey | Uint8Array;
+}
+
+/**
+ * Every instance's view of the shared signing keys: read from the store at most every
+ * `maxAgeSeconds` (a rotation made elsewhere is seen within that bound, well inside the publish
+ * delay), private halves opened once per key. Signs with the current key; publishes the JWKS;
+ * rotates on the configured schedule. The first start makes the first key.
+ */
+export class KeyRing {
+  private keys: SigningKeyRecord[] = [];
+  private loadedAt = -Infinity;
+  private loading: Promise<void> | undefined;
+  private readonly opened = new Map<string, Promise<OpenedKey>>();
+  private readonly verifying = new Map<string, Promise<CryptoKey | Uint8Array>>();
+
+  constructor(
+    private readonly store: KeyStores,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly settings: () => Promise<Settings>,
+    private readonly maxAgeSeconds = 5,
+  ) {}
+
+  /** Makes the first key when there is none (one instance wins; the others read its key). */
+  async start(): Promise<void> {
+    if ((await this.store.listSigningKeys()).length === 0) await addNextKey(this.store, this.box, this.clock.nowSeconds(), await this.settings());
+    await this.reload();
+  }
+
+  private async reload(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        this.keys = await this.store.listSigningKeys();
+        this.loadedAt = this.clock.nowSeconds();
+        await this.rotateOnSchedule();
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  private async fresh(): Promise<SigningKeyRecord[]> {
+    // A clock set back counts as stale too.
+    const age = this.clock.nowSeconds() - this.loadedAt;
+    if (this.keys.length === 0 || age >= this.maxAgeSeconds || age < 0) await this.reload();
+    return this.keys;
+  }
+
+  /** With a schedule set, the current key is replaced once it has signed that many days and no next key waits. */
+  private async rotateOnSchedule(): Promise<void> {
+    const settings = await this.settings();
+    if (settings.signingKeyRotationDays <= 0) return;
+    const now = this.clock.nowSeconds();
+    const statuses = keyStatuses(this.keys, now);
+    const current = statuses.find((status) => status.state === 'current');
+    if (!current || statuses.some((status) => status.state === 'next')) return;
+    if (now - current.key.activatesAt < settings.signingKeyRotationDays * 86_400) return;
+    if (await addNextKey(this.store, this.box, now, settings, { seen: this.keys })) this.keys = await this.store.listSigningKeys();
+  }
+
+  private open(record: SigningKeyRecord): Promise<OpenedKey> {
+    let opened = this.opened.get(record.kid);
+    if (!opened) {
+      const jwk = JSON.parse(this.box.open(record.privateSealed, sealContext(record.kid)).toString('utf8')) as JWK;
+      opened = importJWK(jwk, record.alg).then((key) => ({ record, key }));
+      this.opened.set(record.kid, opened);
+    }
+    return opened;
+  }
+
+  private async current(): Promise<SigningKeyRecord> {
+    const keys = await this.fresh();
+    const current = keyStatuses(keys, this.clock.nowSeconds()).find((status) => status.state === 'current');
+    if (!current) throw new Error('no signing key: the key ring was not started');
+    return current.key;
+  }
+
+  /**
+   * Signs with the current key; the header carries `alg`, `kid` and `typ`. A payload that depends on
+   * the algorithm (`at_hash`) is a function of it, so that it matches the key that signs.
+   */
+  async sign(payload: JWTPayload | ((alg: SigningAlgorithm) => JWTPayload), typ: 'at+jwt' | 'JWT'): Promise<string> {
+    const { record, key } = await this.open(await this.current());
+    const claims = typeof payload === 'function' ? payload(record.alg) : payload;
+    return new SignJWT(claims).setProtectedHeader({ alg: record.alg, kid: record.kid, typ }).sign(key);
+  }
+
+  /** The JWKS: next, current and still-needed retired keys (RFC 7517 §5). */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    return toJwks(publishedKeys(await this.fresh(), this.clock.nowSeconds()));
+  }
+
+  /**
+   * The key for a JWS header, for verifying in this process (the gateway): a published key of
+   * this `kid` and this `alg`, else a JOSE error (the token is refused).
+   */
+  async verificationKey(header: { kid?: string; alg?: string }): Promise<CryptoKey | Uint8Array> {
+    const jwk = header.kid === undefined ? undefined : await this.publicKey(header.kid);
+    if (!jwk || jwk.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
+    let imported = this.verifying.get(jwk.kid!);
+    if (!imported) {
+      imported = importJWK(jwk, jwk.alg);
+      this.verifying.set(jwk.kid!, imported);
+    }
+    return imported;
+  }
+
+  /**
+   * The published key `kid`; an unknown `kid` reloads the keys (another instance may have
+   * rotated), at most once a second, so a flood of made-up kids costs few queries.
+   */
+  async publicKey(kid: string): Promise<JWK | undefined> {
+    const find = async () => (await this.jwks()).keys.find((key) => key.kid === kid);
+    return (await find()) ?? (this.clock.nowSeconds() - this.loadedAt >= 1 ? (await this.reload(), find()) : undefined);
+  }
+}
