@@ -81,7 +81,10 @@ export class KeyRing {
 
   /** Makes the first key when there is none (one instance wins; the others read its key). */
   async start(): Promise<void> {
-    if ((await this.store.listSigningKeys()).length === 0) await addNextKey(this.store, this.box, this.clock.nowSeconds(), await this.settings());
+    // The generation is decided from this same read: an instance that saw no key tries the first
+    // generation, and loses to one that made it meanwhile, instead of adding a second key.
+    const seen = await this.store.listSigningKeys();
+    if (seen.length === 0) await addNextKey(this.store, this.box, this.clock.nowSeconds(), await this.settings(), { seen });
     await this.reload();
   }
 

@@ -175,7 +175,7 @@ describe('portcullis apply: token format, signing settings, user profile, intros
     assert.equal(zoe.name, 'Zoe Z');
     assert.equal(zoe.email, 'zoe@example.org');
     const [service] = (await runCli(['service', 'list', '--json', ...data])).json();
-    assert.equal(service.introspectAlways, true);
+    assert.equal(service.introspect_always, true);
     // The next key follows the algorithm setting.
     const rotated = (await runCli(['keys', 'rotate', '--json', ...data])).json();
     assert.equal(rotated.alg, 'EdDSA');

@@ -46,7 +46,7 @@ describe('portcullis service / acl / apply (docs/cli.md)', () => {
     ]);
     assert.deepEqual([services[0].max_concurrent, services[0].timeout_ms], [5, 2500]);
     // created_at in ISO 8601, as every other command prints it; the same fields as the admin API's.
-    assert.deepEqual(Object.keys(services[0]).sort(), ['created_at', 'max_concurrent', 'methods', 'name', 'templates', 'timeout_ms', 'upstream']);
+    assert.deepEqual(Object.keys(services[0]).sort(), ['created_at', 'introspect_always', 'max_concurrent', 'methods', 'name', 'templates', 'timeout_ms', 'upstream']);
     assert.match(services[0].created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.deepEqual(JSON.parse(run('acl', 'list', '--json').stdout), [{ resource: 'orders', allow: ['staff'], deny: ['contractors'] }]);
   });
