@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM, requireChromium } from '../helpers/chromium.ts';
+import { CHROMIUM, requireChromium, signInToConsole } from '../helpers/chromium.ts';
 import { findLeaks, startTestServer, type TestServer } from '../helpers/server.ts';
 import { directoryEnv, group, person, requireSlapd, SERVICE_PASSWORD, type Slapd, startSlapd, userDn } from '../helpers/slapd.ts';
 
@@ -51,11 +51,7 @@ describe('the directory in the admin console', { skip: !ready }, () => {
   });
 
   test('a directory administrator signs in; the Directory page shows the settings with the bind password masked', async () => {
-    await page.goto(`${server.url}/admin/`);
-    await page.fill('#login-username', 'alice');
-    await page.fill('#login-password', 'alice-directory-password');
-    await page.click('button[type=submit]');
-    await page.locator('nav').waitFor();
+    await signInToConsole(page, server.url, 'alice', 'alice-directory-password');
     await page.goto(`${server.url}/admin/#/directory`);
     await page.locator('#directory-settings').waitFor();
     const settings = (await page.locator('#directory-settings').textContent()) ?? '';

@@ -11,8 +11,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { createGroup } from '../../src/manage/groups.ts';
 import { enrolUserMfa } from '../../src/manage/mfa.ts';
 import { updateSettings } from '../../src/manage/settings.ts';
-import { ADMIN_PASSWORD } from '../helpers/admin.ts';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.ts';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, signInToConsole } from '../helpers/chromium.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 import { authorizePath, pkcePair } from '../helpers/sign-in.ts';
 
@@ -142,11 +141,7 @@ describe('second factor on the sign-in page and in the console', { skip: !withCh
 
   test("the console enrols a user's authenticator, shows its QR code, and resets it", async () => {
     const page = await person();
-    await page.goto(`${server.url}/admin/`);
-    await page.fill('#login-username', 'Administrator');
-    await page.fill('#login-password', ADMIN_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.locator('nav').waitFor();
+    await signInToConsole(page, server.url);
     await page.goto(`${server.url}/admin/#/users/fran`);
     await page.locator('#mfa-status', { hasText: 'No second factor.' }).waitFor();
     await page.click('button:has-text("Enrol authenticator")');

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { ADMIN_PASSWORD } from '../helpers/admin.ts';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../helpers/chromium.ts';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, signInToConsole } from '../helpers/chromium.ts';
 import { findLeaks, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const SCREENSHOTS = join('test-output', 'screenshots');
@@ -231,11 +230,7 @@ describe('sign-in and approval pages in a browser, with openid-client as the app
 
   test('the admin console shows alice\'s session and consent; withdrawing the consent brings the approval page back', async () => {
     const admin = await person();
-    await admin.goto(`${server.url}/admin/`);
-    await admin.fill('#login-username', 'Administrator');
-    await admin.fill('#login-password', ADMIN_PASSWORD);
-    await admin.click('button[type=submit]');
-    await admin.locator('nav').waitFor();
+    await signInToConsole(admin, server.url);
     await admin.goto(`${server.url}/admin/#/users/alice`);
     await admin.locator('#sessions-table tbody tr td', { hasText: '127.0.0.1' }).waitFor();
     await admin.locator(`#user-consents-table td a[href="#/clients/${clientId}"]`, { hasText: 'Shop' }).waitFor();

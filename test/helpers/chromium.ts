@@ -1,4 +1,6 @@
 import { accessSync, constants } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { ADMIN_PASSWORD } from './admin.ts';
 import { requireService } from './services.ts';
 
 /** Debian's Chromium, which the browser tests drive (never a downloaded browser). */
@@ -31,4 +33,13 @@ export function requireChromium(suite: string): boolean {
       remedy: 'Install it: apt-get install chromium.',
     });
   }
+}
+
+/** Signs in to the admin console at `baseUrl` through its sign-in form, and waits for the navigation. */
+export async function signInToConsole(page: Page, baseUrl: string, username = 'Administrator', password = ADMIN_PASSWORD): Promise<void> {
+  await page.goto(`${baseUrl}/admin/`);
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', password);
+  await page.click('button[type=submit]');
+  await page.locator('nav').waitFor();
 }
