@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { ManualClock } from '../../src/core/clock.ts';
+import { updateSettings } from '../../src/manage/settings.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 interface Jwk {
   kid: string;
@@ -78,5 +80,55 @@ describe('signing keys', () => {
     assert.ok(won >= 1);
     assert.equal(after - before, won);
     for (const result of results.filter((result) => result.code !== 0)) assert.match(result.stderr, /another rotation/);
+  });
+});
+
+// docs/tokens.md "Rotation": signing_key_rotation_days rotates without an operator.
+describe('scheduled rotation', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  const jwks = async () => ((await (await fetch(`${server.url}/oauth/jwks`)).json()) as { keys: Jwk[] }).keys;
+  const issue = async (client: { id: string; secret: string | undefined }) => {
+    const answer = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { basic: [client.id, client.secret!] });
+    assert.equal(answer.status, 200, answer.text);
+    return answer.body.access_token as string;
+  };
+
+  test('adds the next key once the current one has signed that many days, then signs with it (EdDSA) after the publish delay', async () => {
+    await server.scope('pub', ['pub']);
+    const client = await server.client({ name: 'jwt-app', grants: ['client_credentials'], scopes: ['pub'], tokenFormat: 'jwt' });
+    const [first] = await jwks();
+    await updateSettings(server.app.store, { signingKeyRotationDays: 1, signingKeyAlgorithm: 'EdDSA', signingKeyPublishDelay: 60 }, server.clock);
+
+    // Less than a day: nothing happens, whatever the reloads.
+    server.clock.advance(86_400 - 60);
+    assert.deepEqual((await jwks()).map((key) => key.kid), [first!.kid]);
+    const before = await issue(client);
+    assert.equal(decodeProtectedHeader(before).kid, first!.kid);
+
+    // A day on: the next reload of the keys publishes a new EdDSA key, which does not sign yet.
+    server.clock.advance(120);
+    const published = await jwks();
+    assert.equal(published.length, 2);
+    const next = published.find((key) => key.kid !== first!.kid)!;
+    assert.deepEqual([next.alg, next.kty], ['EdDSA', 'OKP']);
+    assert.equal(decodeProtectedHeader(await issue(client)).kid, first!.kid, 'the publish delay has not passed');
+    server.clock.advance(30);
+    assert.equal((await jwks()).length, 2, 'one scheduled rotation, not one per reload');
+
+    // After the publish delay the new key signs; tokens of both keys verify against the key set and at the gateway.
+    server.clock.advance(60);
+    const after = await issue(client);
+    assert.deepEqual([decodeProtectedHeader(after).kid, decodeProtectedHeader(after).alg], [next.kid, 'EdDSA']);
+    const keySet = createLocalJWKSet({ keys: await jwks() });
+    for (const token of [before, after]) {
+      await jwtVerify(token, keySet, { issuer: server.url, typ: 'at+jwt', currentDate: new Date(server.clock.nowSeconds() * 1000) });
+      const whoami = await fetch(`${server.url}/invoke/pub.portcullis/whoami`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(whoami.status, 200, `${decodeProtectedHeader(token).alg} token at the gateway`);
+    }
   });
 });
