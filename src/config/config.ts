@@ -83,6 +83,11 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 export interface ResourceServerConfig {
   /** Remote RFC 7662 verification; when absent, tokens are verified in the local store. */
   introspection: { url: string; clientId: string; clientSecret: string } | undefined;
+  /**
+   * With remote introspection: how JWT access tokens (RFC 9068) are verified offline instead, against
+   * the authorization server's JWKS, its issuer and the audience this resource server answers to.
+   */
+  jwt?: { jwksUrl: string; issuer: string; audience: string } | undefined;
   /** Seconds an introspection answer is reused: the worst-case revocation delay. */
   cacheMaxAge: number;
   /** Milliseconds to wait for an upstream's response headers before answering 504 (a service may set its own). */
@@ -338,17 +343,28 @@ function loadHttpLimits(value: ValueReader): HttpLimits {
   return limits;
 }
 
+/** An absolute http(s) URL, or a ConfigError naming the setting. */
+function httpUrl(label: string, raw: RawValue): string {
+  const url = text(label, raw);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${label} must be an absolute http(s) URL`);
+  }
+  if (!['https:', 'http:'].includes(parsed.protocol)) throw new ConfigError(`${label} must be an absolute http(s) URL`);
+  return url;
+}
+
 function loadResourceServer(value: ValueReader): ResourceServerConfig {
-  const url = value<string | undefined>('introspectionUrl', undefined, (label, raw) => {
-    const url = text(label, raw);
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ConfigError(`${label} must be an absolute http(s) URL`);
-    }
-    if (!['https:', 'http:'].includes(parsed.protocol)) throw new ConfigError(`${label} must be an absolute http(s) URL`);
-    return url;
+  const url = value<string | undefined>('introspectionUrl', undefined, httpUrl);
+  const jwksUrl = value<string | undefined>('introspectionJwksUrl', undefined, httpUrl);
+  const issuer = value<string | undefined>('introspectionIssuer', undefined, httpUrl);
+  // An audience is any absolute URI (RFC 8707), like the authorization server's default_audience.
+  const audience = value<string | undefined>('introspectionAudience', undefined, (label, raw) => {
+    const audience = text(label, raw);
+    if (!URL.canParse(audience) || audience.includes('#')) throw new ConfigError(`${label} must be an absolute URI without a fragment`);
+    return audience;
   });
   const clientId = value<string | undefined>('introspectionClientId', undefined, text);
   const clientSecret = value<string | undefined>('introspectionClientSecret', undefined, text);
@@ -358,8 +374,19 @@ function loadResourceServer(value: ValueReader): ResourceServerConfig {
   if (url === undefined && (clientId !== undefined || clientSecret !== undefined)) {
     throw new ConfigError('resource_server.client_id and client_secret need resource_server.introspection_url');
   }
+  if (url === undefined && (jwksUrl !== undefined || issuer !== undefined || audience !== undefined)) {
+    throw new ConfigError('resource_server.jwks_url, issuer and audience need resource_server.introspection_url');
+  }
+  // By default the authorization server is at the introspection URL's origin, publishes its keys at
+  // /oauth/jwks, and mints JWTs for its own issuer as audience (its default_audience left empty).
+  const origin = url !== undefined ? new URL(url).origin : undefined;
+  const expectedIssuer = issuer ?? origin;
   return {
     introspection: url !== undefined ? { url, clientId: clientId!, clientSecret: clientSecret! } : undefined,
+    jwt:
+      origin !== undefined
+        ? { jwksUrl: jwksUrl ?? `${origin}/oauth/jwks`, issuer: expectedIssuer!, audience: audience ?? expectedIssuer! }
+        : undefined,
     cacheMaxAge: value('introspectionCacheMaxAge', 30, (label, raw) => integer(label, raw, 0, 3600)),
     upstreamTimeoutMs: value('upstreamTimeoutMs', 30_000, (label, raw) => integer(label, raw, 1, 600_000)),
     maxConcurrentPerService: value('maxConcurrentPerService', 100, (label, raw) => integer(label, raw, 1, 100_000)),

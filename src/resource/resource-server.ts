@@ -6,7 +6,7 @@ import type { Store } from '../store/store.ts';
 import { ResourceCatalog } from './catalog.ts';
 import { Gateway } from './gateway.ts';
 import { IntrospectionVerifier } from './introspection-verifier.ts';
-import { JwtOrOpaqueVerifier, JwtVerifier, type KeyLookup } from './jwt-verifier.ts';
+import { JwtOrOpaqueVerifier, JwtVerifier, type JwtVerifierOptions, type KeyLookup } from './jwt-verifier.ts';
 import { LocalTokenVerifier } from './local-verifier.ts';
 import { PrincipalDirectory } from './principals.ts';
 import type { TokenVerifier } from './token-verifier.ts';
@@ -51,16 +51,21 @@ export function createResourceServer(options: {
   logger?: Logger;
   /** Directory users' cached groups are refreshed through it once stale (docs/directory.md). */
   directory?: { refreshIfStale(user: User): void } | undefined;
-  /** Offline verification of JWT access tokens; without it every token is checked online. */
+  /** Offline verification of JWT access tokens by this instance's own keys (ignored with remote introspection, which uses `config.jwt`). */
   jwt?: GatewayJwtOptions;
 }): ResourceServer {
   const online = createTokenVerifier(options.config, options.store, options.clock, options.logger);
-  // With the store at hand, JWTs are verified offline (signature, claims) and the store is asked
-  // only for services marked introspect_always; through remote introspection every token is asked.
-  const jwt = options.jwt && !options.config.introspection ? options.jwt : undefined;
-  const verifier = jwt
-    ? new JwtOrOpaqueVerifier(new JwtVerifier({ keys: jwt.keys, issuer: jwt.issuer, audience: jwt.audience, clock: options.clock }), online)
-    : online;
+  // JWTs are verified offline (signature, claims) and the online check (the store, or remote
+  // introspection) is asked only for opaque tokens and for services marked introspect_always.
+  // With the store at hand the keys are this instance's own; through remote introspection they
+  // are the authorization server's published JWKS (fetched, cached, fetched again on an unknown kid).
+  const remote = options.config.introspection ? options.config.jwt : undefined;
+  const jwt: JwtVerifierOptions | undefined = remote
+    ? { keys: remote.jwksUrl, issuer: remote.issuer, audience: remote.audience, clock: options.clock }
+    : options.jwt && !options.config.introspection
+      ? { keys: options.jwt.keys, issuer: options.jwt.issuer, audience: options.jwt.audience, clock: options.clock }
+      : undefined;
+  const verifier = jwt ? new JwtOrOpaqueVerifier(new JwtVerifier(jwt), online) : online;
   const catalog = new ResourceCatalog(options.store, options.clock, options.catalogMaxAge);
   const principals = new PrincipalDirectory(options.store, options.clock, options.catalogMaxAge, undefined, options.directory);
   const proxy = new UpstreamProxy({ logger: options.logger });
