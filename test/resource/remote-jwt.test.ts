@@ -5,7 +5,6 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { type App, createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { ConfigError } from '../../src/core/errors.ts';
 import { setAcl } from '../../src/manage/acls.ts';
 import { createGroup } from '../../src/manage/groups.ts';
 import { saveService } from '../../src/manage/services.ts';
@@ -133,36 +132,3 @@ describe('a remote resource server verifying JWT access tokens offline', () => {
   });
 });
 
-describe('resource_server JWT settings', () => {
-  const base = { PORTCULLIS_INTROSPECTION_CLIENT_ID: 'gw', PORTCULLIS_INTROSPECTION_CLIENT_SECRET: 'secret' };
-
-  it('derives the JWKS URL, issuer and audience from the introspection URL', () => {
-    const config = loadConfig({ port: 0 }, { ...base, PORTCULLIS_INTROSPECTION_URL: 'https://auth.example:8443/oauth/introspect' });
-    assert.deepEqual(config.resourceServer.jwt, {
-      jwksUrl: 'https://auth.example:8443/oauth/jwks',
-      issuer: 'https://auth.example:8443',
-      audience: 'https://auth.example:8443',
-    });
-  });
-
-  it('takes them as given; the audience defaults to the issuer', () => {
-    const config = loadConfig(
-      { port: 0 },
-      {
-        ...base,
-        PORTCULLIS_INTROSPECTION_URL: 'https://internal:8443/oauth/introspect',
-        PORTCULLIS_INTROSPECTION_JWKS_URL: 'https://keys.example/jwks.json',
-        PORTCULLIS_INTROSPECTION_ISSUER: 'https://auth.example',
-      },
-    );
-    assert.deepEqual(config.resourceServer.jwt, { jwksUrl: 'https://keys.example/jwks.json', issuer: 'https://auth.example', audience: 'https://auth.example' });
-  });
-
-  it('names the setting of a malformed URL', () => {
-    const url = { ...base, PORTCULLIS_INTROSPECTION_URL: 'https://auth.example/oauth/introspect' };
-    assert.throws(() => loadConfig({ port: 0 }, { ...url, PORTCULLIS_INTROSPECTION_JWKS_URL: 'not a url' }), (error: Error) => error instanceof ConfigError && /PORTCULLIS_INTROSPECTION_JWKS_URL|jwks_url/.test(error.message));
-    assert.throws(() => loadConfig({ port: 0 }, { ...url, PORTCULLIS_INTROSPECTION_ISSUER: 'ftp://x' }), (error: Error) => error instanceof ConfigError && /PORTCULLIS_INTROSPECTION_ISSUER|issuer/.test(error.message));
-    assert.throws(() => loadConfig({ port: 0 }, { ...url, PORTCULLIS_INTROSPECTION_AUDIENCE: 'relative' }), (error: Error) => error instanceof ConfigError && /PORTCULLIS_INTROSPECTION_AUDIENCE|audience/.test(error.message));
-    assert.throws(() => loadConfig({ port: 0 }, { PORTCULLIS_INTROSPECTION_JWKS_URL: 'https://keys.example/jwks.json' }), /need resource_server.introspection_url/);
-  });
-});
