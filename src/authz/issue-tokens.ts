@@ -5,7 +5,7 @@ import { formatScope } from '../core/scope.ts';
 import { generateSecret, hashSecret } from '../core/secrets.ts';
 import type { AuthzContext } from './context.ts';
 import { withIdToken } from './id-token.ts';
-import { JWT_DEFAULT_TTL } from './key-ring.ts';
+import { jwtAccessTokenLifetime } from './key-ring.ts';
 import { AMR } from './second-factor.ts';
 import type { TokenResponse } from './token-response.ts';
 
@@ -15,7 +15,7 @@ import type { TokenResponse } from './token-response.ts';
  * (docs/tokens.md).
  */
 export function accessTokenLifetime(client: Client, settings: Settings): number | null {
-  if (client.tokenFormat === 'jwt' && (client.accessTokenTtl === 'global' || client.accessTokenTtl === 'never')) return JWT_DEFAULT_TTL;
+  if (client.tokenFormat === 'jwt') return jwtAccessTokenLifetime(client);
   const ttl = client.accessTokenTtl === 'global' ? settings.accessTokenTtl : client.accessTokenTtl;
   return ttl === 'never' ? null : ttl;
 }

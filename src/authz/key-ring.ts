@@ -19,12 +19,13 @@ type KeyStores = SigningKeyStore & Pick<ClientStore, 'listClients'>;
  */
 export function longestSignedLifetime(clients: Client[]): number {
   let longest = ID_TOKEN_TTL;
-  for (const client of clients) {
-    if (client.tokenFormat !== 'jwt') continue;
-    const ttl = client.accessTokenTtl === 'global' || client.accessTokenTtl === 'never' ? JWT_DEFAULT_TTL : client.accessTokenTtl;
-    longest = Math.max(longest, ttl);
-  }
+  for (const client of clients) if (client.tokenFormat === 'jwt') longest = Math.max(longest, jwtAccessTokenLifetime(client));
   return longest;
+}
+
+/** A `jwt` client's access-token lifetime: its own, else 5 minutes (a JWT is accepted offline until it expires; docs/tokens.md). */
+export function jwtAccessTokenLifetime(client: Client): number {
+  return client.accessTokenTtl === 'global' || client.accessTokenTtl === 'never' ? JWT_DEFAULT_TTL : client.accessTokenTtl;
 }
 
 /**

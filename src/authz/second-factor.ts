@@ -72,19 +72,26 @@ export async function startMfaChallenge(
  * is `invalid_grant`, all alike.
  */
 export async function liveChallenge(ctx: AuthzContext, token: string, client: Client | undefined): Promise<{ challenge: MfaChallenge; user: User }> {
-  const refused = new InvalidGrant('the mfa_token is invalid, expired or already used');
   const challenge = await ctx.store.findMfaChallenge(hashSecret(token));
-  if (!challenge || challenge.usedAt !== null || challenge.expiresAt <= ctx.clock.nowSeconds()) throw refused;
-  if (client !== undefined && challenge.clientId !== client.id) throw refused;
+  if (!challenge || challenge.usedAt !== null || challenge.expiresAt <= ctx.clock.nowSeconds()) throw challengeRefused();
+  if (client !== undefined && challenge.clientId !== client.id) throw challengeRefused();
   const user = await ctx.store.findUser(challenge.username);
-  if (!user?.enabled) throw refused;
+  if (!user?.enabled) throw challengeRefused();
   return { challenge, user };
 }
+
+/** Every way an `mfa_token` can be unusable gets this one answer, so that none tells them apart. */
+export function challengeRefused(): InstanceType<typeof InvalidGrant> {
+  return new InvalidGrant(CHALLENGE_REFUSED);
+}
+
+/** The text of that answer (the enrolment endpoint gives it as `invalid_token`). */
+export const CHALLENGE_REFUSED = 'the mfa_token is invalid, expired or already used';
 
 /** Spends a challenge once its second factor proved right; a racing redemption that lost is refused. */
 export async function consumeChallenge(ctx: AuthzContext, challenge: MfaChallenge): Promise<void> {
   if (!(await ctx.store.consumeMfaChallenge(challenge.hash, ctx.clock.nowSeconds()))) {
-    throw new InvalidGrant('the mfa_token is invalid, expired or already used');
+    throw challengeRefused();
   }
 }
 
@@ -134,7 +141,7 @@ async function checkFactor(
     // meanwhile (a racing redemption won), expired, or out of guesses.
     await ctx.throttle.secondFactorUnchecked(attempt.username);
     const now = await ctx.store.findMfaChallenge(attempt.challenge.hash);
-    if (!now || now.usedAt !== null || now.expiresAt <= ctx.clock.nowSeconds()) throw new InvalidGrant('the mfa_token is invalid, expired or already used');
+    if (!now || now.usedAt !== null || now.expiresAt <= ctx.clock.nowSeconds()) throw challengeRefused();
     record('mfa.throttled', 'mfa_token');
     throw new TooManyAttempts('too many wrong codes for this mfa_token; sign in again', { retryAfterSeconds: 1 });
   }

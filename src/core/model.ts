@@ -1,13 +1,10 @@
 /** The domain records of README "Concepts", as the core sees them (camelCase; the wire uses snake_case). */
 
-export const GRANT_TYPES = [
-  'password',
-  'refresh_token',
-  'client_credentials',
-  'authorization_code',
-  'urn:portcullis:params:oauth:grant-type:mfa-otp',
-  'urn:portcullis:params:oauth:grant-type:mfa-recovery-code',
-] as const;
+/** The second step of a password login that answered `mfa_required` (docs/mfa.md). */
+export const MFA_OTP = 'urn:portcullis:params:oauth:grant-type:mfa-otp';
+export const MFA_RECOVERY_CODE = 'urn:portcullis:params:oauth:grant-type:mfa-recovery-code';
+
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials', 'authorization_code', MFA_OTP, MFA_RECOVERY_CODE] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export type ClientType = 'confidential' | 'public';

@@ -4,10 +4,11 @@ import type { SecretBox } from '../core/secret-box.ts';
 import { type Enrolment, enrolTotp, otpIssuerName } from '../authz/mfa-enrolment.ts';
 import type { Store } from '../store/store.ts';
 import { auditChange } from './audit.ts';
+import { requireUser } from './users.ts';
 
 /** A user's second factor as the CLI and the admin API show it: never the secret. */
-export async function describeMfa(store: Store, username: string): Promise<Record<string, unknown>> {
-  if (!(await store.findUser(username))) throw new UserError(`no user ${username}`, 'not_found', 'username');
+export async function describeMfa(store: Store, typed: string): Promise<Record<string, unknown>> {
+  const { username } = await requireUser(store, typed);
   const factor = await store.findMfaFactor(username);
   return {
     username,
@@ -23,8 +24,8 @@ export async function describeMfa(store: Store, username: string): Promise<Recor
  * the policy asks for it from the next login; the secret, its URI and the recovery codes are shown
  * this once, to hand to the user. A user who already has a confirmed factor is refused: reset first.
  */
-export async function enrolUserMfa(store: Store, secretBox: SecretBox, username: string, issuer: string, clock: Clock = systemClock): Promise<Enrolment> {
-  if (!(await store.findUser(username))) throw new UserError(`no user ${username}`, 'not_found', 'username');
+export async function enrolUserMfa(store: Store, secretBox: SecretBox, typed: string, issuer: string, clock: Clock = systemClock): Promise<Enrolment> {
+  const { username } = await requireUser(store, typed);
   const enrolment = await enrolTotp({ store, secretBox, clock }, username, { issuer: otpIssuerName(issuer), confirmed: true, replaceConfirmed: false });
   if (enrolment === undefined) throw new UserError(`${username} already has a second factor; reset it first`, 'conflict', 'username');
   await auditChange(store, clock, { type: 'mfa.enrolled', username, detail: { via: 'admin', confirmed: true } });
@@ -32,8 +33,8 @@ export async function enrolUserMfa(store: Store, secretBox: SecretBox, username:
 }
 
 /** Removes a user's factor and recovery codes (a lost phone): the user enrols again where the policy requires it. */
-export async function resetUserMfa(store: Store, username: string, clock: Clock = systemClock): Promise<void> {
-  if (!(await store.findUser(username))) throw new UserError(`no user ${username}`, 'not_found', 'username');
+export async function resetUserMfa(store: Store, typed: string, clock: Clock = systemClock): Promise<void> {
+  const { username } = await requireUser(store, typed);
   if (!(await store.deleteMfaFactor(username))) throw new UserError(`${username} has no second factor`, 'not_found', 'username');
   await auditChange(store, clock, { type: 'mfa.reset', username });
 }

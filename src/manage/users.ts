@@ -142,9 +142,10 @@ export async function setUserGroups(store: Store, typed: string, groups: string[
 }
 
 /** Sets or clears a user's `name` and `email` (userinfo's claims); directory users' too (the directory has none of ours). */
-export async function setUserProfile(store: Store, clock: Clock, username: string, input: ProfileInput): Promise<User> {
+export async function setUserProfile(store: Store, clock: Clock, typed: string, input: ProfileInput): Promise<User> {
   const profile = checkProfile(input);
-  await requireUser(store, username);
+  // Written under the stored spelling: `Alice` typed for the account `alice` (docs/security.md#usernames).
+  const { username } = await requireUser(store, typed);
   await store.updateUser(username, profile);
   await auditChange(store, clock, { type: 'user.profile_changed', username, detail: { fields: Object.keys(profile).sort().join(' ') } });
   return requireUser(store, username);

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateSync } from 'otplib';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { updateSettings } from '../../src/manage/settings.ts';
+import { updateClient } from '../../src/manage/clients.ts';
 import { createGroup } from '../../src/manage/groups.ts';
 import { setPassword } from '../../src/manage/users.ts';
 import { adminCall, signIn } from '../helpers/admin.ts';
@@ -173,6 +174,19 @@ describe('a user in a required group (docs/mfa.md "Password grant")', () => {
     const direct = await passwordLogin('fay', 'fay password 1', { otp: otpAt(secret) });
     assert.equal(direct.status, 200, direct.text);
     assert.equal(direct.body.scope, 'orders');
+  });
+
+  it('grants no scope the client lost between the password and the second factor', async () => {
+    const { secret } = await enrolled('ida');
+    await server.scope('reports', ['reports']);
+    const c = await server.client({ name: 'mfa-narrowed', grants: ['password', MFA_OTP], scopes: ['orders', 'reports'] });
+    const client = { id: c.id, secret: c.secret! };
+    const first = await passwordLogin('ida', 'ida password 1', { scope: 'orders reports' }, client);
+    assert.equal(first.status, 403);
+    await updateClient(server.app.store, client.id, { scopes: ['orders'] }, server.clock);
+    const done = await postForm(tokenUrl, { grant_type: MFA_OTP, mfa_token: first.body.mfa_token as string, otp: otpAt(secret) }, { basic: [client.id, client.secret], secrets: server.secrets });
+    assert.equal(done.status, 200, done.text);
+    assert.equal(done.body.scope, 'orders');
   });
 
   it('spends a recovery code once', async () => {

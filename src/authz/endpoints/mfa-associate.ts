@@ -3,7 +3,7 @@ import type { AuthzContext } from '../context.ts';
 import { enrolTotp, otpIssuerName } from '../mfa-enrolment.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
 import { checkHttps } from '../request-checks.ts';
-import { liveChallenge } from '../second-factor.ts';
+import { CHALLENGE_REFUSED, liveChallenge } from '../second-factor.ts';
 
 /** Auth0's answer to an OTP association, which its SDKs read. */
 export interface AssociateResponse {
@@ -61,7 +61,7 @@ export async function mfaAssociateEndpoint(ctx: AuthzContext, request: OAuthRequ
   try {
     ({ user } = await liveChallenge(ctx, token, undefined));
   } catch (error) {
-    if (error instanceof InvalidGrant) throw new InvalidToken('the mfa_token is invalid, expired or already used');
+    if (error instanceof InvalidGrant) throw new InvalidToken(CHALLENGE_REFUSED);
     throw error;
   }
   const enrolment = await enrolTotp(ctx, user.username, { issuer: otpIssuerName(ctx.issuer), confirmed: false, replaceConfirmed: false });

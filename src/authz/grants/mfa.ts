@@ -1,4 +1,4 @@
-import type { Client } from '../../core/model.ts';
+import { type Client, MFA_OTP, MFA_RECOVERY_CODE } from '../../core/model.ts';
 import type { AuthzContext } from '../context.ts';
 import { issueNewGrant, issuesRefreshToken } from '../issue-tokens.ts';
 import type { OAuthRequest } from '../oauth-request.ts';
@@ -24,7 +24,8 @@ async function redeem(ctx: AuthzContext, request: OAuthRequest, client: Client, 
     client,
     {
       username: user.username,
-      scope: challenge.scope,
+      // A scope the client lost since the password step is not granted (as for an authorization code).
+      scope: challenge.scope.filter((name) => client.scopes.includes(name)),
       withRefresh: issuesRefreshToken(client),
       // RFC 8707: the audience asked for with this request (the password request's is not kept with the mfa_token).
       resource: request.params.resource,
@@ -35,8 +36,6 @@ async function redeem(ctx: AuthzContext, request: OAuthRequest, client: Client, 
   );
 }
 
-const MFA_OTP = 'urn:portcullis:params:oauth:grant-type:mfa-otp';
-const MFA_RECOVERY_CODE = 'urn:portcullis:params:oauth:grant-type:mfa-recovery-code';
 
 /** `mfa_token` and `otp` → tokens. Auth0's grant type is an alias, so that clients written for it work unchanged. */
 export const mfaOtpGrant: Grant = {
