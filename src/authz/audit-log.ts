@@ -111,9 +111,12 @@ export class AuditLog {
 
   /** Writes everything recorded so far (and the summaries of ended flood windows; of all, when `final`); resolves when it is stored. */
   flush(final = false): Promise<void> {
-    // A window that ended is summarised with the next batch after it (or at shutdown).
-    for (const window of [...this.floods.values()]) {
-      if (final || this.latestAt >= window.start + this.flood.windowSeconds) this.summarise(window);
+    // A window that ended is summarised with the next batch after it (or at shutdown). Windows are
+    // added as they start, so the map is in order of start: the first that has not ended ends the scan
+    // (deleting the entry being visited is safe while iterating a Map).
+    for (const window of this.floods.values()) {
+      if (!final && this.latestAt < window.start + this.flood.windowSeconds) break;
+      this.summarise(window);
     }
     if (this.timer) {
       clearTimeout(this.timer);

@@ -14,11 +14,13 @@ export async function resourceRoutes(app: FastifyInstance, options: { gateway: G
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    // With trusted proxies, each read of request.protocol parses the forwarding headers again: once here.
+    const https = request.protocol === 'https';
     let answer: GatewayAnswer;
     try {
       // request.clientIp (normalised) and request.protocol apply the configured trusted proxies (docs/security.md), so the
       // upstream sees the real client; the host is the configured public one, never the request's Host.
-      answer = await options.gateway.handle(request.raw, reply.raw, { ip: request.clientIp, https: request.protocol === 'https', host: options.publicHost() });
+      answer = await options.gateway.handle(request.raw, reply.raw, { ip: request.clientIp, https, host: options.publicHost() });
     } catch (error) {
       // The unread request body would otherwise sit in the socket of a kept-alive connection.
       request.raw.resume();
@@ -30,7 +32,7 @@ export async function resourceRoutes(app: FastifyInstance, options: { gateway: G
     }
     reply.hijack();
     // The relayed answer comes from Portcullis's origin: it carries the security headers of every other answer.
-    if (answer.kind === 'upstream') answer.answer.relay((res) => writeSecurityHeaders(request.raw, res, request.protocol === 'https'));
+    if (answer.kind === 'upstream') answer.answer.relay((res) => writeSecurityHeaders(request.raw, res, https));
   };
   for (const url of ['/invoke/*', '/rest', '/rest/*']) app.all(url, handler);
 }

@@ -9,10 +9,10 @@ const ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
 const VERIFIED_CACHE_SIZE = 10_000;
 
 /** The most clock skew a verifier may allow: beyond it, an expired token would live on noticeably. */
-export const MAX_CLOCK_TOLERANCE = 300;
+const MAX_CLOCK_TOLERANCE = 300;
 
 /** Three base64url parts: a JWS in compact form. Opaque Portcullis tokens have no dot. */
-export function looksLikeJwt(token: string): boolean {
+function looksLikeJwt(token: string): boolean {
   return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
 }
 
@@ -132,11 +132,6 @@ export class JwtOrOpaqueVerifier implements TokenVerifier {
     const verified = await this.jwt.verify(token);
     if (!verified || !this.introspectJwts) return verified;
     return (await this.opaque.verify(token)) ? verified : undefined;
-  }
-
-  /** The online check alone, for a service that asks for it (the gateway's `introspect_always`). */
-  recheck(token: string): Promise<VerifiedToken | undefined> {
-    return this.opaque.verify(token);
   }
 }
 

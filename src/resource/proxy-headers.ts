@@ -29,13 +29,12 @@ const OWNED = new Set(['authorization', 'host', 'forwarded', 'x-real-ip']);
  * `HTTP_X_PORTCULLIS_USER`, so a rule that looked only at the spelling with `-` could be passed
  * by writing `_`.
  */
-export function canonicalHeaderName(name: string): string {
+function canonicalHeaderName(name: string): string {
   return name.toLowerCase().replace(/_/g, '-');
 }
 
-/** Request headers the gateway owns: the credential stays here, identity and forwarding facts are ours to state. */
-export function isGatewayOwned(name: string): boolean {
-  const canonical = canonicalHeaderName(name);
+/** Request headers the gateway owns (by canonical name): the credential stays here, identity and forwarding facts are ours to state. */
+function ownedCanonical(canonical: string): boolean {
   return OWNED.has(canonical) || canonical.startsWith('x-portcullis-') || canonical.startsWith('x-forwarded-');
 }
 
@@ -81,7 +80,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, target: URL
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     const canonical = canonicalHeaderName(name);
-    if (value === undefined || HOP_BY_HOP.has(canonical) || skip.has(canonical) || isGatewayOwned(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(canonical) || skip.has(canonical) || ownedCanonical(canonical)) continue;
     out[name] = value;
   }
   if (headers['transfer-encoding'] !== undefined) out['transfer-encoding'] = 'chunked';
@@ -105,7 +104,7 @@ export function upstreamRequestHeaders(headers: IncomingHttpHeaders, target: URL
  * or any cookie whose `Path` is `/admin` or below it. Upstreams share Portcullis's origin, so
  * without this one could fix or end an administrator's session.
  */
-export function isReservedCookie(setCookie: string): boolean {
+function isReservedCookie(setCookie: string): boolean {
   const [pair = '', ...attributes] = setCookie.split(';');
   const equals = pair.indexOf('=');
   const name = canonicalHeaderName((equals < 0 ? pair : pair.slice(0, equals)).trim().replace(/^__(host|secure)-/i, ''));
