@@ -422,17 +422,20 @@ export async function applySetup(
     result.changes.push({ kind: 'service', name, outcome: existing ? 'updated' : 'created' });
   }
 
+  // Read once: the file may hold many ACLs (a write below keeps the map current for a repeated resource).
+  const acls = new Map((await store.listAcls()).map((entry) => [entry.resource, entry]));
   for (const [index, item] of items(doc, 'acls').entries()) {
     const acl = new Reader(item, `acls[${index}]`, ['resource', 'allow', 'deny']);
     const resource = acl.string('resource', true)!;
     const allow = [...new Set(acl.strings('allow') ?? [])];
     const deny = [...new Set(acl.strings('deny') ?? [])];
-    const existing = (await store.listAcls()).find((entry) => entry.resource === resource);
+    const existing = acls.get(resource);
     if (existing && matches(existing as unknown as Record<string, unknown>, { allow, deny })) {
       result.changes.push({ kind: 'acl', name: resource, outcome: 'unchanged' });
       continue;
     }
     await labelled(`acls[${index}] (${resource})`, () => setAcl(store, { resource, allow, deny }, clock));
+    acls.set(resource, { ...existing, resource, allow, deny });
     result.changes.push({ kind: 'acl', name: resource, outcome: existing ? 'updated' : 'created' });
   }
   return result;
