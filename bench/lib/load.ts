@@ -116,7 +116,8 @@ export interface ServerProbe {
 /** Percentile of an ascending array, nearest-rank. */
 export function percentile(sorted: Float64Array | number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  // The epsilon keeps 99.9 % of 1,000 at rank 999: in floating point it is 999.0000000000001.
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length - 1e-9) - 1));
   return sorted[rank]!;
 }
 
