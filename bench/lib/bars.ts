@@ -1,6 +1,7 @@
 import type { Row } from '../scenario.ts';
 import { fmtRatio } from './forms.ts';
 import type { Measurement } from './load.ts';
+import { ms } from './report.ts';
 
 /** A peer's figures beside Portcullis's in one scenario. */
 export interface PeerResult {
@@ -22,7 +23,7 @@ export function p99AgainstBestPeer(scenario: string, ours: Measurement, peers: P
   const ratio = ours.p99 / best.measurement.p99;
   return {
     scenario,
-    subject: `Portcullis's p99 against the best peer's (${best.name}, ${best.measurement.p99.toFixed(2)} ms)`,
+    subject: `Portcullis's p99 against the best peer's (${best.name}, ${ms(best.measurement.p99)} ms)`,
     ratios: { p99: ratio },
     ratioText: `${fmtRatio(ratio)} p99`,
     bar: P99_AGAINST_BEST_PEER,

@@ -32,7 +32,8 @@ function num(value: number | undefined, digits = 0): string {
   return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function ms(value: number | undefined): string {
+/** Milliseconds as the table prints them: three significant figures or so. */
+export function ms(value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '–';
   return value < 10 ? num(value, 2) : value < 100 ? num(value, 1) : num(value, 0);
 }
