@@ -11,7 +11,7 @@ import { scenarios } from './registry.ts';
 import type { BenchContext, BenchSettings, Row } from './scenario.ts';
 
 const USAGE = `npm run bench [-- options]
-  --quick              short loads (whole run under two minutes); default is the full run (under ten)
+  --quick              short loads (whole run in a few minutes); default is the full run (about ten)
   --only ids           run only these scenarios (comma-separated: password,refresh,client-credentials,
                        client-credentials-jwt,authorization-code,introspection,gateway,scale,workers,postgres,memory)
   --connections N      connections per load (default 16; the password grant 32, as its bar says); sets both
