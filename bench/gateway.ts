@@ -27,6 +27,8 @@ import type { Row, Scenario } from './scenario.ts';
 export interface LatencyFigures {
   p50: number;
   p99: number;
+  /** Absent in results recorded before p99.9 was measured. */
+  p999?: number;
   requestsPerSecond: number;
 }
 
@@ -89,7 +91,7 @@ function run(url: string, connections: number, duration: number, headers: Record
       if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
       const sorted = Float64Array.from(times).sort();
       const round3 = (n: number) => Math.round(n * 1000) / 1000;
-      resolve({ p50: round3(percentile(sorted, 50)), p99: round3(percentile(sorted, 99)), requestsPerSecond: Math.round(result.requests.average) });
+      resolve({ p50: round3(percentile(sorted, 50)), p99: round3(percentile(sorted, 99)), p999: round3(percentile(sorted, 99.9)), requestsPerSecond: Math.round(result.requests.average) });
     }, reject);
     instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
   });
@@ -222,6 +224,7 @@ function asMeasurement(figures: LatencyFigures, result: GatewayBenchResult): Mea
     throughput: figures.requestsPerSecond,
     p50: figures.p50,
     p99: figures.p99,
+    p999: figures.p999 ?? Number.NaN,
     count: Math.round(figures.requestsPerSecond * result.durationSeconds),
     failures: 0,
     seconds: result.durationSeconds,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row, Scenario } from './scenario.ts';
+import { authorizationCodeScenario } from './scenarios/authorization-code.ts';
 import { clientCredentialsScenario } from './scenarios/client-credentials.ts';
 import { clientCredentialsJwtScenario } from './scenarios/client-credentials-jwt.ts';
 import { introspectionScenario } from './scenarios/introspection.ts';
@@ -33,7 +34,17 @@ interface PluggedScenario {
 //     records exact (sub-millisecond) latencies.
 //   - bench/scale.ts (issue 5): one million live tokens stored; issue and introspection
 //     throughput and resident memory against an empty store. Export `scaleScenario: Scenario`.
-const BUILT_IN: Scenario[] = [passwordScenario, refreshScenario, clientCredentialsScenario, clientCredentialsJwtScenario, introspectionScenario];
+//   - bench/workers.ts: `serve --workers N`, CPU per request with 2 workers against 1. Export
+//     `workersScenario: Scenario`.
+//   - bench/postgres.ts: the same instance on PostgreSQL. Export `postgresScenario: Scenario`.
+const BUILT_IN: Scenario[] = [
+  passwordScenario,
+  refreshScenario,
+  clientCredentialsScenario,
+  clientCredentialsJwtScenario,
+  authorizationCodeScenario,
+  introspectionScenario,
+];
 
 const PLUGGED: PluggedScenario[] = [
   {
@@ -56,6 +67,27 @@ const PLUGGED: PluggedScenario[] = [
       bar: 'RSS < 200 MB with 1M tokens',
       status: 'pending',
       note: 'comes from the scale scenario (bench/scale.ts, issue 5) once merged',
+    },
+  },
+  {
+    file: 'workers.ts',
+    exports: ['workersScenario'],
+    pending: {
+      scenario: 'Several cores: portcullis serve --workers 2 against one worker',
+      subject: 'Portcullis, CPU µs per request with 2 workers against 1',
+      bar: '≤ 1.10× one worker\'s CPU per request',
+      status: 'pending',
+      note: 'comes from the workers scenario (bench/workers.ts, issue 16) once merged',
+    },
+  },
+  {
+    file: 'postgres.ts',
+    exports: ['postgresScenario'],
+    pending: {
+      scenario: 'PostgreSQL store',
+      subject: 'Portcullis, PostgreSQL',
+      status: 'pending',
+      note: 'comes from the PostgreSQL scenario (bench/postgres.ts, issue 16) once merged',
     },
   },
 ];

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MIN_ARGON2 } from '../src/core/password-hash.ts';
 import { combine, type Measurement, measureHttp } from './lib/load.ts';
 import { describeMachine, endLoadAverage } from './lib/machine.ts';
 import { type Report, resultsMarkdown, writeReports } from './lib/report.ts';
@@ -10,9 +11,11 @@ import { scenarios } from './registry.ts';
 import type { BenchContext, BenchSettings, Row } from './scenario.ts';
 
 const USAGE = `npm run bench [-- options]
-  --quick              short loads (whole run under two minutes); default is the full run (under ten)
-  --only ids           run only these scenarios (comma-separated: password,refresh,client-credentials,introspection,gateway,scale,memory)
-  --connections N      connections per load (default 32, as docs/benchmarks.md sets for the password grant)
+  --quick              short loads (whole run in a few minutes); default is the full run (about ten)
+  --only ids           run only these scenarios (comma-separated: password,refresh,client-credentials,
+                       client-credentials-jwt,authorization-code,introspection,gateway,scale,workers,postgres,memory)
+  --connections N      connections per load (default 16; the password grant 32, as its bar says); sets both
+  --peer-node-args A   extra node flags for the peers and bounds, e.g. "--import tsx" (to measure a loader's cost)
   --duration S         measured seconds per contender (default 15, quick 3)
   --rounds N           interleaved rounds each comparison is split into (default 3, quick 1)
   --warmup S           warm-up seconds per load (default 3, quick 1)
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       connections: { type: 'string' },
+      'peer-node-args': { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       rounds: { type: 'string' },
@@ -48,12 +52,14 @@ async function main(): Promise<void> {
   };
   const settings: BenchSettings = {
     quick,
-    connections: Number(values.connections ?? 32),
+    connections: Number(values.connections ?? 16),
+    passwordConnections: Number(values.connections ?? 32),
     duration: Number(values.duration ?? (quick ? 3 : 15)),
     warmup: Number(values.warmup ?? (quick ? 1 : 3)),
     rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     targetEnv,
     portcullisNodeArgs: [],
+    peerNodeArgs: values['peer-node-args']?.split(' ').filter(Boolean) ?? [],
   };
   if (values.profile) {
     const dir = resolve(values.profile);
@@ -75,9 +81,10 @@ async function main(): Promise<void> {
       let target = targets.get(name);
       if (!target) {
         log(`starting ${name}`);
-        // Portcullis's own serve process gets the profiler flags (bench/targets/portcullis.ts).
-        target = spawnTarget(name, name === 'portcullis' ? { ...options, nodeArgs: settings.portcullisNodeArgs } : options, {
+        // Portcullis's serve process gets the profiler flags; the peers run as plain `node` processes.
+        target = spawnTarget(name, { ...options, ...(name === 'portcullis' ? {} : { argon2: MIN_ARGON2 }) }, {
           env: settings.targetEnv,
+          nodeArgs: name === 'portcullis' ? settings.portcullisNodeArgs : settings.peerNodeArgs,
         });
         targets.set(name, target);
       }
@@ -98,7 +105,7 @@ async function main(): Promise<void> {
       if (measurement.failures > 0) log(`  ${target.name}: ${measurement.failures} failed requests`);
       log(
         `  ${target.name}: ${measurement.throughput.toFixed(0)} req/s, p50 ${measurement.p50.toFixed(2)} ms, ` +
-          `p99 ${measurement.p99.toFixed(2)} ms, ${measurement.cpuPerRequestUs?.toFixed(0)} µs CPU/req`,
+          `p99 ${measurement.p99.toFixed(2)} ms, p99.9 ${measurement.p999.toFixed(2)} ms, ${measurement.cpuPerRequestUs?.toFixed(0)} µs CPU/req`,
       );
       return measurement;
     },

@@ -309,6 +309,8 @@ function loadMeasurement(perSecond: number, p99: number, options: { duration: nu
     throughput: perSecond,
     p50: Number.NaN,
     p99,
+    // The scale bench records p99 only.
+    p999: Number.NaN,
     count: Math.round(perSecond * options.duration),
     failures: errors,
     seconds: options.duration,

@@ -13,12 +13,16 @@ export interface BenchSettings {
    * (bound, ours, peers, bound, ours, peers, …), so that drift in a shared machine's load hits all alike.
    */
   rounds: number;
-  /** Concurrent connections (closed loop) for every scenario; docs/benchmarks.md sets 32 for the password grant. */
+  /** Concurrent connections (closed loop) of every scenario but the password grant's (docs/benchmarks.md: 16). */
   connections: number;
+  /** Concurrent connections of the password grant, whose bar docs/benchmarks.md sets at 32. */
+  passwordConnections: number;
   /** Environment given to every target process (the same for the bounds, Portcullis and the peers). */
   targetEnv: Record<string, string>;
   /** Extra Node flags for the Portcullis process only (e.g. --cpu-prof). */
   portcullisNodeArgs: string[];
+  /** Extra Node flags for the peers' and bounds' processes (none in a run: `--peer-node-args` exists to measure a loader's cost). */
+  peerNodeArgs: string[];
 }
 
 /** What a scenario gets from the runner. */
@@ -64,7 +68,7 @@ export interface Row {
   /** What was measured: "Portcullis", a peer's name, or the bound's description. */
   subject: string;
   measurement?: Measurement;
-  /** Ratio to the scenario's bound, as text ("0.97× req/s; 1.05× p99"), with the numbers in `ratios`. */
+  /** Ratios to the scenario's references, as text ("1.52× oidc-provider's req/s"), with the numbers in `ratios`. */
   ratioText?: string;
   ratios?: Record<string, number>;
   /** The docs/benchmarks.md bar, as text. */

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** A loopback port free at the moment of asking: the tests' helper (bench/throttle.ts uses their helpers too). */
 export { freePort } from '../../test/helpers/processes.ts';
@@ -26,4 +27,17 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Resident set size of a process, in bytes (Linux /proc). */
+export function processRss(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(kb?.[1] ?? 0) * 1024;
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in µs (Linux clock ticks of 10 ms). */
+export function processCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

@@ -32,7 +32,8 @@ function num(value: number | undefined, digits = 0): string {
   return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function ms(value: number | undefined): string {
+/** Milliseconds as the table prints them: three significant figures or so. */
+export function ms(value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '–';
   return value < 10 ? num(value, 2) : value < 100 ? num(value, 1) : num(value, 0);
 }
@@ -44,21 +45,21 @@ export function resultsMarkdown(report: Report): string {
     '',
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}; ` +
       `1-minute load average ${machine.loadAverage.start} at the start and ${machine.loadAverage.end ?? '?'} at the end.`,
-    `Every load: ${settings.connections} connections, closed loop (autocannon, one request in flight per connection), ` +
-      `${settings.warmup} s warm-up then ${settings.duration} s measured per server, in ${settings.rounds} round(s) taken in turns with the bound ` +
-      '(bound, Portcullis, peers, bound, …); each server in its own process, the load generator (autocannon) in the runner. ' +
+    `Every load: ${settings.connections} connections (the password grant ${settings.passwordConnections}), closed loop (autocannon, one request in flight per connection), ` +
+      `${settings.warmup} s warm-up then ${settings.duration} s measured per server, in ${settings.rounds} round(s) taken in turns ` +
+      '(peers, Portcullis, peers, Portcullis, …); each server in its own process (the peers and bounds plain `node`, no loader), the load generator (autocannon) in the runner. ' +
       'CPU µs/req is the server process\'s CPU time (all threads) per successful request during the measured window: ' +
       'on a shared machine it is steadier than req/s, and it is what the analysis compares.',
     '',
-    '| Scenario | Server | req/s | p50 ms | p99 ms | Ratio to bound | Bar | Result | CPU µs/req |',
-    '|---|---|--:|--:|--:|---|---|---|--:|',
+    '| Scenario | Server | req/s | p50 ms | p99 ms | p99.9 ms | Ratio | Bar | Result | CPU µs/req |',
+    '|---|---|--:|--:|--:|--:|---|---|---|--:|',
   ];
   for (const row of report.rows) {
     const m = row.measurement;
     const failures = m && m.failures > 0 ? ` (${m.failures} failed requests)` : '';
     const note = row.note ? ` — ${row.note}` : '';
     lines.push(
-      `| ${row.scenario} | ${row.subject}${failures} | ${num(m?.throughput)} | ${ms(m?.p50)} | ${ms(m?.p99)} | ${row.ratioText ?? ''} | ${row.bar ?? ''} | ${STATUS[row.status]}${note} | ${num(m?.cpuPerRequestUs)} |`,
+      `| ${row.scenario} | ${row.subject}${failures} | ${num(m?.throughput)} | ${ms(m?.p50)} | ${ms(m?.p99)} | ${ms(m?.p999)} | ${row.ratioText ?? ''} | ${row.bar ?? ''} | ${STATUS[row.status]}${note} | ${num(m?.cpuPerRequestUs)} |`,
     );
   }
   lines.push('', 'Settings each server ran with (also in benchmarks.json):', '');

@@ -3,35 +3,47 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config/config.ts';
+import { type App, createApp, type AppOverrides } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config/config.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import type { PasswordHasher } from '../../src/core/password-hash.ts';
+import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { saveScope } from '../../src/manage/scopes.ts';
 import { createUser } from '../../src/manage/users.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { freePort, stopProcess, waitForHttp } from '../lib/processes.ts';
-import type { TargetStarter } from '../lib/target.ts';
-
-const instantHasher: PasswordHasher = {
-  hash: async (password) => `instant:${password}`,
-  verify: async (stored, password) => stored === `instant:${password}`,
-  verifyDummy: async () => undefined,
-};
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PASSWORD = 'correct horse battery staple';
+export const CODE_REDIRECT_URI = 'http://127.0.0.1/bench/callback';
+
+/** What the scenarios need to know about a seeded Portcullis. */
+export interface PortcullisInfo {
+  settings: Record<string, unknown>;
+  username: string;
+  password: string;
+  ropcClient: { id: string; secret: string };
+  serviceClient: { id: string; secret: string };
+  jwtServiceClient: { id: string; secret: string };
+  codeClient: { id: string; secret: string; redirectUri: string };
+  paths: { token: string; introspect: string };
+}
+
+export interface SeededPortcullis {
+  dir: string;
+  config: Config;
+  /** The environment `portcullis serve` runs with. */
+  env: Record<string, string>;
+  app: App;
+  info: PortcullisInfo;
+}
 
 /**
- * `portcullis serve` itself (bin/portcullis.mjs: the bundle `npm run build` makes, or the sources
- * through tsx when the bundle is out of date), in a process of its own started by this target, on
- * a fresh SQLite file that this target seeds first through the same store operations as the CLI.
- * The runner's CPU and memory figures are the serve process's (StartedTarget.pid).
- * With `instantHash` (bench/threads.ts only), Portcullis runs in this process instead, with a
- * hasher that does no work, to see what a grant costs besides the hash.
+ * A fresh SQLite file in a temporary directory, seeded through the same store operations as the
+ * CLI (a scope, a user, one client per load), with `app` still open on it.
  */
-export const start: TargetStarter = async (options) => {
+export async function seedPortcullis(options: { port: number; logLevel?: string }, overrides: AppOverrides = {}): Promise<SeededPortcullis> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const env: Record<string, string> = {
     PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password',
@@ -41,93 +53,130 @@ export const start: TargetStarter = async (options) => {
     PORTCULLIS_THROTTLE_USER_IP_FAILURES: '10000',
     PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
   };
-  if (typeof options.logLevel === 'string') env.PORTCULLIS_LOG_LEVEL = options.logLevel;
-  const inProcess = options.instantHash === true;
-  const port = inProcess ? 0 : await freePort();
-  const config = loadConfig({ db: join(dir, 'portcullis.db'), port, host: '127.0.0.1', config: undefined }, env);
-  const app = await createApp(config, inProcess ? { hasher: instantHasher } : {});
+  if (options.logLevel !== undefined) env.PORTCULLIS_LOG_LEVEL = options.logLevel;
+  const config = loadConfig({ db: join(dir, 'portcullis.db'), port: options.port, host: '127.0.0.1', config: undefined }, env);
+  const app = await createApp(config, overrides);
   const { store, ctx } = app;
-
   await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
-  await createUser(store, ctx.hasher, systemClock, { username: 'bench-user', password: 'correct horse battery staple' });
-  const ropc = await registerClient(store, systemClock, {
-    name: 'bench-ropc',
-    type: 'confidential',
-    grants: ['password', 'refresh_token'],
-    scopes: ['bench'],
-  });
-  const service = await registerClient(store, systemClock, {
-    name: 'bench-service',
-    type: 'confidential',
-    grants: ['client_credentials'],
-    scopes: ['bench'],
-  });
+  await createUser(store, ctx.hasher, systemClock, { username: 'bench-user', password: PASSWORD });
+  const client = async (name: string, input: Partial<Parameters<typeof registerClient>[2]>) => {
+    const registered = await registerClient(store, systemClock, { name, type: 'confidential', grants: ['client_credentials'], scopes: ['bench'], ...input });
+    return { id: registered.client.id, secret: registered.secret! };
+  };
+  const info: PortcullisInfo = {
+    settings: {
+      store: 'SQLite (WAL, synchronous=NORMAL), fresh file',
+      logLevel: config.logLevel,
+      argon2: config.argon2,
+      throttle: 'on, shared counters in the SQLite file; user_ip and ip budgets 10000 (defaults 10 and 100) so that 32 parallel logins of one user from loopback are not refused',
+    },
+    username: 'bench-user',
+    password: PASSWORD,
+    ropcClient: await client('bench-ropc', { grants: ['password', 'refresh_token'] }),
+    serviceClient: await client('bench-service', {}),
+    jwtServiceClient: await client('bench-service-jwt', { tokenFormat: 'jwt' }),
+    codeClient: { ...(await client('bench-web', { grants: ['authorization_code', 'refresh_token'], redirectUris: [CODE_REDIRECT_URI] })), redirectUri: CODE_REDIRECT_URI },
+    paths: { token: '/oauth/token', introspect: '/oauth/introspect' },
+  };
+  return { dir, config, env, app, info };
+}
 
-  const jwtService = await registerClient(store, systemClock, {
-    name: 'bench-service-jwt',
-    type: 'confidential',
-    grants: ['client_credentials'],
-    scopes: ['bench'],
-    tokenFormat: 'jwt',
-  });
-
-  let server: ChildProcess | undefined;
-  let serverPort: number;
-  if (inProcess) {
-    await app.server.listen({ port: 0, host: '127.0.0.1' });
-    serverPort = (app.server.server.address() as AddressInfo).port;
-  } else {
-    await app.close();
-    const nodeArgs = Array.isArray(options.nodeArgs) ? (options.nodeArgs as string[]) : [];
-    server = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/portcullis.mjs'), 'serve', '--db', config.db, '--port', String(port), '--host', '127.0.0.1'], {
-      env: { ...process.env, ...env },
-      // Logs go where the runner's stdout for targets goes (/dev/null): paid for, not read.
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, server);
-    serverPort = port;
+/**
+ * Stores `count` authorization codes for the code client, as the authorize endpoint does after a
+ * sign-in and an approval (src/authz/endpoints/authorize.ts: only the hash is stored), each bound
+ * to the PKCE `codeChallenge` and valid for ten minutes; returns the codes. Through a connection
+ * of the bench's own, while the server is idle between loads.
+ */
+export async function seedCodes(db: string, info: PortcullisInfo, count: number, codeChallenge: string): Promise<string[]> {
+  const store = new SqliteStore(db);
+  try {
+    const now = systemClock.nowSeconds();
+    const codes = Array.from({ length: count }, () => generateSecret());
+    const batch = 1000;
+    for (let start = 0; start < codes.length; start += batch) {
+      await Promise.all(
+        codes.slice(start, start + batch).map((code) =>
+          store.saveAuthorizationCode({
+            hash: hashSecret(code),
+            clientId: info.codeClient.id,
+            username: info.username,
+            redirectUri: info.codeClient.redirectUri,
+            redirectUriGiven: true,
+            scope: ['bench'],
+            codeChallenge,
+            nonce: null,
+            authTime: now,
+            amr: ['pwd'],
+            issuedAt: now,
+            expiresAt: now + 600,
+            usedAt: null,
+            familyId: null,
+          }),
+        ),
+      );
+    }
+    return codes;
+  } finally {
+    await store.close();
   }
+}
+
+/** Tokens in the file, and how many of them are live; through a read-only connection of the bench's own. */
+export function countTokens(db: string): { tokens: number; live: number } {
+  const connection = new Database(db, { readonly: true });
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    const tokens = (connection.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n;
+    const live = (
+      connection
+        .prepare('SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND rotated_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+        .get(now) as { n: number }
+    ).n;
+    return { tokens, live };
+  } finally {
+    connection.close();
+  }
+}
+
+export interface PortcullisServer {
+  port: number;
+  process: ChildProcess;
+  seeded: SeededPortcullis;
+  close(): Promise<void>;
+}
+
+/**
+ * `portcullis serve` itself, as an operator starts it: `node bin/portcullis.mjs serve` (the bundle
+ * `npm run build` makes; bin/portcullis.mjs falls back to the sources through tsx when the bundle is
+ * out of date, which bench/run.ts refuses), in a process of its own, on a file seeded first by the
+ * bench. Logs go to `stdout` (the descriptor given: /dev/null in a run), paid for, not read.
+ */
+export async function startPortcullis(options: { logLevel?: string; nodeArgs?: string[]; env?: Record<string, string>; stdout: number }): Promise<PortcullisServer> {
+  const port = await freePort();
+  const seeded = await seedPortcullis({ port, ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}) });
+  await seeded.app.close();
+  const server = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'bin/portcullis.mjs'), 'serve', '--db', seeded.config.db, '--port', String(port), '--host', '127.0.0.1'], {
+    env: { ...process.env, NODE_ENV: 'production', ...options.env, ...seeded.env },
+    stdio: ['ignore', options.stdout, 'inherit'],
+  });
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, server);
+  } catch (error) {
+    await stopProcess(server);
+    throw error;
+  }
+  seeded.info.settings = {
+    process: 'node bin/portcullis.mjs serve (the bundle of npm run build)',
+    ...seeded.info.settings,
+    uvThreadpoolSize: options.env?.UV_THREADPOOL_SIZE ?? 'one thread per core, at least 2 (bin/portcullis.mjs)',
+  };
   return {
-    port: serverPort,
-    ...(server?.pid !== undefined ? { pid: server.pid } : {}),
-    info: {
-      settings: {
-        process: inProcess ? 'in the bench child, instant hasher (diagnostics)' : 'node bin/portcullis.mjs serve (the bundle of npm run build)',
-        store: 'SQLite (WAL, synchronous=NORMAL), fresh file',
-        logLevel: config.logLevel,
-        argon2: config.argon2,
-        uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (libuv default)',
-        throttle: 'on, shared counters in the SQLite file; user_ip and ip budgets 10000 (defaults 10 and 100) so that 32 parallel logins of one user from loopback are not refused',
-      },
-      username: 'bench-user',
-      password: 'correct horse battery staple',
-      ropcClient: { id: ropc.client.id, secret: ropc.secret },
-      serviceClient: { id: service.client.id, secret: service.secret },
-      jwtServiceClient: { id: jwtService.client.id, secret: jwtService.secret },
-      paths: { token: '/oauth/token', introspect: '/oauth/introspect' },
-    },
-    rpc: {
-      // A second, read-only connection: counting is the bench's business, not the store seam's.
-      async countTokens() {
-        const db = new Database(config.db, { readonly: true });
-        try {
-          const now = Math.floor(Date.now() / 1000);
-          const tokens = (db.prepare('SELECT count(*) AS n FROM tokens').get() as { n: number }).n;
-          const live = (
-            db
-              .prepare('SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND rotated_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
-              .get(now) as { n: number }
-          ).n;
-          return { tokens, live };
-        } finally {
-          db.close();
-        }
-      },
-    },
+    port,
+    process: server,
+    seeded,
     async close() {
-      if (server) await stopProcess(server);
-      else await app.close();
-      rmSync(dir, { recursive: true, force: true });
+      await stopProcess(server);
+      rmSync(seeded.dir, { recursive: true, force: true });
     },
   };
-};
+}
