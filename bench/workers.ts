@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -121,6 +121,8 @@ export const workersScenario: Scenario = {
         clients.push({ id: client.id, secret: secret! });
         await store.close();
       }
+      // The bundle, as deployed: bin/portcullis.mjs runs the sources through tsx when it is stale.
+      execFileSync(process.execPath, [join(ROOT, 'scripts/build-server.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
       ctx.log('Workers: starting serve --workers 1 and --workers 2');
       for (const [index, workers] of [1, 2].entries()) servers.push(await startServe(workers, join(dir, `${['one', 'two'][index]}.db`), ctx.settings.targetEnv));
       const grant = form({ grant_type: 'client_credentials' });

@@ -22,6 +22,7 @@ import { createResourceServer, type ResourceServer } from './resource/resource-s
 import { explainStoreFailure, openStore } from './store/open-store.ts';
 import { type PurgeJob, startPurgeJob } from './store/purge-job.ts';
 import type { Store } from './store/store.ts';
+import type { SecretBox } from './core/secret-box.ts';
 
 export interface App {
   server: FastifyInstance;
@@ -71,9 +72,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let throttleBackend: Awaited<ReturnType<typeof openThrottleBackend>> | undefined;
   let directory: DirectoryUsers | undefined;
   try {
-    await store.migrate().catch((error: unknown) => {
-      throw explainStoreFailure(error, config);
-    });
+    const { secretBox, setup } = await firstStartSteps(store, config, hasher, clock);
     // Counters shared by every instance: Redis when configured, else the store's database.
     throttleBackend = await openThrottleBackend(config, store, { sweep: jobs });
     const throttle = new LoginThrottle(config.throttle, throttleBackend);
@@ -86,12 +85,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         .finally(() => recording.delete(write));
       recording.add(write);
     };
-    const secretBox = await loadServerKey(serverKeySource(config), store);
-    // With introspection configured this instance is a resource server only (docs/resource-server.md):
-    // tokens, sign-in and the console belong to the authorization server it asks, so it serves none
-    // of them and creates no administrator in its own database.
     const authorizationServer = config.resourceServer.introspection === undefined;
-    const setup: BootstrapResult = authorizationServer ? await bootstrap(store, hasher, clock, config.adminPassword) : { createdAdmin: false };
     if (config.directory) {
       const ldap = new LdapDirectory(config.directory, {
         ca: config.directory.caFile === undefined ? undefined : readFileSync(config.directory.caFile, 'utf8'),
@@ -200,21 +194,32 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 }
 
 /**
- * What the first start of an empty database creates, done once before `serve --workers N` forks
- * (docs/deployment.md "Sizing by cores"): the migrations, the SQLite server key file, the
- * administrator (its generated password is returned, to be shown once) and the first signing key.
- * Each step is also safe when several instances race (they do the same in `createApp`, where it
- * then finds everything in place); doing it first keeps the password to one process and one print.
+ * What the first start of an empty database creates, and every later start checks: the
+ * migrations, the server key (on SQLite its file, made once), and the administrator (its
+ * generated password is returned, to be shown once). Each step is safe when instances race.
+ */
+async function firstStartSteps(store: Store, config: Config, hasher: PasswordHasher, clock: Clock): Promise<{ secretBox: SecretBox; setup: BootstrapResult }> {
+  await store.migrate().catch((error: unknown) => {
+    throw explainStoreFailure(error, config);
+  });
+  const secretBox = await loadServerKey(serverKeySource(config), store);
+  // With introspection configured this instance is a resource server only (docs/resource-server.md):
+  // tokens, sign-in and the console belong to the authorization server it asks, so it serves none
+  // of them and creates no administrator in its own database.
+  const setup: BootstrapResult =
+    config.resourceServer.introspection === undefined ? await bootstrap(store, hasher, clock, config.adminPassword) : { createdAdmin: false };
+  return { secretBox, setup };
+}
+
+/**
+ * The first start, done once by the primary of `serve --workers N` before it forks
+ * (docs/deployment.md "Sizing by cores"): `firstStartSteps` and the first signing key. The workers'
+ * `createApp` then finds everything in place, and the generated password is printed by one process, once.
  */
 export async function prepareFirstStart(config: Config): Promise<BootstrapResult> {
   const store = await openStore({ ...config, backgroundCheckpoint: false });
   try {
-    await store.migrate().catch((error: unknown) => {
-      throw explainStoreFailure(error, config);
-    });
-    const secretBox = await loadServerKey(serverKeySource(config), store);
-    const setup: BootstrapResult =
-      config.resourceServer.introspection === undefined ? await bootstrap(store, new Argon2Hasher(config.argon2), systemClock, config.adminPassword) : { createdAdmin: false };
+    const { secretBox, setup } = await firstStartSteps(store, config, new Argon2Hasher(config.argon2), systemClock);
     const settings = new SettingsCache(store, systemClock, config.settingsMaxAge);
     await new KeyRing(store, secretBox, systemClock, () => settings.get(), config.settingsMaxAge, { rotateOnSchedule: false }).start();
     return setup;
