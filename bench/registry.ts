@@ -33,8 +33,6 @@ interface PluggedScenario {
 //     records exact (sub-millisecond) latencies.
 //   - bench/scale.ts (issue 5): one million live tokens stored; issue and introspection
 //     throughput and resident memory against an empty store. Export `scaleScenario: Scenario`.
-//   - bench/workers.ts (issue 16): `serve --workers 2` against `--workers 1`, CPU per request
-//     summed over every process and req/s, on client credentials and introspection.
 const BUILT_IN: Scenario[] = [passwordScenario, refreshScenario, clientCredentialsScenario, clientCredentialsJwtScenario, introspectionScenario];
 
 const PLUGGED: PluggedScenario[] = [
@@ -58,17 +56,6 @@ const PLUGGED: PluggedScenario[] = [
       bar: 'RSS < 200 MB with 1M tokens',
       status: 'pending',
       note: 'comes from the scale scenario (bench/scale.ts, issue 5) once merged',
-    },
-  },
-  {
-    file: 'workers.ts',
-    exports: ['workersScenario'],
-    pending: {
-      scenario: 'Several cores: serve --workers',
-      subject: 'Portcullis, 2 workers',
-      bar: '≤ 1.1× CPU/req',
-      status: 'pending',
-      note: 'comes from the workers scenario (bench/workers.ts)',
     },
   },
 ];

@@ -11,7 +11,7 @@ import type { BenchContext, BenchSettings, Row } from './scenario.ts';
 
 const USAGE = `npm run bench [-- options]
   --quick              short loads (whole run under two minutes); default is the full run (under ten)
-  --only ids           run only these scenarios (comma-separated: password,refresh,client-credentials,introspection,gateway,scale,workers,memory)
+  --only ids           run only these scenarios (comma-separated: password,refresh,client-credentials,introspection,gateway,scale,memory)
   --connections N      connections per load (default 32, as docs/benchmarks.md sets for the password grant)
   --duration S         measured seconds per contender (default 15, quick 3)
   --rounds N           interleaved rounds each comparison is split into (default 3, quick 1)
