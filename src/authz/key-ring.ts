@@ -78,6 +78,8 @@ export class KeyRing {
     private readonly clock: Clock,
     private readonly settings: () => Promise<Settings>,
     private readonly maxAgeSeconds = 5,
+    /** Off in all workers but one of `serve --workers N`: one process per host rotates (a rotation race still adds one key). */
+    private readonly options: { rotateOnSchedule: boolean } = { rotateOnSchedule: true },
   ) {}
 
   /** Makes the first key when there is none (one instance wins; the others read its key). */
@@ -94,7 +96,7 @@ export class KeyRing {
       try {
         this.keys = await this.store.listSigningKeys();
         this.loadedAt = this.clock.nowSeconds();
-        await this.rotateOnSchedule();
+        if (this.options.rotateOnSchedule) await this.rotateOnSchedule();
       } finally {
         this.loading = undefined;
       }

@@ -7,9 +7,14 @@ import type { ThrottleBackend } from './throttle.ts';
  * `redis_url` is set, shared by every instance using that Redis; else the store's own database
  * (the SQLite file, so that counters survive a restart and `portcullis user unlock` reaches the
  * running server's counters; or PostgreSQL, shared by every instance of the cluster). Call after
- * the store's migrations (the counter table comes with migration 0006).
+ * the store's migrations (the counter table comes with migration 0006). `sweep`: whether this
+ * process deletes expired counters (one per host does; see app.ts `runsBackgroundJobs`).
  */
-export async function openThrottleBackend(config: { redis?: { url: string; keyPrefix: string } | undefined }, store: Store): Promise<ThrottleBackend> {
+export async function openThrottleBackend(
+  config: { redis?: { url: string; keyPrefix: string } | undefined },
+  store: Store,
+  options: { sweep: boolean } = { sweep: true },
+): Promise<ThrottleBackend> {
   if (config.redis !== undefined) return connectRedisCounters(config.redis.url, config.redis.keyPrefix);
-  return store.throttleCounters();
+  return store.throttleCounters(options);
 }

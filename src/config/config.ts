@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import type { DirectoryConfig } from '../directory/directory-config.ts';
@@ -28,6 +29,8 @@ export interface Config {
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   argon2: Argon2Params;
+  /** Processes serving the port (docs/deployment.md "Sizing by cores"): 1 is one process, more a primary and that many workers. */
+  workers: number;
   /** Seconds a changed global setting may take to reach a running instance. */
   settingsMaxAge: number;
   adminPassword: string | undefined;
@@ -225,6 +228,14 @@ export function loadConfig(
     timeCost: value('argon2TimeCost', MIN_ARGON2.timeCost, (label, raw) => integer(label, raw, MIN_ARGON2.timeCost, 100)),
     parallelism: value('argon2Parallelism', MIN_ARGON2.parallelism, (label, raw) => integer(label, raw, MIN_ARGON2.parallelism, 64)),
   };
+  const workers = value('workers', 1, (label, raw) => {
+    if (raw === 'auto') return availableParallelism();
+    if (typeof raw === 'number' || (typeof raw === 'string' && /^\s*\d+\s*$/.test(raw))) {
+      const count = Number(raw);
+      if (Number.isInteger(count) && count >= 1 && count <= 1024) return count;
+    }
+    throw new ConfigError(`${label} must be auto or an integer from 1 to 1024`);
+  });
   const settingsMaxAge = value('settingsMaxAge', 5, (label, raw) => integer(label, raw, 0, 3600));
   const db = value('db', './data/portcullis.db', text);
   const refreshReuseLeeway = value('refreshReuseLeeway', 0, (label, raw) => integer(label, raw, 0, 300));
@@ -308,6 +319,7 @@ export function loadConfig(
     tlsCert,
     tlsKey,
     argon2,
+    workers,
     settingsMaxAge,
     adminPassword: env.PORTCULLIS_ADMIN_PASSWORD,
     secretKey: env.PORTCULLIS_SECRET_KEY === '' ? undefined : env.PORTCULLIS_SECRET_KEY,

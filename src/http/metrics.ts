@@ -65,8 +65,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Each process counts 1: on `/metrics` of `serve --workers N`, where every series is summed over
+   * the workers (docs/deployment.md "Metrics"), it reads how many workers answered the scrape.
+   */
+  readonly workers = new Gauge({
+    name: 'portcullis_workers',
+    help: 'Worker processes whose metrics this scrape sums (1 without --workers)',
+    registers: [this.registry],
+  });
+
+  readonly backgroundJobs = new Gauge({
+    name: 'portcullis_background_jobs',
+    help: 'Background jobs scheduled, per job (purge, wal_checkpoint, counter_sweep, key_rotation): 1 per host however many workers',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+  });
+
+  /** Under `serve --workers N`, asks the primary for every worker's metrics, summed (cli/serve/worker.ts); else this process's own. */
+  gather: () => Promise<string> = () => this.registry.metrics();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });
+    this.workers.set(1);
   }
 
   /** Counts one error answer under its route and code; called by the error boundary only. */
@@ -172,6 +193,6 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: 
       if (!constantTimeEqual(hashSecret(match[1]!), expected)) throw new InvalidToken(undefined, { realm: METRICS_REALM });
     }
     reply.header('Content-Type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return metrics.gather();
   });
 }

@@ -43,6 +43,8 @@ export interface ServerOptions {
   limits?: HttpLimits;
   /** When set, `GET /metrics` requires it as a bearer token. */
   metricsToken?: string | undefined;
+  /** Under `serve --workers N`, this worker's number, sent as `X-Portcullis-Worker` on every answer (docs/deployment.md). */
+  worker?: number;
 }
 
 /** The OAuth routes cap their forms far lower (16 KiB); this is the ceiling for every other route. */
@@ -84,7 +86,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // The client's address in its one spelling (trusted proxies applied): what the throttle counts and
   // the audit records. A forwarded value that is not an IP address is refused, never stored.
   app.decorateRequest('clientIp', '');
-  app.addHook('onRequest', (request, _reply, done) => {
+  const worker = options.worker === undefined ? undefined : String(options.worker);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (worker !== undefined) reply.header('x-portcullis-worker', worker);
     const address = normalizeAddress(request.ip);
     if (address === null) {
       done(new InvalidRequest('the forwarded client address is not an IP address'));

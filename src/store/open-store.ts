@@ -11,9 +11,9 @@ export interface StoreLocation {
 }
 
 /** Opens the configured store: PostgreSQL when a database URL is set, else the SQLite file. */
-export async function openStore(options: StoreLocation & { postgres?: PostgresOptions }): Promise<Store> {
+export async function openStore(options: StoreLocation & { postgres?: PostgresOptions; backgroundCheckpoint?: boolean }): Promise<Store> {
   if (options.databaseUrl !== undefined) return new PostgresStore(options.databaseUrl, options.postgres);
-  return new SqliteStore(options.db);
+  return new SqliteStore(options.db, { backgroundCheckpoint: options.backgroundCheckpoint });
 }
 
 /** The database in words, never with the URL's password: `SQLite file ./data/portcullis.db`. */

@@ -307,9 +307,10 @@ export interface ThrottleStore {
   deleteThrottleBlocks(subject: { username: string } | { ip: string }): Promise<number>;
   /**
    * Failure counters in this store's database, shared by every process that uses it (see
-   * counters.ts). Call after `migrate()`; close them before the store.
+   * counters.ts). Call after `migrate()`; close them before the store. With `sweep` (the default)
+   * a timer deletes expired counters; one process per host is enough.
    */
-  throttleCounters(): Counters;
+  throttleCounters(options?: { sweep: boolean }): Counters;
 }
 
 /** Second factors (docs/mfa.md): TOTP factors, recovery codes (hashes only) and MFA challenges (hashes only). */

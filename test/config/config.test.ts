@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
@@ -43,6 +43,16 @@ describe('configuration', () => {
     assert.deepEqual(config.argon2, { memoryCost: 19_456, timeCost: 2, parallelism: 1 });
     assert.equal(config.settingsMaxAge, 5);
     assert.equal(config.adminPassword, undefined);
+    assert.equal(config.workers, 1, 'one process, no primary');
+  });
+
+  // docs/deployment.md "Sizing by cores".
+  test('workers: a count, or auto for one per core, from the flag, the environment or the file', () => {
+    assert.equal(loadConfig({ config: yamlFile(''), workers: '3' }, {}).workers, 3);
+    assert.equal(loadConfig({ config: yamlFile('') }, { PORTCULLIS_WORKERS: 'auto' }).workers, availableParallelism());
+    assert.equal(loadConfig({ config: yamlFile('workers: 2\n') }, {}).workers, 2);
+    for (const bad of ['0', '1025', 'many', '-1', '2.5']) rejects({ config: yamlFile(''), workers: bad }, {}, /^--workers must be auto or an integer from 1 to 1024$/);
+    rejects({ config: yamlFile('') }, { PORTCULLIS_WORKERS: 'all' }, /^PORTCULLIS_WORKERS must be auto or an integer from 1 to 1024$/);
   });
 
   test('precedence: flags > PORTCULLIS_* env > portcullis.yaml > defaults', () => {

@@ -89,12 +89,14 @@ class SqlCounter implements Counter {
   }
 }
 
-/** Counters in the store's own database; one timer clears expired rows of the shared table. */
-export function sqlCounters(db: Driver, absent?: AbsentKeys): Counters {
-  const timer = setInterval(() => {
-    db.hot.run(CLEAR_EXPIRED, { now: Date.now() }).catch(() => undefined);
-  }, CLEAR_EVERY_MS);
-  timer.unref();
+/** Counters in the store's own database; with `sweep`, one timer clears expired rows of the shared table. */
+export function sqlCounters(db: Driver, absent?: AbsentKeys, sweep = true): Counters {
+  const timer = sweep
+    ? setInterval(() => {
+        db.hot.run(CLEAR_EXPIRED, { now: Date.now() }).catch(() => undefined);
+      }, CLEAR_EVERY_MS)
+    : undefined;
+  timer?.unref();
   return {
     kind: db.dialect,
     counter: (name, options) => new SqlCounter(db, `portcullis:${name}`, options.points, options.durationSeconds * 1000, absent),

@@ -32,6 +32,6 @@ export function throttleStore(db: Driver): ThrottleStore {
     recordThrottleBlock: (block) => db.atomic(() => record(block)),
     listThrottleBlocks: (query) => db.all(RUNNING, { now: query.now, username: query.username ?? null, ip: query.ip ?? null }, toThrottleBlock),
     deleteThrottleBlocks: (subject) => ('username' in subject ? db.run(DELETE_OF_USER, subject) : db.run(DELETE_OF_IP, subject)),
-    throttleCounters: () => sqlCounters(db),
+    throttleCounters: (options) => sqlCounters(db, undefined, options?.sweep ?? true),
   };
 }

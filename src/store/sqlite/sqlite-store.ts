@@ -41,10 +41,15 @@ export class SqliteStore extends SqlStore implements Store {
   /** On once the schema is migrated (their triggers need the tables). */
   private caches: ReadCaches | undefined;
 
-  constructor(readonly path: string) {
+  /** `backgroundCheckpoint: false` leaves the WAL checkpoints to another process on the same file (`serve --workers`). */
+  constructor(
+    readonly path: string,
+    options: { backgroundCheckpoint?: boolean } = {},
+  ) {
     const db = open(path);
     const checkpointer = new BackgroundCheckpointer(path);
-    const writes = new GroupCommit(db, () => checkpointer.start());
+    const checkpoints = options.backgroundCheckpoint ?? true;
+    const writes = new GroupCommit(db, checkpoints ? () => checkpointer.start() : undefined);
     const driver = new SqliteDriver(db, writes);
     super(driver);
     this.db = db;
@@ -58,9 +63,9 @@ export class SqliteStore extends SqlStore implements Store {
       const load = () => driver.oneSync(TOKEN_BY_HASH, { hash }, toTokenView);
       return this.caches ? this.caches.token(hash, load) : load();
     };
-    this.throttleCounters = () => {
+    this.throttleCounters = (options) => {
       if (!this.caches) throw new Error('throttleCounters: migrate the store first');
-      return sqlCounters(driver, this.caches.absentCounterKeys());
+      return sqlCounters(driver, this.caches.absentCounterKeys(), options?.sweep ?? true);
     };
   }
 
