@@ -42,7 +42,8 @@ export interface NewTokens {
 }
 
 export interface GrantToMint {
-  familyId: string;
+  /** `null` for a grant that is its one access token: client credentials. */
+  familyId: string | null;
   username: string | null;
   scope: string[];
   withRefresh: boolean;
@@ -107,10 +108,12 @@ export async function mintTokens(ctx: AuthzContext, client: Client, settings: Se
 }
 
 /**
- * Starts a new token family for an original grant (password or client credentials) and stores it.
- * A user's grant records how they signed in (`authentication`; a password alone, `amr: ["pwd"]`,
+ * Stores a new original grant (password or client credentials). A user's grant starts a token
+ * family, which records how they signed in (`authentication`; a password alone, `amr: ["pwd"]`,
  * unless the caller says more, as a second factor does), and with the `openid` scope the response
- * carries an ID token.
+ * carries an ID token. A client credentials grant is its one access token, stored alone: with no
+ * refresh token and no user, a family would hold nothing that revocation, reuse detection or an
+ * account change needs (docs/tokens.md).
  */
 export async function issueNewGrant(
   ctx: AuthzContext,
@@ -130,8 +133,15 @@ export async function issueNewGrant(
 ): Promise<TokenResponse> {
   const { grantType, authentication: authenticated, ...minting } = grant;
   const now = ctx.clock.nowSeconds();
+  const settings = await ctx.settings.get();
+  if (grant.username === null && !grant.withRefresh) {
+    const minted = await mintTokens(ctx, client, settings, now, { familyId: null, ...minting });
+    await ctx.store.saveLoneToken(minted.records[0]!);
+    ctx.audit.record({ at: now, type: 'token.issued', ip, clientId: client.id, username: null, detail: { grant_type: grantType ?? 'client_credentials' } });
+    return minted.response;
+  }
   const familyId = randomUUID();
-  const minted = await mintTokens(ctx, client, await ctx.settings.get(), now, { familyId, ...minting });
+  const minted = await mintTokens(ctx, client, settings, now, { familyId, ...minting });
   const authentication = grant.username === null ? null : (authenticated ?? { authTime: now, amr: [...AMR.password] });
   await ctx.store.saveFamily(
     {

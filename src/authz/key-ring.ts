@@ -1,8 +1,9 @@
-import { errors, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { errors, importJWK, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../core/clock.ts';
+import { JwsSigner } from '../core/jws.ts';
 import type { Client, Settings, SigningAlgorithm, SigningKeyRecord } from '../core/model.ts';
 import type { SecretBox } from '../core/secret-box.ts';
-import { generateSigningKey, keyStatuses, publishedKeys, sealContext, toJwks } from '../core/signing-keys.ts';
+import { generateSigningKey, keySetAt, type KeySetView, keyStatuses, sealContext } from '../core/signing-keys.ts';
 import type { ClientStore, SigningKeyStore } from '../store/store.ts';
 
 /** Seconds an ID token is valid (OpenID Connect Core §2 `exp`): it is read once, at sign-in. */
@@ -54,22 +55,20 @@ export async function addNextKey(
   return (await store.addSigningKey(key)) ? key : undefined;
 }
 
-interface OpenedKey {
-  record: SigningKeyRecord;
-  key: CryptoKey | Uint8Array;
-}
-
 /**
  * Every instance's view of the shared signing keys: read from the store at most every
  * `maxAgeSeconds` (a rotation made elsewhere is seen within that bound, well inside the publish
- * delay), private halves opened once per key. Signs with the current key; publishes the JWKS;
- * rotates on the configured schedule. The first start makes the first key.
+ * delay), private halves opened once per key. Which key signs and which are published is worked
+ * out once per reload and again only when a key changes state, not per token. Signs with the
+ * current key; publishes the JWKS; rotates on the configured schedule. The first start makes the
+ * first key.
  */
 export class KeyRing {
   private keys: SigningKeyRecord[] = [];
+  private view: KeySetView | undefined;
   private loadedAt = -Infinity;
   private loading: Promise<void> | undefined;
-  private readonly opened = new Map<string, Promise<OpenedKey>>();
+  private readonly signers = new Map<string, JwsSigner>();
   private readonly verifying = new Map<string, Promise<CryptoKey | Uint8Array>>();
 
   constructor(
@@ -94,7 +93,7 @@ export class KeyRing {
   private async reload(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        this.keys = await this.store.listSigningKeys();
+        this.use(await this.store.listSigningKeys());
         this.loadedAt = this.clock.nowSeconds();
         if (this.options.rotateOnSchedule) await this.rotateOnSchedule();
       } finally {
@@ -104,11 +103,28 @@ export class KeyRing {
     return this.loading;
   }
 
-  private async fresh(): Promise<SigningKeyRecord[]> {
+  /** Takes a new read of the keys; what was worked out from the old one goes, and so do keys no longer stored. */
+  private use(keys: SigningKeyRecord[]): void {
+    this.keys = keys;
+    this.view = undefined;
+    const kids = new Set(keys.map((key) => key.kid));
+    for (const kid of this.signers.keys()) if (!kids.has(kid)) this.signers.delete(kid);
+    for (const kid of this.verifying.keys()) if (!kids.has(kid)) this.verifying.delete(kid);
+  }
+
+  /** The keys as of now: read again when stale, worked out again when a key has changed state since. */
+  private async now(): Promise<KeySetView> {
+    const now = this.clock.nowSeconds();
     // A clock set back counts as stale too.
-    const age = this.clock.nowSeconds() - this.loadedAt;
+    const age = now - this.loadedAt;
     if (this.keys.length === 0 || age >= this.maxAgeSeconds || age < 0) await this.reload();
-    return this.keys;
+    let view = this.view;
+    if (!view || now >= view.until || now < view.from) {
+      view = keySetAt(this.keys, now);
+      if (!view) throw new Error('no signing key: the key ring was not started');
+      this.view = view;
+    }
+    return view;
   }
 
   /** With a schedule set, the current key is replaced once it has signed that many days and no next key waits. */
@@ -120,24 +136,17 @@ export class KeyRing {
     const current = statuses.find((status) => status.state === 'current');
     if (!current || statuses.some((status) => status.state === 'next')) return;
     if (now - current.key.activatesAt < settings.signingKeyRotationDays * 86_400) return;
-    if (await addNextKey(this.store, this.box, now, settings, { seen: this.keys })) this.keys = await this.store.listSigningKeys();
+    if (await addNextKey(this.store, this.box, now, settings, { seen: this.keys })) this.use(await this.store.listSigningKeys());
   }
 
-  private open(record: SigningKeyRecord): Promise<OpenedKey> {
-    let opened = this.opened.get(record.kid);
-    if (!opened) {
+  private signer(record: SigningKeyRecord): JwsSigner {
+    let signer = this.signers.get(record.kid);
+    if (!signer) {
       const jwk = JSON.parse(this.box.open(record.privateSealed, sealContext(record.kid)).toString('utf8')) as JWK;
-      opened = importJWK(jwk, record.alg).then((key) => ({ record, key }));
-      this.opened.set(record.kid, opened);
+      signer = new JwsSigner(jwk, record.alg, record.kid);
+      this.signers.set(record.kid, signer);
     }
-    return opened;
-  }
-
-  private async current(): Promise<SigningKeyRecord> {
-    const keys = await this.fresh();
-    const current = keyStatuses(keys, this.clock.nowSeconds()).find((status) => status.state === 'current');
-    if (!current) throw new Error('no signing key: the key ring was not started');
-    return current.key;
+    return signer;
   }
 
   /**
@@ -145,27 +154,26 @@ export class KeyRing {
    * the algorithm (`at_hash`) is a function of it, so that it matches the key that signs.
    */
   async sign(payload: JWTPayload | ((alg: SigningAlgorithm) => JWTPayload), typ: 'at+jwt' | 'JWT'): Promise<string> {
-    const { record, key } = await this.open(await this.current());
-    const claims = typeof payload === 'function' ? payload(record.alg) : payload;
-    return new SignJWT(claims).setProtectedHeader({ alg: record.alg, kid: record.kid, typ }).sign(key);
+    const signer = this.signer((await this.now()).current);
+    return signer.sign(typeof payload === 'function' ? payload(signer.alg) : payload, typ);
   }
 
   /** The JWKS: next, current and still-needed retired keys (RFC 7517 §5). */
   async jwks(): Promise<{ keys: JWK[] }> {
-    return toJwks(publishedKeys(await this.fresh(), this.clock.nowSeconds()));
+    return (await this.now()).jwks;
   }
 
   /**
    * The key for a JWS header, for verifying in this process (the gateway): a published key of
-   * this `kid` and this `alg`, else a JOSE error (the token is refused).
+   * this `kid` and this `alg`, else a JOSE error (the token is refused). Each key is imported once.
    */
   async verificationKey(header: { kid?: string; alg?: string }): Promise<CryptoKey | Uint8Array> {
-    const jwk = header.kid === undefined ? undefined : await this.publicKey(header.kid);
-    if (!jwk || jwk.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
-    let imported = this.verifying.get(jwk.kid!);
+    const record = header.kid === undefined ? undefined : await this.publishedKey(header.kid);
+    if (!record || record.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
+    let imported = this.verifying.get(record.kid);
     if (!imported) {
-      imported = importJWK(jwk, jwk.alg);
-      this.verifying.set(jwk.kid!, imported);
+      imported = importJWK(record.publicJwk as JWK, record.alg);
+      this.verifying.set(record.kid, imported);
     }
     return imported;
   }
@@ -174,8 +182,8 @@ export class KeyRing {
    * The published key `kid`; an unknown `kid` reloads the keys (another instance may have
    * rotated), at most once a second, so a flood of made-up kids costs few queries.
    */
-  async publicKey(kid: string): Promise<JWK | undefined> {
-    const find = async () => (await this.jwks()).keys.find((key) => key.kid === kid);
+  private async publishedKey(kid: string): Promise<SigningKeyRecord | undefined> {
+    const find = async () => (await this.now()).published.find((key) => key.kid === kid);
     return (await find()) ?? (this.clock.nowSeconds() - this.loadedAt >= 1 ? (await this.reload(), find()) : undefined);
   }
 }

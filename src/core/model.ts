@@ -222,7 +222,8 @@ export interface Authentication {
 export interface TokenRecord {
   hash: string;
   kind: TokenKind;
-  familyId: string;
+  /** The grant's family; `null` for a client credentials token, which is a grant of its own (docs/tokens.md). */
+  familyId: string | null;
   clientId: string;
   username: string | null;
   scope: string[];
@@ -237,6 +238,8 @@ export interface TokenRecord {
 /** A token together with the state that decides whether it is live. */
 export interface TokenView extends TokenRecord {
   familyRevokedAt: number | null;
+  /** How the grant's user signed in (its family's, for the ID token of a refresh); `null` when unknown or without a user. */
+  familyAuthentication: Authentication | null;
   clientEnabled: boolean;
   /** `null` when the token has no resource owner. */
   userEnabled: boolean | null;

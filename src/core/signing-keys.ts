@@ -35,9 +35,34 @@ export function keyStatuses(keys: SigningKeyRecord[], now: number): SigningKeySt
   });
 }
 
-/** The keys a verifier needs at `now`: next, current, and retired ones whose tokens may still be live. */
-export function publishedKeys(keys: SigningKeyRecord[], now: number): SigningKeyStatus[] {
-  return keyStatuses(keys, now).filter((status) => status.removedAt === null || now < status.removedAt);
+/** The keys at one moment, as signers and verifiers need them (docs/tokens.md "Rotation"). */
+export interface KeySetView {
+  /** The key that signs. */
+  current: SigningKeyRecord;
+  /** The published keys: next, current, and retired ones whose tokens may still be live. */
+  published: SigningKeyRecord[];
+  /** The JWKS of `published` (RFC 7517 §5). */
+  jwks: { keys: JWK[] };
+  /** Since when this view holds, and until when: the next moment a key starts signing or leaves the JWKS. */
+  from: number;
+  until: number;
+}
+
+/**
+ * The view of `keys` at `now`, computed once and reused until `until` (or until the keys change):
+ * the statuses depend only on the time and on the keys. `undefined` when there is no key.
+ */
+export function keySetAt(keys: SigningKeyRecord[], now: number): KeySetView | undefined {
+  const statuses = keyStatuses(keys, now);
+  const current = statuses.find((status) => status.state === 'current');
+  if (!current) return undefined;
+  const published = statuses.filter((status) => status.removedAt === null || now < status.removedAt);
+  let until = Infinity;
+  for (const status of statuses) {
+    if (status.key.activatesAt > now) until = Math.min(until, status.key.activatesAt);
+    if (status.removedAt !== null && status.removedAt > now) until = Math.min(until, status.removedAt);
+  }
+  return { current: current.key, published: published.map((status) => status.key), jwks: toJwks(published), from: now, until };
 }
 
 /** The JSON Web Key Set of RFC 7517 §5 for these keys. */

@@ -56,7 +56,7 @@ export async function revokeTokens(
   const hash = 'id' in target ? target.id : hashSecret(target.token);
   const token = await store.findToken(hash);
   if (!token) throw new UserError('no such token', 'not_found');
-  const revoked = (await store.revokeFamily(token.familyId, now)) ? 1 : 0;
+  const revoked = (await store.revokeGrant(token, now)) ? 1 : 0;
   await auditChange(store, clock, {
     type: 'token.revoked',
     clientId: token.clientId,

@@ -101,7 +101,7 @@ export function toTokenView(row: Row): TokenView {
   return {
     hash: row.hash as string,
     kind: row.kind as TokenView['kind'],
-    familyId: row.family_id as string,
+    familyId: (row.family_id as string | null) ?? null,
     clientId: row.client_id as string,
     username: (row.username as string | null) ?? null,
     scope: splitList(row.scope),
@@ -110,6 +110,10 @@ export function toTokenView(row: Row): TokenView {
     revokedAt: (row.revoked_at as number | null) ?? null,
     rotatedAt: (row.rotated_at as number | null) ?? null,
     familyRevokedAt: (row.family_revoked_at as number | null) ?? null,
+    familyAuthentication:
+      row.family_auth_time === null || row.family_auth_time === undefined
+        ? null
+        : { authTime: row.family_auth_time as number, amr: splitList(row.family_amr) },
     clientEnabled: flag(row.client_enabled),
     userEnabled: row.user_enabled === null || row.user_enabled === undefined ? null : flag(row.user_enabled),
   };

@@ -190,6 +190,8 @@ export interface ClientStore {
 export interface TokenStore {
   /** Starts a token family with its first tokens, in one transaction. */
   saveFamily(family: TokenFamily, tokens: TokenRecord[]): Promise<void>;
+  /** Stores a token that is a grant of its own, in no family: a client credentials access token (docs/tokens.md). */
+  saveLoneToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenView | undefined>;
   findFamily(id: string): Promise<TokenFamily | undefined>;
   /**
@@ -198,7 +200,12 @@ export interface TokenStore {
    */
   rotateRefreshToken(request: RotateRequest): Promise<RotateOutcome>;
   revokeFamily(familyId: string, now: number): Promise<boolean>;
-  /** Revokes every live family of a resource owner, of a client, or of one owner at one client; returns how many. */
+  /** Revokes the grant a token belongs to: its whole family, or the token alone when it has none; false when it was revoked already. */
+  revokeGrant(token: Pick<TokenRecord, 'hash' | 'familyId'>, now: number): Promise<boolean>;
+  /**
+   * Revokes every live grant of a resource owner, of a client (its lone client credentials tokens
+   * too), or of one owner at one client; returns how many.
+   */
   revokeFamiliesOf(owner: { username: string; clientId?: string } | { clientId: string }, now: number): Promise<number>;
   listTokens(filter: TokenFilter, now: number): Promise<TokenView[]>;
   /** Deletes up to `batchSize` expired or revoked tokens, and the families left empty; returns how many tokens went. */

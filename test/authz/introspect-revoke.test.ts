@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { hashSecret } from '../../src/core/secrets.ts';
 import { saveScope } from '../../src/manage/scopes.ts';
+import { revokeTokens } from '../../src/manage/tokens.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -183,6 +185,26 @@ describe('revocation (RFC 7009)', () => {
     const res = await revoke(tokens.access_token, [app.id, 'wrong-secret']);
     assert.equal(res.status, 401);
     assert.equal((await introspect(tokens.access_token)).body.active, true);
+  });
+
+  it('revokes a client credentials token alone: it is a grant of its own, in no family (opaque and JWT)', async () => {
+    for (const tokenFormat of ['opaque', 'jwt'] as const) {
+      const service = await server.client({ name: `service-${tokenFormat}`, grants: ['client_credentials'], scopes: ['orders'], tokenFormat });
+      const basic: [string, string] = [service.id, service.secret!];
+      const issue = async () => {
+        const res = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, { basic, secrets: server.secrets });
+        assert.equal(res.status, 200, res.text);
+        return res.body.access_token as string;
+      };
+      const [first, second, third] = [await issue(), await issue(), await issue()];
+      assert.equal((await server.app.store.findToken(hashSecret(first)))?.familyId, null, 'stored without a family');
+      assert.equal((await revoke(first, basic)).status, 200);
+      assert.equal((await introspect(first, basic)).body.active, false);
+      assert.equal((await introspect(second, basic)).body.active, true, `${tokenFormat}: the client's other tokens live on`);
+      assert.equal(await revokeTokens(server.app.store, server.clock, { clientId: service.id }), 2, 'an operator revokes every grant of the client');
+      assert.equal((await introspect(second, basic)).body.active, false);
+      assert.equal((await introspect(third, basic)).body.active, false);
+    }
   });
 
   it('answers at the Integration Server alias /invoke/pub.oauth/revokeToken', async () => {

@@ -131,7 +131,7 @@ if (await requirePostgres('cluster test (three instances on PostgreSQL)')) {
 
         const token = await store.findToken(hashSecret(refresh));
         assert.ok(token);
-        assert.notEqual((await store.findFamily(token.familyId))?.revokedAt, null, `round ${round}: the family is revoked`);
+        assert.notEqual((await store.findFamily(token.familyId!))?.revokedAt, null, `round ${round}: the family is revoked`);
         const winner = answers.find((answer) => answer.status === 200)!;
         for (const node of nodes) {
           assert.equal(await introspect(node, winner.body.access_token as string), false);

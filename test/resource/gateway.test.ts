@@ -173,7 +173,7 @@ describe('gateway (docs/resource-server.md, RFC 6750)', () => {
 
       const revoked = await token('alice', ['orders']);
       const record = (await server.app.store.findToken(hashSecret(revoked)))!;
-      await server.app.store.revokeFamily(record.familyId, server.clock.nowSeconds());
+      await server.app.store.revokeGrant(record, server.clock.nowSeconds());
       await expect401(`Bearer ${revoked}`, 'revoked');
 
       const withRefresh = await issueToken(server.app, clientId, { username: 'alice', scope: ['orders'], withRefresh: true });

@@ -249,10 +249,11 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.deepEqual(await store.findToken(g.access.hash), {
           ...g.access,
           familyRevokedAt: null,
+          familyAuthentication: null,
           clientEnabled: true,
           userEnabled: true,
         });
-        assert.deepEqual(await store.findToken(g.refresh.hash), { ...g.refresh, familyRevokedAt: null, clientEnabled: true, userEnabled: true });
+        assert.deepEqual(await store.findToken(g.refresh.hash), { ...g.refresh, familyRevokedAt: null, familyAuthentication: null, clientEnabled: true, userEnabled: true });
         assert.equal(await store.findToken(hashSecret('unknown')), undefined);
         assert.equal(await store.findFamily('unknown'), undefined);
       });
@@ -280,6 +281,77 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         await assert.rejects(store.saveFamily(second.family, [second.access, { ...second.refresh, hash: first.refresh.hash }]));
         assert.equal(await store.findFamily(second.family.id), undefined);
         assert.equal(await store.findToken(second.access.hash), undefined);
+      });
+
+      it("a token's view carries its family's sign-in (the ID token of a refresh reads it there)", async () => {
+        const app = client();
+        await store.createClient(app);
+        await store.createUser(user('bob'));
+        const g = grant(app.id, 'bob');
+        await saveGrant(store, { ...g, family: { ...g.family, authentication: { authTime: NOW - 30, amr: ['pwd', 'otp'] } } });
+        assert.deepEqual((await store.findToken(g.refresh.hash))?.familyAuthentication, { authTime: NOW - 30, amr: ['pwd', 'otp'] });
+      });
+    });
+
+    describe('lone tokens (client credentials: a grant of one access token, no family)', () => {
+      const lone = (clientId: string, options: { at?: number; ttl?: number | null } = {}): TokenRecord => {
+        const { access } = grant(clientId, null, { at: options.at, accessTtl: options.ttl });
+        return { ...access, familyId: null };
+      };
+
+      it('is stored and found with no family, revoked by itself, once', async () => {
+        const app = client();
+        await store.createClient(app);
+        const token = lone(app.id);
+        const other = lone(app.id);
+        await store.saveLoneToken(token);
+        await store.saveLoneToken(other);
+        assert.deepEqual(await store.findToken(token.hash), {
+          ...token,
+          familyRevokedAt: null,
+          familyAuthentication: null,
+          clientEnabled: true,
+          userEnabled: null,
+        });
+        assert.equal(tokenState((await store.findToken(token.hash))!, NOW + 1), 'active');
+        assert.equal(await store.revokeGrant(token, NOW + 2), true);
+        assert.equal(await store.revokeGrant(token, NOW + 3), false);
+        assert.equal(tokenState((await store.findToken(token.hash))!, NOW + 3), 'revoked');
+        assert.equal(tokenState((await store.findToken(other.hash))!, NOW + 3), 'active', 'another grant of the same client lives on');
+        assert.equal((await store.listTokens({ clientId: app.id, state: 'revoked' }, NOW + 3)).length, 1);
+      });
+
+      it("revokeGrant of a family's token revokes the family", async () => {
+        const app = client();
+        await store.createClient(app);
+        const g = await saveGrant(store, grant(app.id, null));
+        assert.equal(await store.revokeGrant(g.access, NOW + 1), true);
+        assert.equal((await store.findToken(g.refresh.hash))?.familyRevokedAt, NOW + 1);
+      });
+
+      it("go with their client's grants (counted) and with the client, and are purged once expired or revoked", async () => {
+        const a = client();
+        const b = client();
+        await store.createClient(a);
+        await store.createClient(b);
+        const [a1, a2, b1] = [lone(a.id), lone(a.id, { ttl: null }), lone(b.id)];
+        for (const token of [a1, a2, b1]) await store.saveLoneToken(token);
+        await saveGrant(store, grant(a.id, null));
+        assert.equal(await store.revokeFamiliesOf({ clientId: a.id }, NOW + 1), 3, 'two lone tokens and one family');
+        assert.equal(tokenState((await store.findToken(a2.hash))!, NOW + 1), 'revoked');
+        assert.equal(tokenState((await store.findToken(b1.hash))!, NOW + 1), 'active');
+
+        const kept = lone(b.id, { ttl: null });
+        await store.saveLoneToken(kept);
+        assert.ok((await store.purgeExpired(NOW + 3600, 100)) >= 3);
+        assert.equal(await store.findToken(a1.hash), undefined);
+        assert.equal(await store.findToken(a2.hash), undefined);
+        assert.equal(await store.findToken(b1.hash), undefined, 'expired');
+        assert.ok(await store.findToken(kept.hash));
+        assert.equal(await store.deleteClient(b.id), true);
+        assert.equal(await store.findToken(kept.hash), undefined);
+        await store.createClient({ ...b, name: `${b.name}-again` });
+        assert.equal(await store.findToken(kept.hash), undefined, 'deleted, not only hidden by the missing client');
       });
     });
 

@@ -6,7 +6,8 @@ import { checkForm, checkHttps, checkRequired } from '../request-checks.ts';
 
 /**
  * The revocation endpoint. Revoking either token of a grant revokes its whole family, so an access
- * token takes its refresh token with it and the reverse (RFC 7009 §2.1). An unknown or already
+ * token takes its refresh token with it and the reverse (RFC 7009 §2.1); a client credentials token
+ * is a grant of its own. An unknown or already
  * dead token is answered 200, as the RFC says, since the client's goal is met. A token issued to
  * another client is left alone and answered 200 too: a refusal would tell a public client, which
  * anyone can act as, whether a token exists (RFC 7009 §2.2 lets the server answer 200 here).
@@ -22,7 +23,7 @@ export async function revocationEndpoint(ctx: AuthzContext, request: OAuthReques
   // Unknown and another client's are one answer: no oracle for whether a token exists.
   if (!token || token.clientId !== client.id) return;
   const now = ctx.clock.nowSeconds();
-  if (await ctx.store.revokeFamily(token.familyId, now)) {
+  if (await ctx.store.revokeGrant(token, now)) {
     ctx.audit.record({
       at: now,
       type: 'token.revoked',

@@ -21,7 +21,7 @@ function withinLeeway(ctx: AuthzContext, token: TokenView, now: number): boolean
 }
 
 async function reuseDetected(ctx: AuthzContext, request: OAuthRequest, token: TokenView, now: number): Promise<never> {
-  await ctx.store.revokeFamily(token.familyId, now);
+  await ctx.store.revokeGrant(token, now);
   ctx.audit.record({
     at: now,
     type: 'refresh.reuse_detected',
@@ -92,7 +92,7 @@ export const refreshTokenGrant: Grant = {
           ? withIdToken(ctx, client, minted.response, {
               username: token.username,
               scope,
-              authentication: (await ctx.store.findFamily(token.familyId))?.authentication ?? null,
+              authentication: token.familyAuthentication,
             })
           : minted.response;
       case 'already_rotated':

@@ -30,6 +30,8 @@ const INSERT_CLIENT = sql(
            :trusted_for_end_user_address::boolean)`,
 );
 const DELETE_CLIENT = sql('DELETE FROM clients WHERE id = :id');
+// Lone tokens (client credentials, docs/tokens.md) belong to no family, so no cascade reaches them.
+const DELETE_LONE_TOKENS = sql('DELETE FROM tokens WHERE client_id = :id AND family_id IS NULL');
 const CLEAR_SCOPES = sql('DELETE FROM client_scopes WHERE client_id = :owner');
 const ADD_SCOPE = sql('INSERT INTO client_scopes (client_id, scope_name) VALUES (:owner, :name)');
 
@@ -109,7 +111,11 @@ export function clientStore(db: Driver): ClientStore {
         return found !== undefined;
       });
     },
-    // Families and tokens go with the client through ON DELETE CASCADE.
-    deleteClient: async (id) => (await db.run(DELETE_CLIENT, { id })) > 0,
+    // Families and their tokens go with the client through ON DELETE CASCADE.
+    deleteClient: (id) =>
+      db.atomic(function* () {
+        yield* run(DELETE_LONE_TOKENS, { id });
+        return (yield* run(DELETE_CLIENT, { id })) > 0;
+      }),
   };
 }

@@ -6,10 +6,10 @@ import { all, one, type Operation, Rollback, run } from './operation.ts';
 import { multiInsert, sql, sqlByDialect } from './statement.ts';
 
 const TOKEN_SELECT = `
-  SELECT t.*, f.revoked_at AS family_revoked_at, c.enabled AS client_enabled,
+  SELECT t.*, f.revoked_at AS family_revoked_at, f.auth_time AS family_auth_time, f.amr AS family_amr, c.enabled AS client_enabled,
          CASE WHEN t.username IS NULL THEN NULL ELSE coalesce(u.enabled, FALSE) END AS user_enabled
   FROM tokens t
-  JOIN token_families f ON f.id = t.family_id
+  LEFT JOIN token_families f ON f.id = t.family_id
   JOIN clients c ON c.id = t.client_id
   LEFT JOIN users u ON u.username = t.username`;
 
@@ -55,6 +55,8 @@ const COUNT_REFRESH = sql(
    RETURNING id`,
 );
 const REVOKE_FAMILY = sql('UPDATE token_families SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL');
+const REVOKE_LONE_TOKEN = sql('UPDATE tokens SET revoked_at = :now WHERE hash = :hash AND family_id IS NULL AND revoked_at IS NULL');
+const REVOKE_CLIENT_LONE_TOKENS = sql('UPDATE tokens SET revoked_at = :now WHERE client_id = :clientId AND family_id IS NULL AND revoked_at IS NULL');
 const REVOKE_USER_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE username = :username AND revoked_at IS NULL');
 const REVOKE_CLIENT_FAMILIES = sql('UPDATE token_families SET revoked_at = :now WHERE client_id = :clientId AND revoked_at IS NULL');
 const REVOKE_USER_CLIENT_FAMILIES = sql(
@@ -136,10 +138,15 @@ function* rotate(request: RotateRequest): Operation<RotateOutcome> {
   return 'rotated';
 }
 
+/** Every live grant of a client: its families, and its lone (client credentials) tokens. */
+function* revokeClientGrants(clientId: string, now: number): Operation<number> {
+  return (yield* run(REVOKE_CLIENT_FAMILIES, { clientId, now })) + (yield* run(REVOKE_CLIENT_LONE_TOKENS, { clientId, now }));
+}
+
 function* purge(now: number, batch: number): Operation<number> {
   const deleted = yield* all(PURGE_TOKENS, { now, batch });
   // Only the families this batch touched can have been emptied: no scan of all of them.
-  const families = [...new Set(deleted.map((row) => row.family_id as string))];
+  const families = [...new Set(deleted.map((row) => row.family_id as string | null))].filter((id) => id !== null);
   if (families.length > 0) yield* run(DROP_EMPTY_FAMILIES, { families: JSON.stringify(families) });
   return deleted.length;
 }
@@ -147,12 +154,15 @@ function* purge(now: number, batch: number): Operation<number> {
 export function tokenStore(db: Driver): TokenStore {
   return {
     saveFamily: (family, tokens) => db.hot.atomic(() => saveFamily(family, tokens)),
+    saveLoneToken: (token) => db.hot.atomic(() => insert([{ ...token, familyId: null }])),
     findToken: (hash) => db.one(TOKEN_BY_HASH, { hash }, toTokenView),
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
     rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,
+    revokeGrant: async (token, now) =>
+      (token.familyId === null ? await db.run(REVOKE_LONE_TOKEN, { hash: token.hash, now }) : await db.run(REVOKE_FAMILY, { id: token.familyId, now })) > 0,
     revokeFamiliesOf: (owner, now) => {
-      if (!('username' in owner)) return db.run(REVOKE_CLIENT_FAMILIES, { clientId: owner.clientId, now });
+      if (!('username' in owner)) return db.atomic(() => revokeClientGrants(owner.clientId, now));
       if (owner.clientId === undefined) return db.run(REVOKE_USER_FAMILIES, { username: owner.username, now });
       return db.run(REVOKE_USER_CLIENT_FAMILIES, { username: owner.username, clientId: owner.clientId, now });
     },
