@@ -6,10 +6,25 @@
  *   npm run bench:probe -- --duration 8 introspection
  *   npm run bench:probe -- --instant-hash password        # a hasher that does no work (in-process target)
  *   npm run bench:probe -- refresh                        # refresh with rotation (tokens seeded by password grants)
+ *   npm run bench:probe -- --store postgres introspection # `portcullis serve` on a new PostgreSQL database
+ *
+ * With `--store postgres` (server at PORTCULLIS_TEST_PG, else postgres://postgres@127.0.0.1:5432/postgres)
+ * the probe seeds a new database as the SQLite target does, runs one `node bin/portcullis.mjs serve`
+ * on it with the default pool, and drops the database afterwards.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { systemClock } from '../src/core/clock.ts';
+import { Argon2Hasher } from '../src/core/password-hash.ts';
+import { registerClient } from '../src/manage/clients.ts';
+import { saveScope } from '../src/manage/scopes.ts';
+import { createUser } from '../src/manage/users.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
+import { startServerProcess } from '../test/helpers/processes.ts';
 import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
-import { measureHttp } from './lib/load.ts';
+import { measureHttp, type ServerProbe } from './lib/load.ts';
 import { spawnTarget } from './lib/spawn.ts';
 
 const { values, positionals } = parseArgs({
@@ -18,11 +33,82 @@ const { values, positionals } = parseArgs({
     duration: { type: 'string', default: '4' },
     connections: { type: 'string', default: '32' },
     'instant-hash': { type: 'boolean', default: false },
+    store: { type: 'string', default: 'sqlite' },
   },
 });
 const loads = positionals.length > 0 ? positionals : ['introspection', 'client-credentials'];
+if (values.store !== 'sqlite' && values.store !== 'postgres') throw new Error(`--store: sqlite or postgres, not ${values.store}`);
 
-const target = await spawnTarget('portcullis', { instantHash: values['instant-hash'] }, { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' } });
+interface ProbeTarget extends ServerProbe {
+  url: string;
+  info: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/** `portcullis serve` on a new PostgreSQL database, seeded as bench/targets/portcullis.ts seeds its SQLite file. */
+async function postgresTarget(): Promise<ProbeTarget> {
+  const adminUrl = process.env.PORTCULLIS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `portcullis_probe_${randomBytes(4).toString('hex')}`;
+  const admin = async (text: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    await client.query(text).finally(() => client.end());
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const store = new PostgresStore(url.toString());
+  const password = 'correct horse battery staple';
+  const seeded = await (async () => {
+    await store.migrate();
+    await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
+    await createUser(store, new Argon2Hasher(), systemClock, { username: 'bench-user', password });
+    const client = (name: string, grants: ('password' | 'refresh_token' | 'client_credentials')[], jwt = false) =>
+      registerClient(store, systemClock, { name, type: 'confidential', grants, scopes: ['bench'], ...(jwt && { tokenFormat: 'jwt' as const }) }).then(
+        (made) => ({ id: made.client.id, secret: made.secret! }),
+      );
+    return {
+      username: 'bench-user',
+      password,
+      ropcClient: await client('bench-ropc', ['password', 'refresh_token']),
+      serviceClient: await client('bench-service', ['client_credentials']),
+      jwtServiceClient: await client('bench-service-jwt', ['client_credentials'], true),
+    };
+  })().finally(() => store.close());
+  const server = await startServerProcess({
+    PORTCULLIS_DATABASE_URL: url.toString(),
+    PORTCULLIS_SECRET_KEY: randomBytes(32).toString('base64url'),
+    // As the SQLite target: 32 parallel logins of one user from loopback are not refused.
+    PORTCULLIS_THROTTLE_USER_IP_FAILURES: '10000',
+    PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
+    UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2',
+  });
+  // One login first: loopback then has a good history for the user, so that the 16 parallel logins
+  // that seed `refresh` are not refused as a burst on one account (docs/security.md).
+  const ropc = basicAuth(seeded.ropcClient.id, seeded.ropcClient.secret);
+  await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: seeded.username, password }, ropc);
+  const pid = server.child.pid!;
+  return {
+    url: server.url,
+    info: seeded,
+    rss: async () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    // User + system time of all its threads, in µs (clock ticks of 10 ms).
+    cpu: async () => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    },
+    async stop() {
+      await server.stop();
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+const target: ProbeTarget =
+  values.store === 'postgres'
+    ? await postgresTarget()
+    : await spawnTarget('portcullis', { instantHash: values['instant-hash'] }, { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' } });
 try {
   const info = target.info as {
     serviceClient: { id: string; secret: string };

@@ -25,6 +25,7 @@ if (await requirePostgres('PostgreSQL store contract')) {
     return {
       store,
       twin: async () => new PostgresStore(url, { maxConnections: 8 }),
+      settle: () => store.caughtUp(),
       cleanup: () => store.close(),
     };
   });

@@ -146,6 +146,42 @@ describe('one schema for both dialects (the migrations are written once)', () =>
     }
   });
 
+  it('a migration for PostgreSQL only (0015, the cache triggers) is run there and only recorded on SQLite', async () => {
+    const only = readMigrations().filter((migration) => migration.only === 'postgres');
+    assert.deepEqual(only.map((migration) => migration.name), ['0015-change-notifications.sql']);
+    const path = join(dir, 'postgres-only.db');
+    const store = new SqliteStore(path);
+    await store.migrate();
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.ok(db.prepare('SELECT 1 FROM schema_migrations WHERE version = 15').get(), 'recorded');
+      assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").pluck().get(), 0, 'nothing of it run');
+    } finally {
+      db.close();
+    }
+    if (!pgReady) return;
+    const database = await createTestDatabase();
+    try {
+      const migrated = new PostgresStore(database.url);
+      await migrated.migrate();
+      await migrated.close();
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query("SELECT DISTINCT c.relname AS table FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE 'portcullis_cache_%' ORDER BY 1");
+        assert.deepEqual(
+          rows.map((row) => row.table as string),
+          ['client_scopes', 'clients', 'throttle_counters', 'token_families', 'tokens', 'users'],
+        );
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('a SQLite database of an earlier release (0001-0006) gets exactly 0007 on: the indexes it lacked, and what came later', async () => {
     const path = join(dir, 'old.db');
     const old = new Database(path);

@@ -61,9 +61,13 @@ export class PostgresDriver implements Driver {
   readonly hot = this;
   readonly pool: pg.Pool;
 
-  constructor(connectionString: string, options: PostgresOptions = {}) {
+  /** `onConnect` runs on each new connection before its first use. */
+  constructor(connectionString: string, options: PostgresOptions = {}, onConnect?: (connection: pg.ClientBase) => Promise<void>) {
     const settings = { ...DEFAULT_POSTGRES_OPTIONS, ...options };
     this.pool = new pg.Pool({
+      // pg-pool awaits it (a rejection fails the connection); @types/pg declares it void.
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- see above
+      ...(onConnect && { onConnect }),
       connectionString,
       max: settings.maxConnections,
       connectionTimeoutMillis: settings.connectionTimeoutMillis,

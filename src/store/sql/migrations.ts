@@ -32,14 +32,25 @@ export interface Migration {
   name: string;
   /** The DDL as written, for `compileDdl`. */
   script: string;
+  /**
+   * The one dialect it is for, when its first line says so (`-- dialect: postgres`): PostgreSQL's
+   * triggers and functions have no SQLite twin to compile to. Elsewhere it is recorded, not run.
+   */
+  only?: Dialect;
 }
+
+const ONLY = /^-- dialect: (sqlite|postgres)\n/;
 
 /** The numbered migrations in src/store/migrations, in order. */
 export function readMigrations(): Migration[] {
   return readdirSync(MIGRATIONS_DIR)
     .filter((name) => /^\d{4}-.*\.sql$/.test(name))
     .sort()
-    .map((name) => ({ version: Number(name.slice(0, 4)), name, script: readFileSync(join(MIGRATIONS_DIR, name), 'utf8') }));
+    .map((name) => {
+      const script = readFileSync(join(MIGRATIONS_DIR, name), 'utf8');
+      const only = ONLY.exec(script)?.[1] as Dialect | undefined;
+      return { version: Number(name.slice(0, 4)), name, script, ...(only && { only }) };
+    });
 }
 
 const LEDGER = 'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)';
@@ -66,7 +77,7 @@ export function* migrate(dialect: Dialect, migrations: Migration[]): Operation<n
   const applied: number[] = [];
   for (const migration of migrations) {
     if (done.has(migration.version)) continue;
-    yield* exec(compileDdl(migration.script, dialect));
+    if (migration.only === undefined || migration.only === dialect) yield* exec(compileDdl(migration.script, dialect));
     yield* run(RECORD, { version: migration.version, appliedAt: Math.floor(Date.now() / 1000) });
     applied.push(migration.version);
   }

@@ -10,7 +10,7 @@ import type { Store } from '../store.ts';
 import { BackgroundCheckpointer } from './background-checkpointer.ts';
 import { SqliteDriver } from './driver.ts';
 import { GroupCommit } from './group-commit.ts';
-import { ReadCaches } from './read-caches.ts';
+import { SqliteReadCaches } from './read-caches.ts';
 
 function open(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -31,7 +31,7 @@ function open(path: string): Database.Database {
  * The embedded store: one SQLite file in WAL mode, through better-sqlite3's synchronous API.
  * Token writes of the hot paths (grants, refreshes) and throttle counters are committed in groups
  * (see GroupCommit); clients, access-token views and absent counter keys are read from caches
- * that are never stale (see ReadCaches).
+ * that are never stale (see SqliteReadCaches).
  */
 export class SqliteStore extends SqlStore implements Store {
   readonly kind = 'sqlite';
@@ -39,7 +39,7 @@ export class SqliteStore extends SqlStore implements Store {
   private readonly writes: GroupCommit;
   private readonly checkpointer: BackgroundCheckpointer;
   /** On once the schema is migrated (their triggers need the tables). */
-  private caches: ReadCaches | undefined;
+  private caches: SqliteReadCaches | undefined;
 
   /** `backgroundCheckpoint: false` leaves the WAL checkpoints to another process on the same file (`serve --workers`). */
   constructor(
@@ -71,7 +71,7 @@ export class SqliteStore extends SqlStore implements Store {
 
   override async migrate(): Promise<number[]> {
     const applied = await super.migrate();
-    this.caches ??= new ReadCaches(this.db);
+    this.caches ??= new SqliteReadCaches(this.db);
     return applied;
   }
 
