@@ -6,10 +6,18 @@
  *   npm run bench:probe -- --duration 8 introspection
  *   npm run bench:probe -- --instant-hash password        # a hasher that does no work (in-process target)
  *   npm run bench:probe -- refresh                        # refresh with rotation (tokens seeded by password grants)
+ *   npm run bench:probe -- --latency refresh              # plus p99.9, max, event-loop delay, GC pauses and slow SQLite calls
+ *
+ * With --latency the server runs with bench/latency-probe.mjs preloaded; each load is warmed up
+ * for a second, then the server's histograms start over and the measured window is reported.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
-import { measureHttp } from './lib/load.ts';
+import { measureHttp, percentile } from './lib/load.ts';
 import { spawnTarget } from './lib/spawn.ts';
 
 const { values, positionals } = parseArgs({
@@ -18,11 +26,41 @@ const { values, positionals } = parseArgs({
     duration: { type: 'string', default: '4' },
     connections: { type: 'string', default: '32' },
     'instant-hash': { type: 'boolean', default: false },
+    latency: { type: 'boolean', default: false },
   },
 });
 const loads = positionals.length > 0 ? positionals : ['introspection', 'client-credentials'];
 
-const target = await spawnTarget('portcullis', { instantHash: values['instant-hash'] }, { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' } });
+if (values.latency && values['instant-hash']) throw new Error('--latency watches the serve process; --instant-hash has none');
+const latencyDir = values.latency ? mkdtempSync(join(tmpdir(), 'portcullis-latency-')) : undefined;
+const latencyReport = latencyDir && join(latencyDir, 'report.json');
+const target = await spawnTarget(
+  'portcullis',
+  { instantHash: values['instant-hash'], ...(latencyReport && { nodeArgs: ['--import', fileURLToPath(new URL('latency-probe.mjs', import.meta.url))] }) },
+  { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2', ...(latencyReport && { PORTCULLIS_LATENCY_REPORT: latencyReport }) } },
+);
+
+/** Asks the preloaded probe for what it saw since the last call (and to start over). */
+async function serverLatency(): Promise<LatencyReport> {
+  rmSync(latencyReport!, { force: true });
+  process.kill(target.pid, 'SIGUSR2');
+  for (let tries = 0; tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      return JSON.parse(readFileSync(latencyReport!, 'utf8')) as LatencyReport;
+    } catch {
+      // Not written yet.
+    }
+  }
+  throw new Error('the serve process wrote no latency report');
+}
+
+interface LatencyReport {
+  loopDelayMs: { p50: number; p99: number; p999: number; max: number; mean: number };
+  gc: { count: number; totalMs: number; byKind: Record<string, { count: number; totalMs: number; maxMs: number }> };
+  slowSqlite: { sql: string; count: number; totalMs: number; maxMs: number }[];
+}
+
 try {
   const info = target.info as {
     serviceClient: { id: string; secret: string };
@@ -70,23 +108,41 @@ try {
   for (const name of loads) {
     const load = requests[name];
     if (!load) throw new Error(`unknown load ${name}: one of ${Object.keys(requests).join(', ')}`);
-    const result = await measureHttp(
-      {
-        url: target.url,
-        connections: Number(values.connections),
-        duration: Number(values.duration),
-        warmup: 1,
-        request: { path: load.path, headers: { 'content-type': FORM, authorization: load.authorization } },
-        ...(load.bodies && { bodies: load.bodies }),
-        ...load.chain,
-      },
-      target,
-    );
+    const options = {
+      url: target.url,
+      connections: Number(values.connections),
+      duration: Number(values.duration),
+      warmup: 1,
+      request: { path: load.path, headers: { 'content-type': FORM, authorization: load.authorization } },
+      ...(load.bodies && { bodies: load.bodies }),
+      ...load.chain,
+    };
+    if (latencyReport) {
+      await measureHttp({ ...options, duration: 1, warmup: 0 }, target);
+      await serverLatency();
+    }
+    const result = await measureHttp(latencyReport ? { ...options, warmup: 0 } : options, target);
     console.log(
       `${name.padEnd(19)} ${result.cpuPerRequestUs?.toFixed(0).padStart(5)} µs CPU/req  ${result.throughput.toFixed(0).padStart(6)} req/s  ` +
         `p99 ${result.p99.toFixed(2)} ms  peak RSS ${((result.peakRss ?? 0) / 1e6).toFixed(0)} MB  failures ${result.failures}`,
     );
+    if (latencyReport) printLatency(result.samples ?? [], await serverLatency());
   }
 } finally {
   await target.stop();
+  if (latencyDir) rmSync(latencyDir, { recursive: true, force: true });
+}
+
+function printLatency(samples: number[], server: LatencyReport): void {
+  const at = (p: number) => percentile(samples, p).toFixed(2);
+  console.log(`  requests (ms)        p50 ${at(50)}  p90 ${at(90)}  p99 ${at(99)}  p99.9 ${at(99.9)}  max ${at(100)}`);
+  const loop = server.loopDelayMs;
+  console.log(`  event-loop delay (ms) p50 ${loop.p50}  p99 ${loop.p99}  p99.9 ${loop.p999}  max ${loop.max}  mean ${loop.mean}`);
+  const kinds = Object.entries(server.gc.byKind)
+    .map(([kind, gc]) => `${kind} ${gc.count}× ${gc.totalMs.toFixed(0)} ms (max ${gc.maxMs.toFixed(1)})`)
+    .join(', ');
+  console.log(`  GC pauses            ${server.gc.count}, ${server.gc.totalMs.toFixed(0)} ms in all: ${kinds}`);
+  for (const call of server.slowSqlite.slice(0, 8)) {
+    console.log(`  SQLite ≥1 ms         ${String(call.count).padStart(5)}× ${call.totalMs.toFixed(0).padStart(5)} ms (max ${call.maxMs.toFixed(1)})  ${call.sql}`);
+  }
 }

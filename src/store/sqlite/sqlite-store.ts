@@ -7,7 +7,7 @@ import { SqlStore } from '../sql/sql-store.ts';
 import { sqlCounters } from '../sql/throttle-counters.ts';
 import { TOKEN_BY_HASH } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
-import { BackgroundCheckpointer } from './background-checkpointer.ts';
+import { AUTO_CHECKPOINT_PAGES, BackgroundCheckpointer, type CheckpointOptions } from './background-checkpointer.ts';
 import { SqliteDriver } from './driver.ts';
 import { GroupCommit } from './group-commit.ts';
 import { ReadCaches } from './read-caches.ts';
@@ -21,9 +21,10 @@ function open(path: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  // Checkpoint every ~40 MB of WAL instead of every 4 MB: hot pages (index right edges, interior
-  // pages) are rewritten many times between checkpoints but copied to the database only once.
-  db.pragma('wal_autocheckpoint = 10000');
+  // Until the checkpoint thread starts (never for CLI commands): checkpoint every ~40 MB of WAL
+  // instead of every 4 MB: hot pages (index right edges, interior pages) are rewritten many times
+  // between checkpoints but copied to the database only once.
+  db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   return db;
 }
 
@@ -41,10 +42,22 @@ export class SqliteStore extends SqlStore implements Store {
   /** On once the schema is migrated (their triggers need the tables). */
   private caches: ReadCaches | undefined;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    checkpoints: CheckpointOptions = {},
+  ) {
     const db = open(path);
-    const checkpointer = new BackgroundCheckpointer(path);
-    const writes = new GroupCommit(db, () => checkpointer.start());
+    const checkpointer = new BackgroundCheckpointer(
+      path,
+      {
+        autoCheckpoint: (pages) => {
+          if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
+        },
+        holdWrites: () => writes.hold(),
+      },
+      checkpoints,
+    );
+    const writes: GroupCommit = new GroupCommit(db, () => checkpointer.start());
     const driver = new SqliteDriver(db, writes);
     super(driver);
     this.db = db;
@@ -75,8 +88,9 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.writes.flush();
+    // The checkpointer first: it ends any hold on the writes that the flush must commit.
     await this.checkpointer.stop();
+    if (this.db.open) this.writes.flush();
     if (this.db.open) this.db.close();
   }
 }
