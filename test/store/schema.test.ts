@@ -24,6 +24,7 @@ interface Schema {
 function family(type: string): string {
   if (/int|boolean/i.test(type)) return 'integer';
   if (/char|text|clob/i.test(type)) return 'text';
+  if (/blob|bytea/i.test(type)) return 'blob';
   return type.toLowerCase();
 }
 

@@ -89,11 +89,21 @@ const DROP_EMPTY_FAMILIES = sqlByDialect({
                AND NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)`,
 });
 
+/**
+ * A token's key as stored (migration 0014): the 32 bytes of its SHA-256, given in base64url
+ * (`hashSecret` in core/secrets.ts). Anything else is refused, not stored as a short key.
+ */
+export function tokenKey(hash: string): Buffer {
+  const key = Buffer.from(hash, 'base64url');
+  if (key.length !== 32) throw new TypeError('a token hash is a SHA-256 in base64url');
+  return key;
+}
+
 const insertTokens = multiInsert('tokens', ['hash', 'kind', 'family_id', 'client_id', 'username', 'scope', 'issued_at', 'expires_at']);
 
 function* insert(tokens: TokenRecord[], familyId?: string): Operation<void> {
   if (tokens.length === 0) return;
-  const rows = tokens.map((t) => [t.hash, t.kind, familyId ?? t.familyId, t.clientId, t.username, t.scope.join(' '), t.issuedAt, t.expiresAt]);
+  const rows = tokens.map((t) => [tokenKey(t.hash), t.kind, familyId ?? t.familyId, t.clientId, t.username, t.scope.join(' '), t.issuedAt, t.expiresAt]);
   yield* run(...insertTokens(rows));
 }
 
@@ -113,8 +123,8 @@ export function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operati
 }
 
 function* rotate(request: RotateRequest): Operation<RotateOutcome> {
-  const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash ?? null;
-  const params = { now: request.now, hash: request.presentedHash, replacement, leeway: request.reuseLeewaySeconds ?? 0 };
+  const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash;
+  const params = { now: request.now, hash: tokenKey(request.presentedHash), replacement: replacement === undefined ? null : tokenKey(replacement), leeway: request.reuseLeewaySeconds ?? 0 };
   // The claim locks the row (PostgreSQL; SQLite has one writer): a racing rotation waits here,
   // then finds rotated_at set and claims nothing. If this one rolls back, the waiter claims it.
   let claimed = yield* one(CLAIM, params);
@@ -147,7 +157,7 @@ function* purge(now: number, batch: number): Operation<number> {
 export function tokenStore(db: Driver): TokenStore {
   return {
     saveFamily: (family, tokens) => db.hot.atomic(() => saveFamily(family, tokens)),
-    findToken: (hash) => db.one(TOKEN_BY_HASH, { hash }, toTokenView),
+    findToken: (hash) => db.one(TOKEN_BY_HASH, { hash: tokenKey(hash) }, toTokenView),
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
     rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,

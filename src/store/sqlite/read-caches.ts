@@ -63,7 +63,7 @@ export class ReadCaches {
       clearTokens,
       clearTokens,
     );
-    this.watch({ tokens: ['UPDATE', 'DELETE'] }, (hash) => this.tokens.delete(hash as string), clearTokens, 'hash');
+    this.watch({ tokens: ['UPDATE', 'DELETE'] }, (hash) => this.tokens.delete((hash as Buffer).toString('base64url')), clearTokens, 'hash');
   }
 
   client(id: string, load: () => Client | undefined): Client | undefined {

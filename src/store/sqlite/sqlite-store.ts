@@ -5,7 +5,7 @@ import { toClient, toTokenView } from '../rows.ts';
 import { CLIENT_BY_ID } from '../sql/clients.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import { sqlCounters } from '../sql/throttle-counters.ts';
-import { TOKEN_BY_HASH } from '../sql/tokens.ts';
+import { TOKEN_BY_HASH, tokenKey } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
 import { AUTO_CHECKPOINT_PAGES, BackgroundCheckpointer, type CheckpointOptions } from './background-checkpointer.ts';
 import { SqliteDriver } from './driver.ts';
@@ -21,6 +21,8 @@ function open(path: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // For migration 0014, which turns base64url text into bytes: PostgreSQL's decode(), SQLite has none.
+  db.function('base64url_bytes', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? Buffer.from(text, 'base64url') : null));
   // Until the checkpoint thread starts (never for CLI commands): checkpoint every ~40 MB of WAL
   // instead of every 4 MB: hot pages (index right edges, interior pages) are rewritten many times
   // between checkpoints but copied to the database only once.
@@ -68,7 +70,7 @@ export class SqliteStore extends SqlStore implements Store {
       return this.caches ? this.caches.client(id, load) : load();
     };
     this.findToken = async (hash) => {
-      const load = () => driver.oneSync(TOKEN_BY_HASH, { hash }, toTokenView);
+      const load = () => driver.oneSync(TOKEN_BY_HASH, { hash: tokenKey(hash) }, toTokenView);
       return this.caches ? this.caches.token(hash, load) : load();
     };
     this.throttleCounters = () => {
