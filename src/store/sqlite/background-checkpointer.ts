@@ -43,6 +43,8 @@ type FromWorker = { type: 'ready' } | { type: 'hold' } | { type: 'checkpointed' 
 export class BackgroundCheckpointer {
   private worker: Worker | undefined;
   private release: (() => void) | undefined;
+  /** The thread failed once: the connection checkpoints by itself from then on, no thread is started again. */
+  private failed = false;
 
   constructor(
     private readonly path: string,
@@ -51,7 +53,7 @@ export class BackgroundCheckpointer {
   ) {}
 
   start(): void {
-    if (this.worker || this.path === ':memory:') return;
+    if (this.worker || this.failed || this.path === ':memory:') return;
     const worker = new Worker(packageFile('src', 'store', 'sqlite', 'checkpoint-worker.mjs'), {
       workerData: { path: this.path, intervalMs: this.options.intervalMs ?? 200, limitPages: this.options.limitPages ?? AUTO_CHECKPOINT_PAGES },
     });
@@ -64,6 +66,7 @@ export class BackgroundCheckpointer {
     // If the thread dies, the connection checkpoints by itself again.
     const failed = () => {
       if (this.worker !== worker) return;
+      this.failed = true;
       this.worker = undefined;
       this.endHold();
       this.hooks.autoCheckpoint(AUTO_CHECKPOINT_PAGES);

@@ -84,8 +84,15 @@ describe('SQLite WAL checkpoints (background-checkpointer.ts)', () => {
     assert.equal(store['db'].pragma('wal_autocheckpoint', { simple: true }), 0);
   });
 
-  it('checkpoints on its own connection again once the thread is gone', async () => {
-    await store['checkpointer'].stop();
+  it('checkpoints on its own connection again once the thread is gone, and starts no other', async () => {
+    const checkpointer = store['checkpointer'];
+    const worker = checkpointer['worker']!;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // As if the thread had died: its exit is all the store sees.
+    await worker.terminate();
+    await exited;
     assert.equal(store['db'].pragma('wal_autocheckpoint', { simple: true }), 10_000);
+    await store.saveFamily(...family(clientId));
+    assert.equal(checkpointer['worker'], undefined);
   });
 });
