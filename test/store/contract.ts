@@ -254,6 +254,10 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         });
         assert.deepEqual(await store.findToken(g.refresh.hash), { ...g.refresh, familyRevokedAt: null, clientEnabled: true, userEnabled: true });
         assert.equal(await store.findToken(hashSecret('unknown')), undefined);
+        // What is no digest names no token (an id typed into the admin API or the CLI), nor does another spelling of one.
+        for (const typed of ['unknown', '', `${g.access.hash}x`, g.access.hash.slice(0, -1), `${g.access.hash.slice(0, 10)}!${g.access.hash.slice(10)}`]) {
+          assert.equal(await store.findToken(typed), undefined, typed);
+        }
         assert.equal(await store.findFamily('unknown'), undefined);
       });
 
@@ -321,6 +325,7 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         const rotate = (hash: string, now: number) =>
           store.rotateRefreshToken({ presentedHash: hash, now, refreshLimit: null, newTokens: successors(g, now) });
         assert.equal(await rotate(hashSecret('unknown'), NOW), 'not_live');
+        assert.equal(await rotate('not a digest', NOW), 'not_live');
         assert.equal(await rotate(g.access.hash, NOW), 'not_live');
         assert.equal(await rotate(g.refresh.hash, NOW + 100), 'not_live');
         assert.equal((await store.findToken(g.refresh.hash))?.rotatedAt, null);

@@ -91,11 +91,18 @@ const DROP_EMPTY_FAMILIES = sqlByDialect({
 
 /**
  * A token's key as stored (migration 0014): the 32 bytes of its SHA-256, given in base64url
- * (`hashSecret` in core/secrets.ts). Anything else is refused, not stored as a short key.
+ * (`hashSecret` in core/secrets.ts). `undefined` for anything else, which names no token: a value
+ * typed into the admin API or the CLI, or another spelling of the same bytes.
  */
-export function tokenKey(hash: string): Buffer {
+export function lookupKey(hash: string): Buffer | undefined {
   const key = Buffer.from(hash, 'base64url');
-  if (key.length !== 32) throw new TypeError('a token hash is a SHA-256 in base64url');
+  return key.length === 32 && key.toString('base64url') === hash ? key : undefined;
+}
+
+/** The key of a token being stored: never a short or mangled one. */
+function tokenKey(hash: string): Buffer {
+  const key = lookupKey(hash);
+  if (!key) throw new TypeError('a token hash is a SHA-256 in base64url');
   return key;
 }
 
@@ -123,8 +130,10 @@ export function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operati
 }
 
 function* rotate(request: RotateRequest): Operation<RotateOutcome> {
+  const presented = lookupKey(request.presentedHash);
+  if (!presented) return 'not_live';
   const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash;
-  const params = { now: request.now, hash: tokenKey(request.presentedHash), replacement: replacement === undefined ? null : tokenKey(replacement), leeway: request.reuseLeewaySeconds ?? 0 };
+  const params = { now: request.now, hash: presented, replacement: replacement === undefined ? null : tokenKey(replacement), leeway: request.reuseLeewaySeconds ?? 0 };
   // The claim locks the row (PostgreSQL; SQLite has one writer): a racing rotation waits here,
   // then finds rotated_at set and claims nothing. If this one rolls back, the waiter claims it.
   let claimed = yield* one(CLAIM, params);
@@ -157,7 +166,10 @@ function* purge(now: number, batch: number): Operation<number> {
 export function tokenStore(db: Driver): TokenStore {
   return {
     saveFamily: (family, tokens) => db.hot.atomic(() => saveFamily(family, tokens)),
-    findToken: (hash) => db.one(TOKEN_BY_HASH, { hash: tokenKey(hash) }, toTokenView),
+    findToken: async (hash) => {
+      const key = lookupKey(hash);
+      return key && db.one(TOKEN_BY_HASH, { hash: key }, toTokenView);
+    },
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
     rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,

@@ -5,7 +5,7 @@ import { toClient, toTokenView } from '../rows.ts';
 import { CLIENT_BY_ID } from '../sql/clients.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import { sqlCounters } from '../sql/throttle-counters.ts';
-import { TOKEN_BY_HASH, tokenKey } from '../sql/tokens.ts';
+import { lookupKey, TOKEN_BY_HASH } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
 import { AUTO_CHECKPOINT_PAGES, BackgroundCheckpointer, type CheckpointOptions } from './background-checkpointer.ts';
 import { SqliteDriver } from './driver.ts';
@@ -70,7 +70,9 @@ export class SqliteStore extends SqlStore implements Store {
       return this.caches ? this.caches.client(id, load) : load();
     };
     this.findToken = async (hash) => {
-      const load = () => driver.oneSync(TOKEN_BY_HASH, { hash: tokenKey(hash) }, toTokenView);
+      const key = lookupKey(hash);
+      if (!key) return undefined;
+      const load = () => driver.oneSync(TOKEN_BY_HASH, { hash: key }, toTokenView);
       return this.caches ? this.caches.token(hash, load) : load();
     };
     this.throttleCounters = () => {
