@@ -8,12 +8,20 @@
  *   npm run bench:probe -- refresh                        # refresh with rotation (tokens seeded by password grants)
  *   npm run bench:probe -- --store postgres introspection # `portcullis serve` on a new PostgreSQL database
  *
+ *   npm run bench:probe -- --latency refresh              # plus p99.9, max, event-loop delay, GC pauses and slow SQLite calls
+ *
  * With `--store postgres` (server at PORTCULLIS_TEST_PG, else postgres://postgres@127.0.0.1:5432/postgres)
  * the probe seeds a new database as the SQLite target does, runs one `node bin/portcullis.mjs serve`
  * on it with the default pool, and drops the database afterwards.
+ *
+ * With --latency (SQLite) the server runs with bench/latency-probe.mjs preloaded; each load is warmed up
+ * for a second, then the server's histograms start over and the measured window is reported.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { systemClock } from '../src/core/clock.ts';
@@ -24,7 +32,7 @@ import { createUser } from '../src/manage/users.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { startServerProcess } from '../test/helpers/processes.ts';
 import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
-import { measureHttp, type ServerProbe } from './lib/load.ts';
+import { measureHttp, percentile, type ServerProbe } from './lib/load.ts';
 import { spawnTarget } from './lib/spawn.ts';
 
 const { values, positionals } = parseArgs({
@@ -34,6 +42,7 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string', default: '32' },
     'instant-hash': { type: 'boolean', default: false },
     store: { type: 'string', default: 'sqlite' },
+    latency: { type: 'boolean', default: false },
   },
 });
 const loads = positionals.length > 0 ? positionals : ['introspection', 'client-credentials'];
@@ -41,6 +50,7 @@ if (values.store !== 'sqlite' && values.store !== 'postgres') throw new Error(`-
 
 interface ProbeTarget extends ServerProbe {
   url: string;
+  pid: number;
   info: Record<string, unknown>;
   stop(): Promise<void>;
 }
@@ -90,6 +100,7 @@ async function postgresTarget(): Promise<ProbeTarget> {
   const pid = server.child.pid!;
   return {
     url: server.url,
+    pid,
     info: seeded,
     rss: async () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     // User + system time of all its threads, in µs (clock ticks of 10 ms).
@@ -105,10 +116,40 @@ async function postgresTarget(): Promise<ProbeTarget> {
   };
 }
 
+if (values.latency && values.store === 'postgres') throw new Error('--latency watches SQLite calls: use it with --store sqlite');
+if (values.latency && values['instant-hash']) throw new Error('--latency watches the serve process; --instant-hash has none');
+const latencyDir = values.latency ? mkdtempSync(join(tmpdir(), 'portcullis-latency-')) : undefined;
+const latencyReport = latencyDir && join(latencyDir, 'report.json');
 const target: ProbeTarget =
   values.store === 'postgres'
     ? await postgresTarget()
-    : await spawnTarget('portcullis', { instantHash: values['instant-hash'] }, { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' } });
+    : await spawnTarget(
+        'portcullis',
+        { instantHash: values['instant-hash'], ...(latencyReport && { nodeArgs: ['--import', fileURLToPath(new URL('latency-probe.mjs', import.meta.url))] }) },
+        { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2', ...(latencyReport && { PORTCULLIS_LATENCY_REPORT: latencyReport }) } },
+      );
+
+/** Asks the preloaded probe for what it saw since the last call (and to start over). */
+async function serverLatency(): Promise<LatencyReport> {
+  rmSync(latencyReport!, { force: true });
+  process.kill(target.pid, 'SIGUSR2');
+  for (let tries = 0; tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      return JSON.parse(readFileSync(latencyReport!, 'utf8')) as LatencyReport;
+    } catch {
+      // Not written yet.
+    }
+  }
+  throw new Error('the serve process wrote no latency report');
+}
+
+interface LatencyReport {
+  loopDelayMs: { p50: number; p99: number; p999: number; max: number; mean: number };
+  gc: { count: number; totalMs: number; byKind: Record<string, { count: number; totalMs: number; maxMs: number }> };
+  slowSqlite: { sql: string; count: number; totalMs: number; maxMs: number }[];
+}
+
 try {
   const info = target.info as {
     serviceClient: { id: string; secret: string };
@@ -129,9 +170,10 @@ try {
   const refreshTokens: string[] = [];
   if (loads.includes('refresh')) {
     const connections = Number(values.connections);
-    for (let seeded = 0; seeded < connections * 4; seeded += 16) {
+    // Four logins at a time: more of one username at once are refused (throttle.user.in_flight, docs/security.md).
+    for (let seeded = 0; seeded < connections * 4; seeded += 4) {
       const answers = await Promise.all(
-        Array.from({ length: 16 }, () => postForm(`${target.url}/oauth/token`, { grant_type: 'password', username: info.username, password: info.password }, ropc)),
+        Array.from({ length: 4 }, () => postForm(`${target.url}/oauth/token`, { grant_type: 'password', username: info.username, password: info.password }, ropc)),
       );
       for (const answer of answers) refreshTokens.push(answer.refresh_token as string);
     }
@@ -156,23 +198,41 @@ try {
   for (const name of loads) {
     const load = requests[name];
     if (!load) throw new Error(`unknown load ${name}: one of ${Object.keys(requests).join(', ')}`);
-    const result = await measureHttp(
-      {
-        url: target.url,
-        connections: Number(values.connections),
-        duration: Number(values.duration),
-        warmup: 1,
-        request: { path: load.path, headers: { 'content-type': FORM, authorization: load.authorization } },
-        ...(load.bodies && { bodies: load.bodies }),
-        ...load.chain,
-      },
-      target,
-    );
+    const options = {
+      url: target.url,
+      connections: Number(values.connections),
+      duration: Number(values.duration),
+      warmup: 1,
+      request: { path: load.path, headers: { 'content-type': FORM, authorization: load.authorization } },
+      ...(load.bodies && { bodies: load.bodies }),
+      ...load.chain,
+    };
+    if (latencyReport) {
+      await measureHttp({ ...options, duration: 1, warmup: 0 }, target);
+      await serverLatency();
+    }
+    const result = await measureHttp(latencyReport ? { ...options, warmup: 0 } : options, target);
     console.log(
       `${name.padEnd(19)} ${result.cpuPerRequestUs?.toFixed(0).padStart(5)} µs CPU/req  ${result.throughput.toFixed(0).padStart(6)} req/s  ` +
         `p99 ${result.p99.toFixed(2)} ms  peak RSS ${((result.peakRss ?? 0) / 1e6).toFixed(0)} MB  failures ${result.failures}`,
     );
+    if (latencyReport) printLatency(result.samples ?? [], await serverLatency());
   }
 } finally {
   await target.stop();
+  if (latencyDir) rmSync(latencyDir, { recursive: true, force: true });
+}
+
+function printLatency(samples: number[], server: LatencyReport): void {
+  const at = (p: number) => percentile(samples, p).toFixed(2);
+  console.log(`  requests (ms)        p50 ${at(50)}  p90 ${at(90)}  p99 ${at(99)}  p99.9 ${at(99.9)}  max ${at(100)}`);
+  const loop = server.loopDelayMs;
+  console.log(`  event-loop delay (ms) p50 ${loop.p50}  p99 ${loop.p99}  p99.9 ${loop.p999}  max ${loop.max}  mean ${loop.mean}`);
+  const kinds = Object.entries(server.gc.byKind)
+    .map(([kind, gc]) => `${kind} ${gc.count}× ${gc.totalMs.toFixed(0)} ms (max ${gc.maxMs.toFixed(1)})`)
+    .join(', ');
+  console.log(`  GC pauses            ${server.gc.count}, ${server.gc.totalMs.toFixed(0)} ms in all: ${kinds}`);
+  for (const call of server.slowSqlite.slice(0, 8)) {
+    console.log(`  SQLite ≥1 ms         ${String(call.count).padStart(5)}× ${call.totalMs.toFixed(0).padStart(5)} ms (max ${call.maxMs.toFixed(1)})  ${call.sql}`);
+  }
 }

@@ -99,7 +99,8 @@ export function toFamily(row: Row): TokenFamily {
 
 export function toTokenView(row: Row): TokenView {
   return {
-    hash: row.hash as string,
+    // Stored as the digest's 32 bytes (tokens.ts), handed out in base64url as hashSecret makes them.
+    hash: (row.hash as Buffer).toString('base64url'),
     kind: row.kind as TokenView['kind'],
     familyId: (row.family_id as string | null) ?? null,
     clientId: row.client_id as string,

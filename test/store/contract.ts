@@ -261,6 +261,10 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         });
         assert.deepEqual(await store.findToken(g.refresh.hash), { ...g.refresh, familyRevokedAt: null, familyAuthentication: null, clientEnabled: true, userEnabled: true });
         assert.equal(await store.findToken(hashSecret('unknown')), undefined);
+        // What is no digest names no token (an id typed into the admin API or the CLI), nor does another spelling of one.
+        for (const typed of ['unknown', '', `${g.access.hash}x`, g.access.hash.slice(0, -1), `${g.access.hash.slice(0, 10)}!${g.access.hash.slice(10)}`]) {
+          assert.equal(await store.findToken(typed), undefined, typed);
+        }
         assert.equal(await store.findFamily('unknown'), undefined);
       });
 
@@ -399,6 +403,7 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         const rotate = (hash: string, now: number) =>
           store.rotateRefreshToken({ presentedHash: hash, now, refreshLimit: null, newTokens: successors(g, now) });
         assert.equal(await rotate(hashSecret('unknown'), NOW), 'not_live');
+        assert.equal(await rotate('not a digest', NOW), 'not_live');
         assert.equal(await rotate(g.access.hash, NOW), 'not_live');
         assert.equal(await rotate(g.refresh.hash, NOW + 100), 'not_live');
         assert.equal((await store.findToken(g.refresh.hash))?.rotatedAt, null);
@@ -492,7 +497,7 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
       });
 
       function refresh(familyId: string, hash: string, issuedAt: number): TokenRecord {
-        return { hash, kind: 'refresh', familyId, clientId: app.id, username: 'u', scope: [], issuedAt, expiresAt: issuedAt + 1000, revokedAt: null, rotatedAt: null };
+        return { hash: hashSecret(hash), kind: 'refresh', familyId, clientId: app.id, username: 'u', scope: [], issuedAt, expiresAt: issuedAt + 1000, revokedAt: null, rotatedAt: null };
       }
 
       async function family(first: string, at: number): Promise<string> {
@@ -504,41 +509,41 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
       it('the leeway reaches exactly one step back, and only while the replacement is unused', async () => {
         const fam = await family('r1', 100);
         const rotate = (presented: string, next: string, now: number, leeway = 0) =>
-          store.rotateRefreshToken({ presentedHash: presented, now, refreshLimit: null, newTokens: [refresh(fam, next, now)], reuseLeewaySeconds: leeway });
+          store.rotateRefreshToken({ presentedHash: hashSecret(presented), now, refreshLimit: null, newTokens: [refresh(fam, next, now)], reuseLeewaySeconds: leeway });
         assert.equal(await rotate('r1', 'r2', 101), 'rotated');
         assert.equal(await rotate('r1', 'x', 102), 'already_rotated', 'strict without a leeway');
         assert.equal(await rotate('r1', 'r3', 105, 5), 'rotated', 'r1 stands in for the unused r2');
-        assert.equal((await store.findToken('r2'))!.rotatedAt, 105);
+        assert.equal((await store.findToken(hashSecret('r2')))!.rotatedAt, 105);
         assert.equal(await rotate('r1', 'y', 106, 5), 'already_rotated', 'r2 is used now: r1 is two steps back');
         assert.equal(await rotate('r2', 'r4', 106, 5), 'rotated', 'r2 is the immediately previous of r3');
         assert.equal(await rotate('r3', 'z', 200, 5), 'already_rotated', 'past the leeway');
-        for (const refused of ['x', 'y', 'z']) assert.equal(await store.findToken(refused), undefined, 'a refused rotation stores nothing');
+        for (const refused of ['x', 'y', 'z']) assert.equal(await store.findToken(hashSecret(refused)), undefined, 'a refused rotation stores nothing');
         assert.equal((await store.findFamily(fam))?.refreshCount, 3);
       });
 
       it('the leeway counts against the refresh limit, and a refused claim is undone', async () => {
         const fam = await family('r1', 100);
         assert.equal(
-          await store.rotateRefreshToken({ presentedHash: 'r1', now: 101, refreshLimit: 1, newTokens: [refresh(fam, 'r2', 101)], reuseLeewaySeconds: 5 }),
+          await store.rotateRefreshToken({ presentedHash: hashSecret('r1'), now: 101, refreshLimit: 1, newTokens: [refresh(fam, 'r2', 101)], reuseLeewaySeconds: 5 }),
           'rotated',
         );
         assert.equal(
-          await store.rotateRefreshToken({ presentedHash: 'r1', now: 102, refreshLimit: 1, newTokens: [refresh(fam, 'r3', 102)], reuseLeewaySeconds: 5 }),
+          await store.rotateRefreshToken({ presentedHash: hashSecret('r1'), now: 102, refreshLimit: 1, newTokens: [refresh(fam, 'r3', 102)], reuseLeewaySeconds: 5 }),
           'limit_reached',
         );
-        assert.equal((await store.findToken('r2'))!.rotatedAt, null, 'the replacement is not marked rotated');
-        assert.equal(await store.findToken('r3'), undefined);
+        assert.equal((await store.findToken(hashSecret('r2')))!.rotatedAt, null, 'the replacement is not marked rotated');
+        assert.equal(await store.findToken(hashSecret('r3')), undefined);
         assert.equal((await store.findFamily(fam))?.refreshCount, 1);
       });
 
       it('the leeway does not reach past a revoked family', async () => {
         const fam = await family('r1', 100);
-        await store.rotateRefreshToken({ presentedHash: 'r1', now: 101, refreshLimit: null, newTokens: [refresh(fam, 'r2', 101)] });
+        await store.rotateRefreshToken({ presentedHash: hashSecret('r1'), now: 101, refreshLimit: null, newTokens: [refresh(fam, 'r2', 101)] });
         await store.revokeFamily(fam, 102);
-        const outcome = await store.rotateRefreshToken({ presentedHash: 'r1', now: 103, refreshLimit: null, newTokens: [refresh(fam, 'r3', 103)], reuseLeewaySeconds: 5 });
+        const outcome = await store.rotateRefreshToken({ presentedHash: hashSecret('r1'), now: 103, refreshLimit: null, newTokens: [refresh(fam, 'r3', 103)], reuseLeewaySeconds: 5 });
         assert.notEqual(outcome, 'rotated');
-        assert.equal((await store.findToken('r2'))!.rotatedAt, null);
-        assert.equal(await store.findToken('r3'), undefined);
+        assert.equal((await store.findToken(hashSecret('r2')))!.rotatedAt, null);
+        assert.equal(await store.findToken(hashSecret('r3')), undefined);
       });
 
       it('concurrent retries within the leeway, and the replacement itself, from two instances: exactly one wins', async () => {
@@ -546,13 +551,13 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         try {
           for (let round = 0; round < 5; round++) {
             const fam = await family(`r1-${round}`, 100);
-            await store.rotateRefreshToken({ presentedHash: `r1-${round}`, now: 101, refreshLimit: null, newTokens: [refresh(fam, `r2-${round}`, 101)] });
+            await store.rotateRefreshToken({ presentedHash: hashSecret(`r1-${round}`), now: 101, refreshLimit: null, newTokens: [refresh(fam, `r2-${round}`, 101)] });
             const outcomes = await Promise.all(
               Array.from({ length: 12 }, (_, i) =>
                 (i % 2 === 0 ? store : other).rotateRefreshToken({
                   // Most retry the previous token within the leeway, some present its unused
                   // replacement strictly: all of them claim the same row.
-                  presentedHash: i % 3 === 0 ? `r2-${round}` : `r1-${round}`,
+                  presentedHash: hashSecret(i % 3 === 0 ? `r2-${round}` : `r1-${round}`),
                   now: 102,
                   refreshLimit: null,
                   newTokens: [refresh(fam, `r3-${round}-${i}`, 102)],

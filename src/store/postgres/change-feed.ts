@@ -18,12 +18,17 @@ const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** A key as the caches know it: bytea keys (the tokens', migration 0014) arrive as PostgreSQL's `\\x` hex text. */
+function cacheKey(key: string): string {
+  return key.startsWith('\\x') ? Buffer.from(key.slice(2), 'hex').toString('base64url') : key;
+}
+
 /** Hands each change notified on CHANGE_CHANNEL (`table` or `table:key`) to the caches. */
 export function applyChange(caches: ReadCaches, payload: string | undefined): void {
   const text = payload ?? '';
   const colon = text.indexOf(':');
   if (colon < 0) caches.changed(text, undefined);
-  else caches.changed(text.slice(0, colon), text.slice(colon + 1));
+  else caches.changed(text.slice(0, colon), cacheKey(text.slice(colon + 1)));
 }
 
 /**

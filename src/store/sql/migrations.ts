@@ -8,7 +8,8 @@ const MIGRATIONS_DIR = packageFile('src', 'store', 'migrations');
 
 /**
  * The migrations' DDL is written as PostgreSQL takes it, plus SQLite's `WITHOUT ROWID`; these
- * rewrite it for each dialect. SQLite gets the type names it always had (same affinity).
+ * rewrite it for each dialect. SQLite gets the type names it always had (same affinity), and for
+ * PostgreSQL's base64url decoding the function the SQLite store adds to its connection (SQLite has none).
  */
 const DDL_REWRITES: Record<Dialect, [RegExp, string][]> = {
   sqlite: [
@@ -16,6 +17,8 @@ const DDL_REWRITES: Record<Dialect, [RegExp, string][]> = {
     [/\bBIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY\b/g, 'INTEGER PRIMARY KEY AUTOINCREMENT'],
     [/\b(?:BIGINT|BOOLEAN)\b/g, 'INTEGER'],
     [/\bVARCHAR\(\d+\)/g, 'TEXT'],
+    [/\bBYTEA\b/g, 'BLOB'],
+    [/\bdecode\(translate\((\w+), '-_', '\+\/'\) \|\| '=', 'base64'\)/g, 'base64url_bytes($1)'],
     [/\bDEFAULT TRUE\b/g, 'DEFAULT 1'],
     [/\bDEFAULT FALSE\b/g, 'DEFAULT 0'],
   ],

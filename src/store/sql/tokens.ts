@@ -91,11 +91,28 @@ const DROP_EMPTY_FAMILIES = sqlByDialect({
                AND NOT EXISTS (SELECT 1 FROM tokens WHERE family_id = token_families.id)`,
 });
 
+/**
+ * A token's key as stored (migration 0014): the 32 bytes of its SHA-256, given in base64url
+ * (`hashSecret` in core/secrets.ts). `undefined` for anything else, which names no token: a value
+ * typed into the admin API or the CLI, or another spelling of the same bytes.
+ */
+export function lookupKey(hash: string): Buffer | undefined {
+  const key = Buffer.from(hash, 'base64url');
+  return key.length === 32 && key.toString('base64url') === hash ? key : undefined;
+}
+
+/** The key of a token being stored: never a short or mangled one. */
+function tokenKey(hash: string): Buffer {
+  const key = lookupKey(hash);
+  if (!key) throw new TypeError('a token hash is a SHA-256 in base64url');
+  return key;
+}
+
 const insertTokens = multiInsert('tokens', ['hash', 'kind', 'family_id', 'client_id', 'username', 'scope', 'issued_at', 'expires_at']);
 
 function* insert(tokens: TokenRecord[], familyId?: string): Operation<void> {
   if (tokens.length === 0) return;
-  const rows = tokens.map((t) => [t.hash, t.kind, familyId ?? t.familyId, t.clientId, t.username, t.scope.join(' '), t.issuedAt, t.expiresAt]);
+  const rows = tokens.map((t) => [tokenKey(t.hash), t.kind, familyId ?? t.familyId, t.clientId, t.username, t.scope.join(' '), t.issuedAt, t.expiresAt]);
   yield* run(...insertTokens(rows));
 }
 
@@ -115,8 +132,10 @@ export function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operati
 }
 
 function* rotate(request: RotateRequest): Operation<RotateOutcome> {
-  const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash ?? null;
-  const params = { now: request.now, hash: request.presentedHash, replacement, leeway: request.reuseLeewaySeconds ?? 0 };
+  const presented = lookupKey(request.presentedHash);
+  if (!presented) return 'not_live';
+  const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash;
+  const params = { now: request.now, hash: presented, replacement: replacement === undefined ? null : tokenKey(replacement), leeway: request.reuseLeewaySeconds ?? 0 };
   // The claim locks the row (PostgreSQL; SQLite has one writer): a racing rotation waits here,
   // then finds rotated_at set and claims nothing. If this one rolls back, the waiter claims it.
   let claimed = yield* one(CLAIM, params);
@@ -155,12 +174,15 @@ export function tokenStore(db: Driver): TokenStore {
   return {
     saveFamily: (family, tokens) => db.hot.atomic(() => saveFamily(family, tokens)),
     saveLoneToken: (token) => db.hot.atomic(() => insert([{ ...token, familyId: null }])),
-    findToken: (hash) => db.one(TOKEN_BY_HASH, { hash }, toTokenView),
+    findToken: async (hash) => {
+      const key = lookupKey(hash);
+      return key && db.one(TOKEN_BY_HASH, { hash: key }, toTokenView);
+    },
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
     rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,
     revokeGrant: async (token, now) =>
-      (token.familyId === null ? await db.run(REVOKE_LONE_TOKEN, { hash: token.hash, now }) : await db.run(REVOKE_FAMILY, { id: token.familyId, now })) > 0,
+      (token.familyId === null ? await db.run(REVOKE_LONE_TOKEN, { hash: tokenKey(token.hash), now }) : await db.run(REVOKE_FAMILY, { id: token.familyId, now })) > 0,
     revokeFamiliesOf: (owner, now) => {
       if (!('username' in owner)) return db.atomic(() => revokeClientGrants(owner.clientId, now));
       if (owner.clientId === undefined) return db.run(REVOKE_USER_FAMILIES, { username: owner.username, now });

@@ -1,36 +1,106 @@
 import { Worker } from 'node:worker_threads';
 import { packageFile } from '../../package-files.ts';
 
+/** What the store lends the checkpointer: its connection's auto-checkpoint and a hold on its writes. */
+export interface CheckpointHooks {
+  /** Sets the connection's `wal_autocheckpoint` (0: off). */
+  autoCheckpoint(pages: number): void;
+  /** Holds this process's writes back until the returned function is called. */
+  holdWrites(): () => void;
+}
+
+export interface CheckpointOptions {
+  /** How often the thread checkpoints, in ms. */
+  intervalMs?: number;
+  /** WAL length, in pages, past which the WAL is brought back to its start. */
+  limitPages?: number;
+}
+
+/** The main connection's auto-checkpoint when no thread does the work (and once one has failed). */
+export const AUTO_CHECKPOINT_PAGES = 10_000;
+
+/** Longest a hold may last should the thread not answer: writes never wait on a lost thread. */
+const HOLD_TIMEOUT_MS = 500;
+
+type FromWorker = { type: 'ready' } | { type: 'hold' } | { type: 'checkpointed' };
+
 /**
- * Checkpoints the WAL from a worker thread every `intervalMs`. A checkpoint copies the WAL's pages
- * into the database file and fsyncs both; run by the connection's auto-checkpoint it does so on
- * the event loop, which then answers nothing for tens of milliseconds on a busy disk. Passive
- * checkpoints never block the writer, and the connection's own auto-checkpoint stays as the
- * backstop should this thread fall behind or fail. Started on the first token write, so that CLI
- * commands never start a thread.
+ * Checkpoints the WAL from a worker thread, so that no checkpoint runs on the event loop. A
+ * checkpoint copies the WAL's pages into the database file and fsyncs both; run by the connection's
+ * auto-checkpoint it did so on the event loop, which then answered nothing for tens of milliseconds.
+ * Once the thread runs, the connection's auto-checkpoint is off; should the thread fail, it is on again.
+ *
+ * Passive checkpoints (every `intervalMs`) copy pages without ever blocking a writer, but they alone
+ * do not bound the WAL: SQLite starts the WAL over only when a write transaction begins on a WAL
+ * that is wholly copied, and under constant writes some frames always arrived during the last
+ * checkpoint. So when the WAL passes `limitPages`, the thread asks for a hold: the store's writes
+ * queue (the event loop runs on: reads, hashing, parsing), the thread copies the few frames left
+ * and fsyncs, the hold ends, and the next write transaction starts the WAL over from its first frame.
+ * The hold costs the queued writes one short checkpoint, once per `limitPages` of WAL; it never
+ * takes SQLite's write lock, so another process writing to the file is never blocked by it.
+ * Started on the first token write, so that CLI commands never start a thread.
  */
 export class BackgroundCheckpointer {
   private worker: Worker | undefined;
+  private release: (() => void) | undefined;
+  /** The thread failed once: the connection checkpoints by itself from then on, no thread is started again. */
+  private failed = false;
 
   constructor(
     private readonly path: string,
-    private readonly intervalMs = 200,
+    private readonly hooks: CheckpointHooks,
+    private readonly options: CheckpointOptions = {},
   ) {}
 
   start(): void {
-    if (this.worker || this.path === ':memory:') return;
+    if (this.worker || this.failed || this.path === ':memory:') return;
     const worker = new Worker(packageFile('src', 'store', 'sqlite', 'checkpoint-worker.mjs'), {
-      workerData: { path: this.path, intervalMs: this.intervalMs },
+      workerData: { path: this.path, intervalMs: this.options.intervalMs ?? 200, limitPages: this.options.limitPages ?? AUTO_CHECKPOINT_PAGES },
     });
     worker.unref();
-    // If the thread dies, the auto-checkpoint on the main connection carries on alone.
-    worker.on('error', () => undefined);
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') this.hooks.autoCheckpoint(0);
+      else if (message.type === 'hold') this.hold(worker);
+      else this.endHold();
+    });
+    // If the thread dies, the connection checkpoints by itself again.
+    const failed = () => {
+      if (this.worker !== worker) return;
+      this.failed = true;
+      this.worker = undefined;
+      this.endHold();
+      this.hooks.autoCheckpoint(AUTO_CHECKPOINT_PAGES);
+    };
+    worker.on('error', failed);
+    worker.on('exit', failed);
     this.worker = worker;
   }
 
   async stop(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    if (worker) await worker.terminate();
+    this.endHold();
+    if (worker) {
+      await worker.terminate();
+      this.hooks.autoCheckpoint(AUTO_CHECKPOINT_PAGES);
+    }
+  }
+
+  private hold(worker: Worker): void {
+    if (this.release) return;
+    // No write is running now (writes are synchronous on this thread): from here none starts until the hold ends.
+    const resume = this.hooks.holdWrites();
+    const timer = setTimeout(() => this.endHold(), HOLD_TIMEOUT_MS);
+    this.release = () => {
+      clearTimeout(timer);
+      resume();
+    };
+    worker.postMessage({ type: 'held' });
+  }
+
+  private endHold(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
   }
 }

@@ -27,6 +27,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  */
 export class GroupCommit {
   private queue: PendingWrite[] = [];
+  private holds = 0;
   private readonly inSavepoint: (work: () => unknown) => unknown;
   private readonly group: (batch: PendingWrite[]) => Outcome[];
 
@@ -80,10 +81,25 @@ export class GroupCommit {
     });
   }
 
-  /** Commits whatever is queued now (also called before the database closes). */
+  /**
+   * Holds every write back (they queue, their callers wait) until the returned function is called:
+   * the checkpointer's moment with a WAL that nothing of this process appends to.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0 && this.queue.length > 0) setImmediate(() => this.flush());
+    };
+  }
+
+  /** Commits whatever is queued now, unless writes are held (also called before the database closes). */
   flush(): void {
     const batch = this.queue;
-    if (batch.length === 0) return;
+    if (batch.length === 0 || this.holds > 0) return;
     this.queue = [];
     this.onFlush();
     let outcomes: Outcome[];

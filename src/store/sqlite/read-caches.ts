@@ -27,9 +27,10 @@ export class SqliteReadCaches extends ReadCaches {
   /** Call once the tables exist (the triggers need them). */
   constructor(db: Database.Database) {
     super();
-    // The key columns (WATCHED_CHANGES) are all TEXT.
-    db.function('portcullis_changed', { deterministic: false }, (table: string, key: string | null) => {
-      this.changed(table, key ?? undefined);
+    // The key columns (WATCHED_CHANGES) are TEXT, but for the tokens' keys: their digest's 32 bytes,
+    // which the caches know by the base64url the store is called with.
+    db.function('portcullis_changed', { deterministic: false }, (table: string, key: string | Buffer | null) => {
+      this.changed(table, key === null ? undefined : typeof key === 'string' ? key : key.toString('base64url'));
       return null;
     });
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();

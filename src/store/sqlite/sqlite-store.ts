@@ -5,9 +5,9 @@ import { toClient, toTokenView } from '../rows.ts';
 import { CLIENT_BY_ID } from '../sql/clients.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import { sqlCounters } from '../sql/throttle-counters.ts';
-import { TOKEN_BY_HASH } from '../sql/tokens.ts';
+import { lookupKey, TOKEN_BY_HASH } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
-import { BackgroundCheckpointer } from './background-checkpointer.ts';
+import { AUTO_CHECKPOINT_PAGES, BackgroundCheckpointer, type CheckpointOptions } from './background-checkpointer.ts';
 import { SqliteDriver } from './driver.ts';
 import { GroupCommit } from './group-commit.ts';
 import { SqliteReadCaches } from './read-caches.ts';
@@ -21,9 +21,12 @@ function open(path: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  // Checkpoint every ~40 MB of WAL instead of every 4 MB: hot pages (index right edges, interior
-  // pages) are rewritten many times between checkpoints but copied to the database only once.
-  db.pragma('wal_autocheckpoint = 10000');
+  // For migration 0014, which turns base64url text into bytes: PostgreSQL's decode(), SQLite has none.
+  db.function('base64url_bytes', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? Buffer.from(text, 'base64url') : null));
+  // Until the checkpoint thread starts (never for CLI commands): checkpoint every ~40 MB of WAL
+  // instead of every 4 MB: hot pages (index right edges, interior pages) are rewritten many times
+  // between checkpoints but copied to the database only once.
+  db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   return db;
 }
 
@@ -41,15 +44,27 @@ export class SqliteStore extends SqlStore implements Store {
   /** On once the schema is migrated (their triggers need the tables). */
   private caches: SqliteReadCaches | undefined;
 
-  /** `backgroundCheckpoint: false` leaves the WAL checkpoints to another process on the same file (`serve --workers`). */
+  /**
+   * `backgroundCheckpoint: false` leaves the WAL checkpoints to another process on the same file
+   * (`serve --workers`); the other options tune the checkpoint thread.
+   */
   constructor(
     readonly path: string,
-    options: { backgroundCheckpoint?: boolean } = {},
+    options: { backgroundCheckpoint?: boolean } & CheckpointOptions = {},
   ) {
     const db = open(path);
-    const checkpointer = new BackgroundCheckpointer(path);
-    const checkpoints = options.backgroundCheckpoint ?? true;
-    const writes = new GroupCommit(db, checkpoints ? () => checkpointer.start() : undefined);
+    const { backgroundCheckpoint = true, ...checkpoints } = options;
+    const checkpointer = new BackgroundCheckpointer(
+      path,
+      {
+        autoCheckpoint: (pages) => {
+          if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
+        },
+        holdWrites: () => writes.hold(),
+      },
+      checkpoints,
+    );
+    const writes: GroupCommit = new GroupCommit(db, backgroundCheckpoint ? () => checkpointer.start() : undefined);
     const driver = new SqliteDriver(db, writes);
     super(driver);
     this.db = db;
@@ -60,7 +75,9 @@ export class SqliteStore extends SqlStore implements Store {
       return this.caches ? this.caches.client(id, load) : load();
     };
     this.findToken = async (hash) => {
-      const load = () => driver.oneSync(TOKEN_BY_HASH, { hash }, toTokenView);
+      const key = lookupKey(hash);
+      if (!key) return undefined;
+      const load = () => driver.oneSync(TOKEN_BY_HASH, { hash: key }, toTokenView);
       return this.caches ? this.caches.token(hash, load) : load();
     };
     this.throttleCounters = (options) => {
@@ -80,8 +97,9 @@ export class SqliteStore extends SqlStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.writes.flush();
+    // The checkpointer first: it ends any hold on the writes that the flush must commit.
     await this.checkpointer.stop();
+    if (this.db.open) this.writes.flush();
     if (this.db.open) this.db.close();
   }
 }

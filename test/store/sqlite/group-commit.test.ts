@@ -49,7 +49,7 @@ describe('SQLite group commit (token writes of one event-loop turn share a trans
     const reader = new Database(join(dir, 'db.sqlite'), { readonly: true });
     try {
       for (const { tokens } of families) {
-        for (const token of tokens) assert.ok(reader.prepare('SELECT 1 FROM tokens WHERE hash = ?').get(token.hash), 'committed');
+        for (const token of tokens) assert.ok(reader.prepare('SELECT 1 FROM tokens WHERE hash = ?').get(Buffer.from(token.hash, 'base64url')), 'committed');
       }
     } finally {
       reader.close();

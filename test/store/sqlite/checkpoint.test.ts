@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../../src/core/clock.ts';
+import type { TokenFamily, TokenRecord } from '../../../src/core/model.ts';
+import { generateSecret, hashSecret } from '../../../src/core/secrets.ts';
+import { registerClient } from '../../../src/manage/clients.ts';
+import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
+
+const NOW = 1_000_000;
+const PAGE = 4096;
+const LIMIT_PAGES = 256;
+
+function family(clientId: string): [TokenFamily, TokenRecord[]] {
+  const id = randomUUID();
+  const base = { familyId: id, clientId, username: null, scope: ['read', 'write'], issuedAt: NOW, revokedAt: null, rotatedAt: null };
+  return [
+    { id, clientId, username: null, scope: ['read', 'write'], refreshCount: 0, createdAt: NOW, revokedAt: null },
+    [
+      { ...base, hash: hashSecret(generateSecret()), kind: 'access', expiresAt: NOW + 3600 },
+      { ...base, hash: hashSecret(generateSecret()), kind: 'refresh', expiresAt: NOW + 86_400 },
+    ],
+  ];
+}
+
+describe('SQLite WAL checkpoints (background-checkpointer.ts)', () => {
+  let dir: string;
+  let path: string;
+  let store: SqliteStore;
+  let clientId: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-checkpoint-'));
+    path = join(dir, 'db.sqlite');
+    store = new SqliteStore(path, { intervalMs: 10, limitPages: LIMIT_PAGES });
+    await store.migrate();
+    clientId = (await registerClient(store, new ManualClock(), { name: 'c', type: 'confidential', grants: ['client_credentials'] })).client.id;
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the WAL bounded under constant writes, with no checkpoint on the event loop', async () => {
+    const wal = `${path}-wal`;
+    const walSize = () => (existsSync(wal) ? statSync(wal).size : 0);
+    // The WAL header's first salt changes each time the WAL starts over from its first frame.
+    const walSalt = () => {
+      if (walSize() < 32) return undefined;
+      const header = Buffer.alloc(32);
+      const fd = openSync(wal, 'r');
+      try {
+        readSync(fd, header, 0, 32, 0);
+      } finally {
+        closeSync(fd);
+      }
+      return header.readUInt32BE(16);
+    };
+    let largestWal = 0;
+    let restarts = 0;
+    let salt = walSalt();
+    // Writes without a pause (each group queued as soon as the one before is committed, about
+    // 150 WAL pages each) until the database holds 48 times the WAL's limit: 10 to 15 times that
+    // went through the WAL.
+    const target = 48 * LIMIT_PAGES * PAGE;
+    for (let group = 0; group < 4000 && statSync(path).size < target; group++) {
+      await Promise.all(Array.from({ length: 100 }, () => store.saveFamily(...family(clientId))));
+      largestWal = Math.max(largestWal, walSize());
+      const now = walSalt();
+      if (now !== salt) restarts++;
+      salt = now;
+    }
+    assert.ok(statSync(path).size >= target, 'the checkpoints copied the writes into the database');
+    // Bounded: the WAL starts over again and again, and stays smaller than what went into the
+    // database (a WAL that never starts over holds all of it, and more). How far past its limit it
+    // goes depends on how fast writes come while a checkpoint runs; this writer is many times faster
+    // than a server answering requests.
+    assert.ok(restarts >= 10, `the WAL started over ${restarts} times`);
+    assert.ok(largestWal < target, `the WAL reached ${largestWal} bytes`);
+    // The server's own connection never checkpoints while the thread runs.
+    assert.equal(store['db'].pragma('wal_autocheckpoint', { simple: true }), 0);
+  });
+
+  it('checkpoints on its own connection again once the thread is gone, and starts no other', async () => {
+    const checkpointer = store['checkpointer'];
+    const worker = checkpointer['worker']!;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // As if the thread had died: its exit is all the store sees.
+    await worker.terminate();
+    await exited;
+    assert.equal(store['db'].pragma('wal_autocheckpoint', { simple: true }), 10_000);
+    await store.saveFamily(...family(clientId));
+    assert.equal(checkpointer['worker'], undefined);
+  });
+});
