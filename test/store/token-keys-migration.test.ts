@@ -47,7 +47,7 @@ async function oldTokensSurvive(dialect: Dialect, old: OldDatabase, open: () => 
 
   const store = open();
   try {
-    assert.deepEqual(await store.migrate(), [14]);
+    assert.deepEqual(await store.migrate(), readMigrations().filter((m) => m.version >= 14).map((m) => m.version));
     const keys = await old.keys();
     assert.equal(keys.length, 3);
     for (const key of keys) assert.equal((key.hash as Buffer).length, 32, 'keys are stored as 32 bytes');

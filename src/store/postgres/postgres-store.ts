@@ -4,7 +4,7 @@ import { ReadCaches } from '../read-caches.ts';
 import { CLIENT_BY_ID } from '../sql/clients.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import { sqlCounters } from '../sql/throttle-counters.ts';
-import { TOKEN_BY_HASH } from '../sql/tokens.ts';
+import { lookupKey, TOKEN_BY_HASH } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
 import { applyChange, CHANGE_CHANNEL, ChangeFeed } from './change-feed.ts';
 import { PostgresDriver, type PostgresOptions } from './driver.ts';
@@ -48,7 +48,9 @@ export class PostgresStore extends SqlStore implements Store {
       return this.caches ? this.caches.client(id, load) : load();
     };
     this.findToken = async (hash) => {
-      const load = () => driver.one(TOKEN_BY_HASH, { hash }, toTokenView);
+      const key = lookupKey(hash);
+      if (!key) return undefined;
+      const load = () => driver.one(TOKEN_BY_HASH, { hash: key }, toTokenView);
       return this.caches ? this.caches.token(hash, load) : load();
     };
     this.throttleCounters = (options) => sqlCounters(driver, this.caches?.absentCounterKeys(), options?.sweep ?? true);
