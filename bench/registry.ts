@@ -33,6 +33,8 @@ interface PluggedScenario {
 //     records exact (sub-millisecond) latencies.
 //   - bench/scale.ts (issue 5): one million live tokens stored; issue and introspection
 //     throughput and resident memory against an empty store. Export `scaleScenario: Scenario`.
+//   - bench/postgres.ts (issue 16): client credentials, refresh and introspection on PostgreSQL,
+//     one instance and two on one database. Exports `postgresScenario: Scenario`.
 const BUILT_IN: Scenario[] = [passwordScenario, refreshScenario, clientCredentialsScenario, clientCredentialsJwtScenario, introspectionScenario];
 
 const PLUGGED: PluggedScenario[] = [
@@ -56,6 +58,17 @@ const PLUGGED: PluggedScenario[] = [
       bar: 'RSS < 200 MB with 1M tokens',
       status: 'pending',
       note: 'comes from the scale scenario (bench/scale.ts, issue 5) once merged',
+    },
+  },
+  {
+    file: 'postgres.ts',
+    exports: ['postgresScenario', 'scenario'],
+    pending: {
+      scenario: 'PostgreSQL: one and two instances',
+      subject: 'Portcullis, PostgreSQL',
+      bar: '≥ 2× / 3× the PostgreSQL baseline; two instances ≥ 1.6× one',
+      status: 'pending',
+      note: 'comes from the PostgreSQL scenario (bench/postgres.ts, issue 16)',
     },
   },
 ];

@@ -21,35 +21,10 @@ const instantHasher: PasswordHasher = {
   verifyDummy: async () => undefined,
 };
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/**
- * `portcullis serve` itself (bin/portcullis.mjs: the bundle `npm run build` makes, or the sources
- * through tsx when the bundle is out of date), in a process of its own started by this target, on
- * a fresh SQLite file that this target seeds first through the same store operations as the CLI.
- * The runner's CPU and memory figures are the serve process's (StartedTarget.pid).
- * With `instantHash` (bench/threads.ts only), Portcullis runs in this process instead, with a
- * hasher that does no work, to see what a grant costs besides the hash.
- */
-export const start: TargetStarter = async (options) => {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
-  const env: Record<string, string> = {
-    PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password',
-    // The throttle stays on (every password attempt reserves a failure before its hash and is refunded
-    // on success), but one bench user logs in 32 times at once from loopback: with the default budget
-    // of 10 failures per (user, address) the reservations in flight alone would block it.
-    PORTCULLIS_THROTTLE_USER_IP_FAILURES: '10000',
-    PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
-  };
-  if (typeof options.logLevel === 'string') env.PORTCULLIS_LOG_LEVEL = options.logLevel;
-  const inProcess = options.instantHash === true;
-  const port = inProcess ? 0 : await freePort();
-  const config = loadConfig({ db: join(dir, 'portcullis.db'), port, host: '127.0.0.1', config: undefined }, env);
-  const app = await createApp(config, inProcess ? { hasher: instantHasher } : {});
-  const { store, ctx } = app;
-
+/** The bench's scope, user and clients, made through the same store operations as the CLI. */
+async function seedBench(store: App['store'], hasher: PasswordHasher): Promise<BenchClients> {
   await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
-  await createUser(store, ctx.hasher, systemClock, { username: 'bench-user', password: 'correct horse battery staple' });
+  await createUser(store, hasher, systemClock, { username: 'bench-user', password: 'correct horse battery staple' });
   const ropc = await registerClient(store, systemClock, {
     name: 'bench-ropc',
     type: 'confidential',
@@ -70,6 +45,56 @@ export const start: TargetStarter = async (options) => {
     scopes: ['bench'],
     tokenFormat: 'jwt',
   });
+  return {
+    ropcClient: { id: ropc.client.id, secret: ropc.secret },
+    serviceClient: { id: service.client.id, secret: service.secret },
+    jwtServiceClient: { id: jwtService.client.id, secret: jwtService.secret },
+  };
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+type App = Awaited<ReturnType<typeof createApp>>;
+type Credentials = { id: string; secret: string | undefined };
+interface BenchClients {
+  ropcClient: Credentials;
+  serviceClient: Credentials;
+  jwtServiceClient: Credentials;
+}
+
+/**
+ * `portcullis serve` itself (bin/portcullis.mjs: the bundle `npm run build` makes, or the sources
+ * through tsx when the bundle is out of date), in a process of its own started by this target, on
+ * a fresh SQLite file that this target seeds first through the same store operations as the CLI.
+ * The runner's CPU and memory figures are the serve process's (StartedTarget.pid).
+ * With `instantHash` (bench/threads.ts only), Portcullis runs in this process instead, with a
+ * hasher that does no work, to see what a grant costs besides the hash.
+ * With `databaseUrl` (and `secretKey`, the cluster's PORTCULLIS_SECRET_KEY) it serves from that
+ * PostgreSQL database instead; `seeded` (the `info` of another instance on the same database)
+ * skips the seeding, and `env` adds to the serve process's environment (bench/postgres.ts).
+ */
+export const start: TargetStarter = async (options) => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  const env: Record<string, string> = {
+    PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password',
+    // The throttle stays on (every password attempt reserves a failure before its hash and is refunded
+    // on success), but one bench user logs in 32 times at once from loopback: with the default budget
+    // of 10 failures per (user, address) the reservations in flight alone would block it.
+    PORTCULLIS_THROTTLE_USER_IP_FAILURES: '10000',
+    PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
+  };
+  if (typeof options.logLevel === 'string') env.PORTCULLIS_LOG_LEVEL = options.logLevel;
+  const databaseUrl = typeof options.databaseUrl === 'string' ? options.databaseUrl : undefined;
+  if (databaseUrl !== undefined) Object.assign(env, { PORTCULLIS_DATABASE_URL: databaseUrl, PORTCULLIS_SECRET_KEY: String(options.secretKey) });
+  Object.assign(env, options.env);
+  const seeded = options.seeded as BenchClients | undefined;
+  const inProcess = options.instantHash === true;
+  const port = inProcess ? 0 : await freePort();
+  const config = loadConfig({ db: join(dir, 'portcullis.db'), port, host: '127.0.0.1', config: undefined }, env);
+  const app = await createApp(config, inProcess ? { hasher: instantHasher } : {});
+  const { store, ctx } = app;
+
+  const clients = seeded ?? (await seedBench(store, ctx.hasher));
 
   let server: ChildProcess | undefined;
   let serverPort: number;
@@ -93,7 +118,7 @@ export const start: TargetStarter = async (options) => {
     info: {
       settings: {
         process: inProcess ? 'in the bench child, instant hasher (diagnostics)' : 'node bin/portcullis.mjs serve (the bundle of npm run build)',
-        store: 'SQLite (WAL, synchronous=NORMAL), fresh file',
+        store: databaseUrl === undefined ? 'SQLite (WAL, synchronous=NORMAL), fresh file' : 'PostgreSQL',
         logLevel: config.logLevel,
         argon2: config.argon2,
         uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (libuv default)',
@@ -101,9 +126,7 @@ export const start: TargetStarter = async (options) => {
       },
       username: 'bench-user',
       password: 'correct horse battery staple',
-      ropcClient: { id: ropc.client.id, secret: ropc.secret },
-      serviceClient: { id: service.client.id, secret: service.secret },
-      jwtServiceClient: { id: jwtService.client.id, secret: jwtService.secret },
+      ...clients,
       paths: { token: '/oauth/token', introspect: '/oauth/introspect' },
     },
     rpc: {
