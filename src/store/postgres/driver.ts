@@ -128,8 +128,10 @@ export class PostgresDriver implements Driver {
       // failed one does not swallow the next): what lets a group's writes share round trips.
       pipeline: true,
     });
-    // An idle connection that the server drops must not crash the process; the pool replaces it.
+    // A connection that the server drops must not crash the process: an idle one is replaced by
+    // the pool, a busy one fails its queries (and is closed when released with their error).
     this.pool.on('error', () => {});
+    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.hot = new GroupedWrites(new PostgresGroupCommit(this.pool, execute, groupsInFlight(settings.maxConnections)));
   }
 

@@ -100,9 +100,9 @@ export class PostgresGroupCommit {
 
   private async commit(client: pg.PoolClient, batch: PendingWrite[]): Promise<Outcome[]> {
     const begun = client.query('BEGIN');
-    const runs = batch.map((write) => this.interleaved(client, write.operation()));
-    await begun;
-    const settled = await Promise.allSettled(runs);
+    const settled = await Promise.allSettled([begun, ...batch.map((write) => this.interleaved(client, write.operation()))]);
+    if (settled[0]!.status === 'rejected') throw settled[0].reason;
+    settled.shift();
     if (settled.every((run) => run.status === 'fulfilled')) {
       await client.query('COMMIT');
       return settled.map((run) => ({ ok: true, value: (run as PromiseFulfilledResult<unknown>).value }));
@@ -169,7 +169,8 @@ export class PostgresGroupCommit {
   }
 }
 
-/** An error the server reported for one statement (the connection still works), as opposed to a lost connection. */
+/** An error the server reported for one statement (the session goes on), as opposed to a lost connection or a FATAL one. */
 function isStatementError(error: unknown): boolean {
-  return error instanceof pg.DatabaseError || (error instanceof Error && error.cause instanceof pg.DatabaseError);
+  const reported = error instanceof Error && error.cause instanceof pg.DatabaseError ? error.cause : error;
+  return reported instanceof pg.DatabaseError && reported.severity !== 'FATAL' && reported.severity !== 'PANIC';
 }
