@@ -101,7 +101,7 @@ export class PostgresGroupCommit {
   private async commit(client: pg.PoolClient, batch: PendingWrite[]): Promise<Outcome[]> {
     const begun = client.query('BEGIN');
     const settled = await Promise.allSettled([begun, ...batch.map((write) => this.interleaved(client, write.operation()))]);
-    if (settled[0]!.status === 'rejected') throw settled[0].reason;
+    if (settled[0].status === 'rejected') throw settled[0].reason;
     settled.shift();
     if (settled.every((run) => run.status === 'fulfilled')) {
       await client.query('COMMIT');
