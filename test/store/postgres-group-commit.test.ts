@@ -40,12 +40,15 @@ if (await requirePostgres('PostgreSQL group commit')) {
     }
   }
 
-  /** Ends every connection the store holds to the server (as a crash or a failover would), from outside. */
+  /**
+   * Ends the connections the store holds (as a crash or a failover would), from outside: only
+   * those to this test's own database, never another test's on the same server.
+   */
   async function killConnections(url: string, condition = "application_name = 'portcullis'"): Promise<number> {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
-      const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${condition} AND pid <> pg_backend_pid()`);
+      const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${condition} AND datname = current_database() AND pid <> pg_backend_pid()`);
       return rows.length;
     } finally {
       await admin.end();

@@ -80,6 +80,11 @@ export class PostgresGroupCommit {
       client = await this.pool.connect();
       // Taken once the connection is ours: the writes that came while waiting for it join too.
       batch = this.queue.splice(0, this.maxGroupSize);
+      // Another group, connected first, may have taken them all.
+      if (batch.length === 0) {
+        client.release();
+        return;
+      }
       const outcomes = await this.commit(client, batch);
       batch.forEach((write, index) => {
         const outcome = outcomes[index]!;
