@@ -3,7 +3,7 @@ import { openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { countTokens, seedCodes, startPortcullis } from '../targets/portcullis.ts';
+import { countTokens, type PortcullisInfo, seedCodes, startPortcullis } from '../targets/portcullis.ts';
 import { processCpu, processRss, stopProcess } from './processes.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,6 +77,12 @@ export async function spawnTarget(name: string, options: Record<string, unknown>
       nodeArgs: spawnOptions.nodeArgs ?? [],
       env: spawnOptions.env ?? {},
       stdout: devNull,
+      // bench/postgres.ts: a PostgreSQL database, and a second instance on it that seeds nothing.
+      store: {
+        ...(typeof options.databaseUrl === 'string' && { databaseUrl: options.databaseUrl, secretKey: String(options.secretKey) }),
+        ...(options.seeded !== undefined && { seeded: options.seeded as PortcullisInfo }),
+        ...(options.env !== undefined && { env: options.env as Record<string, string> }),
+      },
     });
     const { info, config } = server.seeded;
     const rpc: Record<string, (argument: unknown) => unknown> = {

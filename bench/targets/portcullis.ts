@@ -39,11 +39,22 @@ export interface SeededPortcullis {
   info: PortcullisInfo;
 }
 
+/** Where a seeded Portcullis keeps its data: a fresh SQLite file unless `databaseUrl` is given. */
+export interface PortcullisStoreOptions {
+  /** A PostgreSQL database to serve from, with the cluster's PORTCULLIS_SECRET_KEY (bench/postgres.ts). */
+  databaseUrl?: string;
+  secretKey?: string;
+  /** The `info` of another instance seeded on the same database: this one seeds nothing. */
+  seeded?: PortcullisInfo;
+  /** More environment for the serve process. */
+  env?: Record<string, string>;
+}
+
 /**
- * A fresh SQLite file in a temporary directory, seeded through the same store operations as the
- * CLI (a scope, a user, one client per load), with `app` still open on it.
+ * A fresh SQLite file in a temporary directory (or the PostgreSQL database given), seeded through
+ * the same store operations as the CLI (a scope, a user, one client per load), with `app` still open on it.
  */
-export async function seedPortcullis(options: { port: number; logLevel?: string }, overrides: AppOverrides = {}): Promise<SeededPortcullis> {
+export async function seedPortcullis(options: { port: number; logLevel?: string } & PortcullisStoreOptions, overrides: AppOverrides = {}): Promise<SeededPortcullis> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   const env: Record<string, string> = {
     PORTCULLIS_ADMIN_PASSWORD: 'bench-admin-password',
@@ -54,8 +65,11 @@ export async function seedPortcullis(options: { port: number; logLevel?: string 
     PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
   };
   if (options.logLevel !== undefined) env.PORTCULLIS_LOG_LEVEL = options.logLevel;
+  if (options.databaseUrl !== undefined) Object.assign(env, { PORTCULLIS_DATABASE_URL: options.databaseUrl, PORTCULLIS_SECRET_KEY: String(options.secretKey) });
+  Object.assign(env, options.env);
   const config = loadConfig({ db: join(dir, 'portcullis.db'), port: options.port, host: '127.0.0.1', config: undefined }, env);
   const app = await createApp(config, overrides);
+  if (options.seeded) return { dir, config, env, app, info: options.seeded };
   const { store, ctx } = app;
   await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
   await createUser(store, ctx.hasher, systemClock, { username: 'bench-user', password: PASSWORD });
@@ -65,7 +79,7 @@ export async function seedPortcullis(options: { port: number; logLevel?: string 
   };
   const info: PortcullisInfo = {
     settings: {
-      store: 'SQLite (WAL, synchronous=NORMAL), fresh file',
+      store: options.databaseUrl === undefined ? 'SQLite (WAL, synchronous=NORMAL), fresh file' : 'PostgreSQL, fresh database',
       logLevel: config.logLevel,
       argon2: config.argon2,
       throttle: 'on, shared counters in the SQLite file; user_ip and ip budgets 10000 (defaults 10 and 100) so that 32 parallel logins of one user from loopback are not refused',
@@ -151,9 +165,11 @@ export interface PortcullisServer {
  * out of date, which bench/run.ts refuses), in a process of its own, on a file seeded first by the
  * bench. Logs go to `stdout` (the descriptor given: /dev/null in a run), paid for, not read.
  */
-export async function startPortcullis(options: { logLevel?: string; nodeArgs?: string[]; env?: Record<string, string>; stdout: number }): Promise<PortcullisServer> {
+export async function startPortcullis(
+  options: { logLevel?: string; nodeArgs?: string[]; env?: Record<string, string>; stdout: number; store?: PortcullisStoreOptions },
+): Promise<PortcullisServer> {
   const port = await freePort();
-  const seeded = await seedPortcullis({ port, ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}) });
+  const seeded = await seedPortcullis({ port, ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}), ...options.store });
   await seeded.app.close();
   const server = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'bin/portcullis.mjs'), 'serve', '--db', seeded.config.db, '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, NODE_ENV: 'production', ...options.env, ...seeded.env },

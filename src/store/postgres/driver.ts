@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { Driver } from '../sql/driver.ts';
-import { ConstraintViolation, type Operation, type Params, Rollback, type Row } from '../sql/operation.ts';
+import { all, ConstraintViolation, one, type Operation, type Params, Rollback, type Row, run, type Step } from '../sql/operation.ts';
 import type { Statement } from '../sql/statement.ts';
+import { PostgresGroupCommit } from './group-commit.ts';
 
 /** Pool limits and timeouts; every one has a default fit for a small instance. */
 export interface PostgresOptions {
@@ -30,6 +31,11 @@ const types = {
   },
 };
 
+/** Group commits in flight at once: half the pool, so that reads always find connections. */
+function groupsInFlight(maxConnections: number): number {
+  return Math.max(1, Math.floor(maxConnections / 2));
+}
+
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -43,22 +49,69 @@ function normalised(error: unknown): unknown {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+// Each statement is a named (prepared) statement: parsed and planned once per connection, then
+// only bound and executed.
+const preparedNames = new WeakMap<Statement, string>();
+let statementsNamed = 0;
+
+function nameOf(statement: Statement): string {
+  let name = preparedNames.get(statement);
+  if (name === undefined) preparedNames.set(statement, (name = `portcullis_${++statementsNamed}`));
+  return name;
+}
+
 async function query(on: Queryable, statement: Statement, params: Params): Promise<pg.QueryResult<Row>> {
   const { text, names } = statement.for('postgres');
   try {
-    return await on.query<Row>(text, names.map((name) => (params as Row)[name] ?? null));
+    return await on.query<Row>({ name: nameOf(statement), text, values: names.map((name) => (params as Row)[name] ?? null) });
   } catch (error) {
     throw normalised(error);
   }
 }
 
+/** Runs one step of an operation on `client`; resolves with what the operation receives back. */
+async function execute(client: pg.PoolClient, step: Step): Promise<unknown> {
+  if (step.kind === 'exec') {
+    await client.query(step.script);
+    return undefined;
+  }
+  const { rows, rowCount } = await query(client, step.statement, step.params);
+  return step.kind === 'one' ? rows[0] : step.kind === 'all' ? rows : (rowCount ?? 0);
+}
+
+/** The hot writes: each statement or operation runs in the next group commit (see group-commit.ts). */
+class GroupedWrites implements Driver {
+  readonly dialect = 'postgres';
+  readonly hot = this;
+
+  constructor(private readonly group: PostgresGroupCommit) {}
+
+  async one<T>(statement: Statement, params: Params, map: (row: Row) => T): Promise<T | undefined> {
+    const row = await this.group.run(() => one(statement, params));
+    return row === undefined ? undefined : map(row);
+  }
+
+  async all<T>(statement: Statement, params: Params, map: (row: Row) => T): Promise<T[]> {
+    return (await this.group.run(() => all(statement, params))).map(map);
+  }
+
+  run(statement: Statement, params: Params): Promise<number> {
+    return this.group.run(() => run(statement, params));
+  }
+
+  atomic<T>(operation: () => Operation<T>): Promise<T> {
+    return this.group.run(operation);
+  }
+}
+
 /**
  * `pg`'s pool under the SQL layer: a statement runs on any free connection; an operation runs on
- * one connection between BEGIN and COMMIT, awaiting each of its statements.
+ * one connection between BEGIN and COMMIT, awaiting each of its statements; the hot writes run in
+ * group commits (group-commit.ts), on connections in `pg`'s pipeline mode.
  */
 export class PostgresDriver implements Driver {
   readonly dialect = 'postgres';
-  readonly hot = this;
+  readonly hot: Driver;
   readonly pool: pg.Pool;
 
   /** `onConnect` runs on each new connection before its first use. */
@@ -75,9 +128,15 @@ export class PostgresDriver implements Driver {
       statement_timeout: settings.statementTimeoutMillis,
       application_name: 'portcullis',
       types,
+      // Statements sent without waiting for the previous answer (each with its own Sync, so a
+      // failed one does not swallow the next): what lets a group's writes share round trips.
+      pipeline: true,
     });
-    // An idle connection that the server drops must not crash the process; the pool replaces it.
+    // A connection that the server drops must not crash the process: an idle one is replaced by
+    // the pool, a busy one fails its queries (and is closed when released with their error).
     this.pool.on('error', () => {});
+    this.pool.on('connect', (client) => client.on('error', () => {}));
+    this.hot = new GroupedWrites(new PostgresGroupCommit(this.pool, execute, groupsInFlight(settings.maxConnections)));
   }
 
   async one<T>(statement: Statement, params: Params, map: (row: Row) => T): Promise<T | undefined> {
@@ -112,15 +171,9 @@ export class PostgresDriver implements Driver {
   private async runOn<T>(client: pg.PoolClient, operation: Operation<T>): Promise<T> {
     let next = operation.next();
     while (!next.done) {
-      const step = next.value;
       let result: unknown;
       try {
-        if (step.kind === 'exec') {
-          await client.query(step.script);
-        } else {
-          const { rows, rowCount } = await query(client, step.statement, step.params);
-          result = step.kind === 'one' ? rows[0] : step.kind === 'all' ? rows : (rowCount ?? 0);
-        }
+        result = await execute(client, next.value);
       } catch (error) {
         next = operation.throw(error);
         continue;

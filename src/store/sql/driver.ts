@@ -19,7 +19,8 @@ export interface Driver {
   /**
    * The same driver for the writes of the hot path (tokens issued and rotated, throttle counters):
    * SQLite commits those of one turn of the event loop together (see sqlite/group-commit.ts);
-   * PostgreSQL runs them as above. `operation` must be safe to run twice (a group may be replayed).
+   * PostgreSQL those that arrive while earlier groups are in flight (see postgres/group-commit.ts).
+   * `operation` must be safe to run twice (a group may be replayed).
    */
   readonly hot: Driver;
 }

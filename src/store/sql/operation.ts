@@ -16,7 +16,8 @@ export type Step =
  * Several statements that belong together (a rotation, a client with its scopes), written once
  * for both dialects: a generator that yields its statements and receives their results. The
  * SQLite driver runs it synchronously (so it fits inside a group commit), the PostgreSQL driver
- * awaits each statement on one connection; a throw rolls back everything it did, on both.
+ * awaits each statement on one connection (in its group commit, interleaved with the other writes
+ * of the group); a throw rolls back everything it did, on both.
  * An operation may catch a ConstraintViolation only to throw a better error: after a failed
  * statement, PostgreSQL refuses every further one until the rollback.
  */

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { createTestDatabase, createTestSchema, requirePostgres, type TestDatabase } from '../helpers/postgres.ts';
+import { client, grant, type Grant, NOW, saveGrant, successors } from './contract-fixtures.ts';
+
+/**
+ * The PostgreSQL store commits the hot writes of concurrent requests in groups
+ * (src/store/postgres/group-commit.ts): these tests hold it to what a caller of one write sees.
+ */
+if (await requirePostgres('PostgreSQL group commit')) {
+  let database: TestDatabase;
+  let schemas = 0;
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  after(async () => {
+    await database.drop();
+  });
+
+  async function fresh(): Promise<{ url: string; store: PostgresStore; clientId: string; close: () => Promise<void> }> {
+    const url = await createTestSchema(database.url, `group_${++schemas}`);
+    const store = new PostgresStore(url, { maxConnections: 4 });
+    await store.migrate();
+    const app = client({ refreshLimit: 1 });
+    await store.createClient(app);
+    return { url, store, clientId: app.id, close: () => store.close() };
+  }
+
+  /** How many transactions wrote these families (each row's xmin is the transaction that inserted it). */
+  async function transactionsOf(url: string, familyIds: string[]): Promise<number> {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ n: number }>('SELECT count(DISTINCT xmin::text)::int AS n FROM token_families WHERE id = ANY($1)', [familyIds]);
+      return rows[0]!.n;
+    } finally {
+      await admin.end();
+    }
+  }
+
+  /**
+   * Ends the connections the store holds (as a crash or a failover would), from outside: only
+   * those to this test's own database, never another test's on the same server.
+   */
+  async function killConnections(url: string, condition = "application_name = 'portcullis'"): Promise<number> {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${condition} AND datname = current_database() AND pid <> pg_backend_pid()`);
+      return rows.length;
+    } finally {
+      await admin.end();
+    }
+  }
+
+  describe('PostgreSQL group commit', () => {
+    it('many concurrent grants all succeed, persist, and share commits', async () => {
+      const { url, store, clientId, close } = await fresh();
+      try {
+        const grants = Array.from({ length: 200 }, () => grant(clientId, null));
+        await Promise.all(grants.map((g) => saveGrant(store, g)));
+        const transactions = await transactionsOf(url, grants.map((g) => g.family.id));
+        assert.ok(transactions < grants.length / 4, `200 grants asked for at once took ${transactions} transactions`);
+        const reader = new PostgresStore(url, { maxConnections: 2 });
+        try {
+          for (const g of grants) {
+            assert.equal((await reader.findToken(g.access.hash))?.familyId, g.family.id);
+            assert.equal((await reader.findToken(g.refresh.hash))?.familyId, g.family.id);
+          }
+        } finally {
+          await reader.close();
+        }
+      } finally {
+        await close();
+      }
+    });
+
+    it('a duplicate key fails only its own write; the others of its group persist', async () => {
+      const { store, clientId, close } = await fresh();
+      try {
+        const taken = await saveGrant(store, grant(clientId, null));
+        const others = Array.from({ length: 20 }, () => grant(clientId, null));
+        const clash = grant(clientId, null);
+        const writes = [
+          ...others.slice(0, 10).map((g) => saveGrant(store, g)),
+          store.saveFamily(clash.family, [clash.access, { ...clash.refresh, hash: taken.refresh.hash }]),
+          ...others.slice(10).map((g) => saveGrant(store, g)),
+        ];
+        const settled = await Promise.allSettled(writes);
+        assert.deepEqual(
+          settled.map((result) => result.status),
+          [...Array(10).fill('fulfilled'), 'rejected', ...Array(10).fill('fulfilled')],
+        );
+        for (const g of others) assert.ok(await store.findToken(g.access.hash));
+        // Nothing of the failed write remains: not its family, not its access token.
+        assert.equal(await store.findFamily(clash.family.id), undefined);
+        assert.equal(await store.findToken(clash.access.hash), undefined);
+      } finally {
+        await close();
+      }
+    });
+
+    it('a replayed refresh token and a refresh past its limit settle alone, in a group with other writes', async () => {
+      const { store, clientId, close } = await fresh();
+      try {
+        const replayed = await saveGrant(store, grant(clientId, 'alice'));
+        const limited = await saveGrant(store, grant(clientId, 'bob'));
+        // The client allows one refresh per family: use it up.
+        const first = successors(limited, NOW + 1);
+        assert.equal(await store.rotateRefreshToken({ presentedHash: limited.refresh.hash, now: NOW + 1, refreshLimit: 1, newTokens: first }), 'rotated');
+        const limitedAgain = first.find((token) => token.kind === 'refresh')!;
+
+        const others = Array.from({ length: 10 }, () => grant(clientId, null));
+        const rotation = (g: Grant, hash: string, at: number) =>
+          store.rotateRefreshToken({ presentedHash: hash, now: at, refreshLimit: 1, newTokens: successors(g, at) });
+        const [a, b, overLimit, ...rest] = await Promise.all([
+          rotation(replayed, replayed.refresh.hash, NOW + 2),
+          rotation(replayed, replayed.refresh.hash, NOW + 2),
+          rotation(limited, limitedAgain.hash, NOW + 2),
+          ...others.map((g) => saveGrant(store, g)),
+        ]);
+        // One winner; the replay is seen as such (the caller then revokes the family).
+        assert.deepEqual([a, b].sort(), ['already_rotated', 'rotated']);
+        assert.equal(overLimit, 'limit_reached');
+        assert.equal(rest.length, others.length);
+        for (const g of others) assert.ok(await store.findToken(g.access.hash));
+        // The refused refresh was undone alone: its token is still unrotated, its family counted once.
+        assert.equal((await store.findToken(limitedAgain.hash))?.rotatedAt, null);
+        assert.equal((await store.findFamily(limited.family.id))?.refreshCount, 1);
+      } finally {
+        await close();
+      }
+    });
+
+    it('a connection lost mid-group answers none of its writes, and the store carries on', async () => {
+      const { url, store, clientId, close } = await fresh();
+      const locker = new pg.Client({ connectionString: url });
+      await locker.connect();
+      try {
+        const held = await saveGrant(store, grant(clientId, 'carol'));
+        // Another session holds the refresh token's row, so the group that rotates it waits there.
+        await locker.query('BEGIN');
+        await locker.query('SELECT hash FROM tokens WHERE hash = $1 FOR UPDATE', [held.refresh.hash]);
+        const grants = Array.from({ length: 10 }, () => grant(clientId, null));
+        let answered = 0;
+        const writes = [
+          store.rotateRefreshToken({ presentedHash: held.refresh.hash, now: NOW + 1, refreshLimit: null, newTokens: successors(held, NOW + 1) }),
+          ...grants.map((g) => saveGrant(store, g)),
+        ].map((write) =>
+          write.then(
+            () => answered++,
+            () => 'refused' as const,
+          ),
+        );
+        const waiting = "application_name = 'portcullis' AND wait_event_type = 'Lock'";
+        for (let tries = 0; (await killConnections(url, waiting)) === 0; tries++) {
+          assert.ok(tries < 100, 'the group never waited on the lock');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.deepEqual(await Promise.all(writes), Array(writes.length).fill('refused'));
+        assert.equal(answered, 0);
+        await locker.query('ROLLBACK');
+        for (const g of grants) assert.equal(await store.findFamily(g.family.id), undefined);
+        assert.equal((await store.findToken(held.refresh.hash))?.rotatedAt, null);
+        // The pool replaced the lost connection.
+        const after = await saveGrant(store, grant(clientId, null));
+        assert.ok(await store.findToken(after.access.hash));
+      } finally {
+        await locker.end();
+        await close();
+      }
+    });
+
+    it('no acknowledged write is lost when connections are killed while writes stream in', async () => {
+      const { url, store, clientId, close } = await fresh();
+      try {
+        const acknowledged: Grant[] = [];
+        let refused = 0;
+        const writes: Promise<void>[] = [];
+        for (let wave = 0; wave < 20; wave++) {
+          for (let i = 0; i < 15; i++) {
+            const g = grant(clientId, null);
+            writes.push(
+              saveGrant(store, g).then(
+                () => void acknowledged.push(g),
+                () => void refused++,
+              ),
+            );
+          }
+          if (wave % 4 === 1) await killConnections(url);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all(writes);
+        assert.equal(acknowledged.length + refused, 300);
+        assert.ok(acknowledged.length > 0);
+        const reader = new PostgresStore(url, { maxConnections: 2 });
+        try {
+          for (const g of acknowledged) assert.ok(await reader.findToken(g.refresh.hash), 'an acknowledged grant is missing');
+        } finally {
+          await reader.close();
+        }
+      } finally {
+        await close();
+      }
+    });
+  });
+}
