@@ -89,11 +89,12 @@ describe('bench registry', () => {
     assert.equal(ids.at(-1), 'memory');
   });
 
-  it('shows the workers bar as pending until bench/workers.ts exports its scenario', async (t) => {
-    const [workers] = await scenarios(['workers']);
-    const rows = await workers!.run({ settings } as BenchContext);
-    if (rows[0]!.status !== 'pending') return t.skip('bench/workers.ts has landed');
-    assert.equal(rows[0]!.bar, '≤ 1.10× one worker\'s CPU per request');
+  it('runs the workers and PostgreSQL scenarios from their own files', async () => {
+    const found = await scenarios(['workers', 'postgres']);
+    assert.deepEqual(
+      found.map((scenario) => scenario.id),
+      ['workers', 'postgres'],
+    );
   });
 });
 

@@ -141,8 +141,9 @@ if (await requirePostgres('PostgreSQL group commit')) {
       try {
         const held = await saveGrant(store, grant(clientId, 'carol'));
         // Another session holds the refresh token's row, so the group that rotates it waits there.
+        // (Tokens are keyed by their digest's 32 bytes, migration 0014.)
         await locker.query('BEGIN');
-        await locker.query('SELECT hash FROM tokens WHERE hash = $1 FOR UPDATE', [held.refresh.hash]);
+        await locker.query('SELECT hash FROM tokens WHERE hash = $1 FOR UPDATE', [Buffer.from(held.refresh.hash, 'base64url')]);
         const grants = Array.from({ length: 10 }, () => grant(clientId, null));
         let answered = 0;
         const writes = [
