@@ -29,6 +29,8 @@ export class SqliteReadCaches extends ReadCaches {
   private lastVersion: number;
   /** The last row of cache_changes applied here. */
   private lastSeq: number;
+  /** Every watched table has its 0016 triggers. */
+  private readonly logComplete: boolean;
   private checked = false;
   private resetPending = false;
 
@@ -42,6 +44,10 @@ export class SqliteReadCaches extends ReadCaches {
     });
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.changesSince = db.prepare('SELECT seq, table_name, key FROM cache_changes WHERE seq > ? ORDER BY seq').raw();
+    // Rebuilding a table (a later migration, an operator) drops its triggers: without all of them
+    // the log is not to be believed, and every commit by another connection clears everything.
+    const logging = new Set(db.prepare("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'portcullis_cache_%'").pluck().all());
+    this.logComplete = WATCHED_CHANGES.every(({ table }) => logging.has(table));
     this.lastVersion = this.dataVersion.get() as number;
     this.lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM cache_changes').pluck().get() as number;
     let triggers = 0;
@@ -74,6 +80,10 @@ export class SqliteReadCaches extends ReadCaches {
     const version = this.dataVersion.get() as number;
     if (version === this.lastVersion) return;
     this.lastVersion = version;
+    if (!this.logComplete) {
+      this.clear();
+      return;
+    }
     const rows = this.changesSince.all(this.lastSeq) as [number, string, string | null][];
     if (rows.length === 0) return;
     // seq counts every committed row (a rolled-back one gives its number back), so a first row

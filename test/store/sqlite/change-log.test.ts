@@ -142,4 +142,24 @@ describe('SQLite read caches of several processes on one file', () => {
     assert.equal((await a.findClient(app.id))?.enabled, false);
     assert.equal(stats(a).clears, clears + 1);
   });
+
+  it('without the triggers of a rebuilt table, any commit by another process clears every cache', async () => {
+    raw.exec('DROP TRIGGER portcullis_cache_token_changed; DROP TRIGGER portcullis_cache_token_deleted');
+    const c = new SqliteStore(path);
+    await c.migrate();
+    try {
+      const app = client();
+      await c.createClient(app);
+      const g = await saveGrant(c, grant(app.id, null));
+      c.startRequest();
+      assert.equal((await c.findToken(g.access.hash))?.revokedAt, null);
+      const { clears } = stats(c);
+      raw.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ?').run(NOW + 3, g.access.hash);
+      c.startRequest();
+      assert.equal((await c.findToken(g.access.hash))?.revokedAt, NOW + 3);
+      assert.equal(stats(c).clears, clears + 1);
+    } finally {
+      await c.close();
+    }
+  });
 });
