@@ -46,6 +46,8 @@ export class ReadCaches {
   private readonly absentKeySets = new Set<LRUCache<string, true>>();
   /** Counts changes and clears: a load that began at another count may hold an old row. */
   private generation = 0;
+  /** For tests and diagnostics: lookups that went to the store while trusted, and whole clears. */
+  readonly statistics = { loads: 0, clears: 0 };
 
   constructor(private trusted = true) {}
 
@@ -112,6 +114,7 @@ export class ReadCaches {
   /** Forgets every entry: something changed, and what is not known. */
   clear(): void {
     this.generation++;
+    this.statistics.clears++;
     this.clients.clear();
     this.tokens.clear();
     for (const keys of this.absentKeySets) keys.clear();
@@ -137,6 +140,7 @@ export class ReadCaches {
     if (!this.trusted) return load();
     const cached = cache.get(key);
     if (cached) return cached;
+    this.statistics.loads++;
     const generation = this.generation;
     const remember = (value: T | undefined): T | undefined => {
       if (value && keep(value) && this.trusted && generation === this.generation) cache.set(key, freeze(value));

@@ -7,20 +7,30 @@ import { ReadCaches, WATCHED_CHANGES } from '../read-caches.ts';
  *   of the schema) made from WATCHED_CHANGES, whichever code path made it: store methods,
  *   foreign-key cascades, the throttle counters; a trigger calls back into JavaScript,
  *   synchronously, inside the writing statement, and drops the entries the change could make wrong;
- * - a commit by any other connection (the CLI, another process on the same file) changes
- *   `PRAGMA data_version`; when it has changed, every cache is cleared. `checkExternal` reads it
- *   before the first cached lookup after a request began (`newRequest`, called by the HTTP layer
- *   and the token verifier once each request is read), so a request sent after the CLI's commit
- *   returned never sees what was there before. Reading it takes WAL locks (system calls), hence
- *   once per request rather than once per lookup; code that never says when requests begin gets a
- *   check per turn of the event loop.
+ * - a commit by any other connection (the CLI, another `serve` worker on the same file) changes
+ *   `PRAGMA data_version`; when it has changed, the rows the triggers of migration 0016 appended
+ *   to cache_changes since the last one seen here say which entries to drop (the same list, in
+ *   the writer's transaction, whoever wrote); if rows between were trimmed away, every cache is
+ *   cleared. Commits that log nothing (new tokens, refresh rotations) drop nothing, so workers
+ *   issuing tokens leave each other's caches alone. The rows of this process's own writes are
+ *   read too, and drop again what the TEMP triggers dropped: harmless. `beforeLookup` reads the
+ *   version before the first cached lookup after a request began (`newRequest`, called by the
+ *   HTTP layer and the token verifier once each request is read), so a request sent after the
+ *   CLI's commit returned never sees what was there before. Reading it takes WAL locks (system
+ *   calls), hence once per request rather than once per lookup; code that never says when
+ *   requests begin gets a check per turn of the event loop.
  * A write that is later rolled back has still cleared its entries: clearing too much is harmless.
  * Reads never run inside a write transaction (better-sqlite3 transactions are synchronous), so no
  * cache ever holds an uncommitted row.
  */
 export class SqliteReadCaches extends ReadCaches {
   private readonly dataVersion: Database.Statement;
+  private readonly changesSince: Database.Statement;
   private lastVersion: number;
+  /** The last row of cache_changes applied here. */
+  private lastSeq: number;
+  /** Every watched table has its 0016 triggers. */
+  private readonly logComplete: boolean;
   private checked = false;
   private resetPending = false;
 
@@ -34,7 +44,13 @@ export class SqliteReadCaches extends ReadCaches {
       return null;
     });
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.changesSince = db.prepare('SELECT seq, table_name, key FROM cache_changes WHERE seq > ? ORDER BY seq').raw();
+    // Rebuilding a table (a later migration, an operator) drops its triggers: without all of them
+    // the log is not to be believed, and every commit by another connection clears everything.
+    const logging = new Set(db.prepare("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'portcullis_cache_%'").pluck().all());
+    this.logComplete = WATCHED_CHANGES.every(({ table }) => logging.has(table));
     this.lastVersion = this.dataVersion.get() as number;
+    this.lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM cache_changes').pluck().get() as number;
     let triggers = 0;
     for (const { table, events, key } of WATCHED_CHANGES) {
       for (const event of events) {
@@ -49,7 +65,7 @@ export class SqliteReadCaches extends ReadCaches {
     this.checked = false;
   }
 
-  /** Clears every cache if another connection has committed since the last check. */
+  /** Drops what another connection's commits since the last check changed. */
   protected override beforeLookup(): void {
     if (this.checked) return;
     this.checked = true;
@@ -65,6 +81,16 @@ export class SqliteReadCaches extends ReadCaches {
     const version = this.dataVersion.get() as number;
     if (version === this.lastVersion) return;
     this.lastVersion = version;
-    this.clear();
+    if (!this.logComplete) {
+      this.clear();
+      return;
+    }
+    const rows = this.changesSince.all(this.lastSeq) as [number, string, string | null][];
+    if (rows.length === 0) return;
+    // seq counts every committed row (a rolled-back one gives its number back), so a first row
+    // past the next number means the trim took rows this process never read.
+    if (rows[0]![0] !== this.lastSeq + 1) this.clear();
+    else for (const [, table, key] of rows) this.changed(table, key ?? undefined);
+    this.lastSeq = rows[rows.length - 1]![0];
   }
 }

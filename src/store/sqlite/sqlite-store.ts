@@ -92,6 +92,11 @@ export class SqliteStore extends SqlStore implements Store {
     return applied;
   }
 
+  /** What the read caches did so far (see ReadCaches.statistics); undefined before `migrate`. */
+  cacheStatistics(): { loads: number; clears: number } | undefined {
+    return this.caches && { ...this.caches.statistics };
+  }
+
   startRequest(): void {
     this.caches?.newRequest();
   }
