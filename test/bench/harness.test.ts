@@ -10,7 +10,7 @@ import { spawnTarget, type TargetProcess } from '../../bench/lib/spawn.ts';
 import { scenarios } from '../../bench/registry.ts';
 import { CodePool, codesFor } from '../../bench/scenarios/authorization-code.ts';
 import { REFRESH_BAR } from '../../bench/scenarios/refresh.ts';
-import type { BenchContext, BenchSettings } from '../../bench/scenario.ts';
+import type { BenchSettings } from '../../bench/scenario.ts';
 
 function measurement(throughput: number, p99: number, failures = 0): Measurement {
   return { throughput, p50: p99 / 2, p99, p999: p99 * 2, count: throughput, failures, seconds: 1, connections: 16 };

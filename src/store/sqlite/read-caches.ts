@@ -23,6 +23,14 @@ import { ReadCaches, WATCHED_CHANGES } from '../read-caches.ts';
  * Reads never run inside a write transaction (better-sqlite3 transactions are synchronous), so no
  * cache ever holds an uncommitted row.
  */
+/**
+ * A changed row's key as the caches know it. The key columns (WATCHED_CHANGES) are TEXT, but for
+ * the tokens': their digest's 32 bytes (migration 0014), known by the base64url the store is called with.
+ */
+function cacheKey(key: string | Buffer | null): string | undefined {
+  return key === null ? undefined : typeof key === 'string' ? key : key.toString('base64url');
+}
+
 export class SqliteReadCaches extends ReadCaches {
   private readonly dataVersion: Database.Statement;
   private readonly changesSince: Database.Statement;
@@ -37,10 +45,8 @@ export class SqliteReadCaches extends ReadCaches {
   /** Call once the tables exist (the triggers need them). */
   constructor(db: Database.Database) {
     super();
-    // The key columns (WATCHED_CHANGES) are TEXT, but for the tokens' keys: their digest's 32 bytes,
-    // which the caches know by the base64url the store is called with.
     db.function('portcullis_changed', { deterministic: false }, (table: string, key: string | Buffer | null) => {
-      this.changed(table, key === null ? undefined : typeof key === 'string' ? key : key.toString('base64url'));
+      this.changed(table, cacheKey(key));
       return null;
     });
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
@@ -85,12 +91,12 @@ export class SqliteReadCaches extends ReadCaches {
       this.clear();
       return;
     }
-    const rows = this.changesSince.all(this.lastSeq) as [number, string, string | null][];
+    const rows = this.changesSince.all(this.lastSeq) as [number, string, string | Buffer | null][];
     if (rows.length === 0) return;
     // seq counts every committed row (a rolled-back one gives its number back), so a first row
     // past the next number means the trim took rows this process never read.
     if (rows[0]![0] !== this.lastSeq + 1) this.clear();
-    else for (const [, table, key] of rows) this.changed(table, key ?? undefined);
+    else for (const [, table, key] of rows) this.changed(table, cacheKey(key));
     this.lastSeq = rows[rows.length - 1]![0];
   }
 }

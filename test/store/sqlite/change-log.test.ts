@@ -67,7 +67,7 @@ describe('SQLite read caches of several processes on one file', () => {
     assert.equal((await a.findToken(other.access.hash))?.revokedAt, null);
     await a.findClient(bystander.id);
     const loads = stats(a).loads;
-    raw.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ?').run(NOW + 9, other.access.hash);
+    raw.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ?').run(NOW + 9, Buffer.from(other.access.hash, 'base64url'));
     a.startRequest();
     assert.equal((await a.findToken(other.access.hash))?.revokedAt, NOW + 9);
     await a.findClient(bystander.id);
@@ -154,7 +154,7 @@ describe('SQLite read caches of several processes on one file', () => {
       c.startRequest();
       assert.equal((await c.findToken(g.access.hash))?.revokedAt, null);
       const { clears } = stats(c);
-      raw.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ?').run(NOW + 3, g.access.hash);
+      raw.prepare('UPDATE tokens SET revoked_at = ? WHERE hash = ?').run(NOW + 3, Buffer.from(g.access.hash, 'base64url'));
       c.startRequest();
       assert.equal((await c.findToken(g.access.hash))?.revokedAt, NOW + 3);
       assert.equal(stats(c).clears, clears + 1);
