@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { run } from '../../src/store/sql/operation.ts';
+import { sql } from '../../src/store/sql/statement.ts';
 import { createTestDatabase, createTestSchema, requirePostgres, type TestDatabase } from '../helpers/postgres.ts';
 import { client, grant, type Grant, NOW, saveGrant, successors } from './contract-fixtures.ts';
 
@@ -203,6 +205,69 @@ if (await requirePostgres('PostgreSQL group commit')) {
           await reader.close();
         }
       } finally {
+        await close();
+      }
+    });
+
+    it('a write that loses a deadlock, in its group and again alone, is run again and succeeds', async () => {
+      const { url, store, close } = await fresh();
+      const locker = new pg.Client({ connectionString: url });
+      await locker.connect();
+      // Counters of one user and address, taken in opposite orders by two transactions (as two
+      // groups in flight can): PostgreSQL aborts one statement of the cycle as a deadlock.
+      const upsert = sql(
+        'INSERT INTO throttle_counters (key, points, expire) VALUES (:key, 1, NULL) ON CONFLICT (key) DO UPDATE SET points = throttle_counters.points + 1',
+      );
+      const blocked = async (times: number) => {
+        const admin = new pg.Client({ connectionString: url });
+        await admin.connect();
+        try {
+          for (let tries = 0; ; tries++) {
+            const { rows } = await admin.query(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'portcullis' AND wait_event_type = 'Lock' AND datname = current_database()",
+            );
+            if ((rows[0] as { n: number }).n >= times) return;
+            assert.ok(tries < 250, 'the write never waited on the lock');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        } finally {
+          await admin.end();
+        }
+      };
+      try {
+        await locker.query('BEGIN');
+        await locker.query("INSERT INTO throttle_counters (key, points) VALUES ('second', 1)");
+        const write = store['driver'].hot.atomic(function* () {
+          yield* run(upsert, { key: 'zero' });
+          yield* run(upsert, { key: 'first' });
+          yield* run(upsert, { key: 'second' });
+          return 'written';
+        });
+        const settled = write.then(
+          (value) => value,
+          (error: unknown) => error,
+        );
+        // 1. The group waits for 'second'; the locker then waits for its 'first': the group loses.
+        await blocked(1);
+        const lockerFirst = locker.query("INSERT INTO throttle_counters (key, points) VALUES ('first', 1)");
+        // 2. Run alone, the write holds 'zero' and waits for the locker's 'first'; the locker then
+        //    waits for 'zero': the write loses again, inside its savepoint.
+        await lockerFirst;
+        await blocked(1);
+        const lockerZero = locker.query("INSERT INTO throttle_counters (key, points) VALUES ('zero', 1)");
+        await lockerZero;
+        // 3. Run once more, it waits for the locker, which commits: the write goes through.
+        await blocked(1);
+        await locker.query('COMMIT');
+        assert.equal(await settled, 'written');
+        const { rows } = await locker.query('SELECT key, points FROM throttle_counters ORDER BY key');
+        assert.deepEqual(rows, [
+          { key: 'first', points: 2 },
+          { key: 'second', points: 2 },
+          { key: 'zero', points: 2 },
+        ]);
+      } finally {
+        await locker.end();
         await close();
       }
     });

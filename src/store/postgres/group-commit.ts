@@ -118,7 +118,7 @@ export class PostgresGroupCommit {
     await client.query('ROLLBACK');
     await client.query('BEGIN');
     const outcomes: Outcome[] = [];
-    for (const write of batch) outcomes.push(await this.alone(client, write.operation()));
+    for (const write of batch) outcomes.push(await this.alone(client, write));
     await client.query('COMMIT');
     return outcomes;
   }
@@ -148,8 +148,20 @@ export class PostgresGroupCommit {
     return next.value;
   }
 
-  /** Runs one write inside its own savepoint: a failure rolls back this write alone. */
-  private async alone(client: pg.PoolClient, operation: Operation<unknown>): Promise<Outcome> {
+  /**
+   * Runs one write inside its own savepoint: a failure rolls back this write alone. Two groups in
+   * flight at once may take the same rows in opposite orders (throttle counters of one user and
+   * address): PostgreSQL then aborts one statement as a deadlock; the write is run again, from its
+   * start, a few times before it fails.
+   */
+  private async alone(client: pg.PoolClient, write: PendingWrite): Promise<Outcome> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.once(client, write.operation());
+      if (outcome.ok || attempt === CONFLICT_ATTEMPTS || !isConflict(outcome.error)) return outcome;
+    }
+  }
+
+  private async once(client: pg.PoolClient, operation: Operation<unknown>): Promise<Outcome> {
     await client.query('SAVEPOINT write');
     try {
       let next = operation.next();
@@ -172,6 +184,15 @@ export class PostgresGroupCommit {
       return error instanceof Rollback ? { ok: true, value: error.outcome } : { ok: false, error };
     }
   }
+}
+
+/** deadlock_detected and serialization_failure: the statement lost to a concurrent transaction, and may be run again. */
+const CONFLICTS = new Set(['40P01', '40001']);
+const CONFLICT_ATTEMPTS = 3;
+
+function isConflict(error: unknown): boolean {
+  const reported = error instanceof Error && error.cause instanceof pg.DatabaseError ? error.cause : error;
+  return reported instanceof pg.DatabaseError && CONFLICTS.has(reported.code ?? '');
 }
 
 /** An error the server reported for one statement (the session goes on), as opposed to a lost connection or a FATAL one. */
