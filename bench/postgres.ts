@@ -19,6 +19,7 @@ import { basicAuth, FORM, fmtRatio, form, postForm } from './lib/forms.ts';
 import { type LoadOptions, type Measurement, measureHttp, percentile } from './lib/load.ts';
 import { spawnTarget, type TargetProcess } from './lib/spawn.ts';
 import type { BenchContext, Row, Scenario } from './scenario.ts';
+import { RefreshPool } from './scenarios/refresh.ts';
 
 /**
  * One instance on PostgreSQL before the batched writes (docs/benchmarks.md, issue 16): the bars
@@ -69,17 +70,6 @@ async function admin(url: string, statement: string): Promise<void> {
     await client.query(statement);
   } finally {
     await client.end();
-  }
-}
-
-/** Live refresh tokens shared by every connection of every instance: a token rotated by one is presented to either. */
-class RefreshPool {
-  private readonly tokens: string[] = [];
-  add(token: string): void {
-    this.tokens.push(token);
-  }
-  take(): string {
-    return this.tokens.shift() ?? 'pool-exhausted';
   }
 }
 

@@ -8,11 +8,11 @@ import type { BenchContext, Contender, MeasureOptions, Row, Scenario } from '../
 export const REFRESH_BAR = 1.5;
 
 /**
- * Live refresh tokens shared by every connection: each request takes one, each answer gives back
- * the rotated one. A token whose answer arrives after autocannon stops is lost, so the pool starts
+ * Live refresh tokens shared by every connection (bench/postgres.ts: of every instance): each
+ * request takes one, each answer gives back the rotated one. A token whose answer arrives after autocannon stops is lost, so the pool starts
  * with several per connection.
  */
-class RefreshPool {
+export class RefreshPool {
   private readonly tokens: string[] = [];
   add(token: string): void {
     this.tokens.push(token);
