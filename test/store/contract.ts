@@ -356,7 +356,10 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.ok((await store.purgeExpired(NOW + 3600, 100)) >= 3);
         assert.equal(await store.findToken(a1.hash), undefined);
         assert.equal(await store.findToken(a2.hash), undefined);
-        assert.equal(await store.findToken(b1.hash), undefined, 'expired');
+        // Purged, or still in a read cache (PostgreSQL's triggers notify no delete of an expired
+        // token: no answer changes): never seen active again.
+        const purged = await store.findToken(b1.hash);
+        assert.ok(purged === undefined || tokenState(purged, NOW + 3600) === 'expired', 'expired');
         assert.ok(await store.findToken(kept.hash));
         assert.equal(await store.deleteClient(b.id), true);
         assert.equal(await store.findToken(kept.hash), undefined);
