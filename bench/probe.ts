@@ -24,13 +24,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { systemClock } from '../src/core/clock.ts';
-import { Argon2Hasher } from '../src/core/password-hash.ts';
-import { registerClient } from '../src/manage/clients.ts';
-import { saveScope } from '../src/manage/scopes.ts';
-import { createUser } from '../src/manage/users.ts';
-import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { startServerProcess } from '../test/helpers/processes.ts';
 import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
 import { measureHttp, percentile, type ServerProbe } from './lib/load.ts';
 import { spawnTarget } from './lib/spawn.ts';
@@ -55,7 +48,7 @@ interface ProbeTarget extends ServerProbe {
   stop(): Promise<void>;
 }
 
-/** `portcullis serve` on a new PostgreSQL database, seeded as bench/targets/portcullis.ts seeds its SQLite file. */
+/** The bench's Portcullis target (bench/targets/portcullis.ts) on a new PostgreSQL database, dropped when it stops. */
 async function postgresTarget(): Promise<ProbeTarget> {
   const adminUrl = process.env.PORTCULLIS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `portcullis_probe_${randomBytes(4).toString('hex')}`;
@@ -67,50 +60,19 @@ async function postgresTarget(): Promise<ProbeTarget> {
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const store = new PostgresStore(url.toString());
-  const password = 'correct horse battery staple';
-  const seeded = await (async () => {
-    await store.migrate();
-    await saveScope(store, { name: 'bench', description: 'benchmark scope', resources: ['bench'] });
-    await createUser(store, new Argon2Hasher(), systemClock, { username: 'bench-user', password });
-    const client = (name: string, grants: ('password' | 'refresh_token' | 'client_credentials')[], jwt = false) =>
-      registerClient(store, systemClock, { name, type: 'confidential', grants, scopes: ['bench'], ...(jwt && { tokenFormat: 'jwt' as const }) }).then(
-        (made) => ({ id: made.client.id, secret: made.secret! }),
-      );
-    return {
-      username: 'bench-user',
-      password,
-      ropcClient: await client('bench-ropc', ['password', 'refresh_token']),
-      serviceClient: await client('bench-service', ['client_credentials']),
-      jwtServiceClient: await client('bench-service-jwt', ['client_credentials'], true),
-    };
-  })().finally(() => store.close());
-  const server = await startServerProcess({
-    PORTCULLIS_DATABASE_URL: url.toString(),
-    PORTCULLIS_SECRET_KEY: randomBytes(32).toString('base64url'),
-    // As the SQLite target: 32 parallel logins of one user from loopback are not refused.
-    PORTCULLIS_THROTTLE_USER_IP_FAILURES: '10000',
-    PORTCULLIS_THROTTLE_IP_FAILURES: '10000',
-    UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2',
-  });
-  // One login first: loopback then has a good history for the user, so that the 16 parallel logins
+  const target = await spawnTarget(
+    'portcullis',
+    { databaseUrl: url.toString(), secretKey: randomBytes(32).toString('base64url') },
+    { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2' } },
+  );
+  // One login first: loopback then has a good history for the user, so that the parallel logins
   // that seed `refresh` are not refused as a burst on one account (docs/security.md).
-  const ropc = basicAuth(seeded.ropcClient.id, seeded.ropcClient.secret);
-  await postForm(`${server.url}/oauth/token`, { grant_type: 'password', username: seeded.username, password }, ropc);
-  const pid = server.child.pid!;
+  const info = target.info as { username: string; password: string; ropcClient: { id: string; secret: string } };
+  await postForm(`${target.url}/oauth/token`, { grant_type: 'password', username: info.username, password: info.password }, basicAuth(info.ropcClient.id, info.ropcClient.secret));
   return {
-    url: server.url,
-    pid,
-    info: seeded,
-    rss: async () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
-    // User + system time of all its threads, in µs (clock ticks of 10 ms).
-    cpu: async () => {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10_000;
-    },
+    ...target,
     async stop() {
-      await server.stop();
+      await target.stop();
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
