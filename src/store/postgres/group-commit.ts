@@ -191,12 +191,18 @@ const CONFLICTS = new Set(['40P01', '40001']);
 const CONFLICT_ATTEMPTS = 3;
 
 function isConflict(error: unknown): boolean {
-  const reported = error instanceof Error && error.cause instanceof pg.DatabaseError ? error.cause : error;
-  return reported instanceof pg.DatabaseError && CONFLICTS.has(reported.code ?? '');
+  const reported = serverError(error);
+  return reported !== undefined && CONFLICTS.has(reported.code ?? '');
 }
 
 /** An error the server reported for one statement (the session goes on), as opposed to a lost connection or a FATAL one. */
 function isStatementError(error: unknown): boolean {
+  const reported = serverError(error);
+  return reported !== undefined && reported.severity !== 'FATAL' && reported.severity !== 'PANIC';
+}
+
+/** The server's report behind an error, also when the SQL layer wrapped it (a ConstraintViolation's cause). */
+function serverError(error: unknown): pg.DatabaseError | undefined {
   const reported = error instanceof Error && error.cause instanceof pg.DatabaseError ? error.cause : error;
-  return reported instanceof pg.DatabaseError && reported.severity !== 'FATAL' && reported.severity !== 'PANIC';
+  return reported instanceof pg.DatabaseError ? reported : undefined;
 }
