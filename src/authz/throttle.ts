@@ -3,7 +3,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { addressGroup } from '../core/client-address.ts';
 import { TooManyAttempts } from '../core/errors.ts';
 import { canonicalUsername } from '../core/username.ts';
-import type { Counter, Counters } from '../store/counters.ts';
+import { changeEach, type Counter, type CounterChange, type Counters } from '../store/counters.ts';
 
 /** A failure counter: so many failures within a window, then a block. */
 export interface CounterPolicy {
@@ -73,6 +73,7 @@ export const memoryThrottleBackend: ThrottleBackend = {
   kind: 'memory',
   counter: (name, options) =>
     new RateLimiterMemory({ keyPrefix: `portcullis:${name}`, points: options.points, duration: options.durationSeconds }),
+  change: changeEach,
 };
 
 /**
@@ -158,7 +159,7 @@ export class LoginThrottle {
 
   constructor(
     readonly settings: ThrottleSettings = DEFAULT_THROTTLE,
-    backend: ThrottleBackend = memoryThrottleBackend,
+    private readonly backend: ThrottleBackend = memoryThrottleBackend,
     private readonly sleep: (ms: number) => Promise<void> = realSleep,
   ) {
     const counter = (name: CounterName, policy: { failures: number; windowSeconds: number }) =>
@@ -191,28 +192,27 @@ export class LoginThrottle {
     const pairKey = key(name, address);
     const ipKey = key(address);
     const userKeyHash = key(name);
-    // One round trip to a shared backend instead of four: the reservations run side by side,
-    // and those that went through are handed back when another was refused.
-    const [pair, byAddress, user, inFlight] = await Promise.allSettled([
-      this.reserve('user_ip', this.userIp, this.settings.userIp, pairKey),
-      this.reserve('ip', this.ip, this.settings.ip, ipKey),
-      this.user.get(userKeyHash),
-      this.userInFlight.penalty(userKeyHash),
-    ]);
-    const refund = () =>
-      Promise.all([
-        pair.status === 'fulfilled' ? this.userIp.reward(pairKey) : undefined,
-        byAddress.status === 'fulfilled' ? this.ip.reward(ipKey) : undefined,
-        inFlight.status === 'fulfilled' ? this.userInFlight.reward(userKeyHash) : undefined,
-      ]);
-    const refused = [pair, byAddress, user, inFlight].find((result) => result.status === 'rejected');
-    if (refused) {
+    // One statement (one round trip to Redis) for the whole check: the failures reserved up front,
+    // the username's failures read, the attempt counted as in flight.
+    const reservations: CounterChange[] = [
+      { counter: this.userIp, key: pairKey, op: 'add', points: 1 },
+      { counter: this.ip, key: ipKey, op: 'add', points: 1 },
+      { counter: this.userInFlight, key: userKeyHash, op: 'add', points: 1 },
+    ];
+    const [pair, byAddress, inFlight, user] = await this.backend.change([...reservations, { counter: this.user, key: userKeyHash, op: 'get' }]);
+    const refund = () => this.backend.change(reservations.map((change) => ({ ...change, points: -1 })));
+    const overBudget = (
+      [
+        ['user_ip', pair, this.settings.userIp],
+        ['ip', byAddress, this.settings.ip],
+      ] as const
+    ).find(([, state, policy]) => state!.consumedPoints > policy.failures);
+    if (overBudget) {
       await refund();
-      throw refused.reason;
+      throw new Throttled(overBudget[0], Math.ceil(overBudget[1]!.msBeforeNext / 1000));
     }
-    const state = (user as PromiseFulfilledResult<Awaited<ReturnType<Counter['get']>>>).value;
-    const failures = state?.consumedPoints ?? 0;
-    const running = (inFlight as PromiseFulfilledResult<{ consumedPoints: number }>).value.consumedPoints;
+    const failures = user?.consumedPoints ?? 0;
+    const running = inFlight!.consumedPoints;
     // The cap on attempts in flight holds once failures and running attempts together pass the
     // free ones: a user's own parallel logins (a service account, several devices) are never
     // refused for it, and a burst of guesses is cut off after `freeFailures` started at once.
@@ -224,7 +224,7 @@ export class LoginThrottle {
     if (context.secondFactor === true || (await this.isGoodAddress(name, address))) return;
     if (busy || spent) {
       await refund();
-      throw spent ? new Throttled('user', Math.max(1, Math.ceil((state?.msBeforeNext ?? 1000) / 1000))) : new Throttled('user_busy', 1);
+      throw spent ? new Throttled('user', Math.max(1, Math.ceil((user?.msBeforeNext ?? 1000) / 1000))) : new Throttled('user_busy', 1);
     }
     await this.sleep(delay);
   }
@@ -246,18 +246,28 @@ export class LoginThrottle {
     if (!this.settings.enabled) return;
     const name = userKey(username);
     const ip = this.addressKey(rawIp);
-    const [pairBlocked, ipBlocked, user] = await Promise.all([
-      this.blockIfSpent(this.userIp, this.settings.userIp, key(name, ip)),
-      this.blockIfSpent(this.ip, this.settings.ip, key(ip)),
-      this.user.penalty(key(name)),
-      this.userInFlight.reward(key(name)),
+    const pairKey = key(name, ip);
+    const ipKey = key(ip);
+    const [pair, byAddress, user] = await this.backend.change([
+      { counter: this.userIp, key: pairKey, op: 'get' },
+      { counter: this.ip, key: ipKey, op: 'get' },
+      { counter: this.user, key: key(name), op: 'add', points: 1 },
+      { counter: this.userInFlight, key: key(name), op: 'add', points: -1 },
     ]);
+    const pairBlocked = (pair?.consumedPoints ?? 0) >= this.settings.userIp.failures;
+    const ipBlocked = (byAddress?.consumedPoints ?? 0) >= this.settings.ip.failures;
+    if (pairBlocked || ipBlocked) {
+      await this.backend.change([
+        ...(pairBlocked ? [{ counter: this.userIp, key: pairKey, op: 'block', seconds: this.settings.userIp.blockSeconds } as const] : []),
+        ...(ipBlocked ? [{ counter: this.ip, key: ipKey, op: 'block', seconds: this.settings.ip.blockSeconds } as const] : []),
+      ]);
+    }
     if (this.onBlock === undefined) return;
     if (pairBlocked) this.onBlock({ counter: 'user_ip', username: name, ip, seconds: this.settings.userIp.blockSeconds });
     if (ipBlocked) this.onBlock({ counter: 'ip', username: null, ip, seconds: this.settings.ip.blockSeconds });
     // Exactly one failure (on whichever instance) is the one from which the delay starts.
-    if (user.consumedPoints === Math.max(1, this.settings.user.freeFailures)) {
-      this.onBlock({ counter: 'user', username: name, ip: null, seconds: Math.max(1, Math.ceil(user.msBeforeNext / 1000)) });
+    if (user!.consumedPoints === Math.max(1, this.settings.user.freeFailures)) {
+      this.onBlock({ counter: 'user', username: name, ip: null, seconds: Math.max(1, Math.ceil(user!.msBeforeNext / 1000)) });
     }
   }
 
@@ -288,12 +298,12 @@ export class LoginThrottle {
     if (!this.settings.enabled) return;
     const name = userKey(username);
     const ip = this.addressKey(rawIp);
-    await Promise.all([
-      this.userIp.delete(key(name, ip)),
-      this.ip.reward(key(ip)),
-      this.userInFlight.reward(key(name)),
+    await this.backend.change([
+      { counter: this.userIp, key: key(name, ip), op: 'delete' },
+      { counter: this.ip, key: key(ip), op: 'add', points: -1 },
+      { counter: this.userInFlight, key: key(name), op: 'add', points: -1 },
       // The address earns a good history for this user (renewed by each success).
-      this.userGoodAddress.block(key(name, ip), this.settings.user.goodAddressDays * 86_400),
+      { counter: this.userGoodAddress, key: key(name, ip), op: 'block', seconds: this.settings.user.goodAddressDays * 86_400 },
     ]);
   }
 
@@ -305,7 +315,11 @@ export class LoginThrottle {
     if (!this.settings.enabled) return;
     const name = userKey(username);
     const ip = this.addressKey(rawIp);
-    await Promise.all([this.userIp.reward(key(name, ip)), this.ip.reward(key(ip)), this.userInFlight.reward(key(name))]);
+    await this.backend.change([
+      { counter: this.userIp, key: key(name, ip), op: 'add', points: -1 },
+      { counter: this.ip, key: key(ip), op: 'add', points: -1 },
+      { counter: this.userInFlight, key: key(name), op: 'add', points: -1 },
+    ]);
   }
 
   /**

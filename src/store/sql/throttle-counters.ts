@@ -1,7 +1,7 @@
-import type { Counter, Counters, CounterState } from '../counters.ts';
+import type { Counter, CounterChange, Counters, CounterState } from '../counters.ts';
 import type { Driver } from './driver.ts';
 import type { Row } from './operation.ts';
-import { sql } from './statement.ts';
+import { type Statement, sql } from './statement.ts';
 
 /**
  * Counters in the `throttle_counters` table (migration 0006; rate-limiter-flexible's layout: key,
@@ -23,6 +23,30 @@ const SET = sql(
    ON CONFLICT (key) DO UPDATE SET points = excluded.points, expire = excluded.expire`,
 );
 const DELETE = sql('DELETE FROM throttle_counters WHERE key = :key');
+
+/**
+ * Changes to several keys in one statement: ADD's upsert for many rows, where a row marked `reset`
+ * takes its values whatever the stored ones (a block, or a delete written as a window that has
+ * ended: the row reads as absent and the next penalty starts afresh, as after a DELETE), and a
+ * read is an addition of no points whose window has already ended (so that a key read while
+ * absent stays absent). Made once per number of rows.
+ */
+const changeStatements: Statement[] = [];
+function changeStatement(rows: number): Statement {
+  const values = Array.from({ length: rows }, (_, i) => `(:key${i}::text, :points${i}::integer, :expire${i}::bigint, :reset${i}::boolean)`);
+  const restart = 'throttle_counters.expire <= :now OR (SELECT reset FROM changes WHERE changes.key = excluded.key)';
+  return (changeStatements[rows] ??= sql(
+    `WITH changes (key, points, expire, reset) AS (VALUES ${values.join(', ')})
+     INSERT INTO throttle_counters (key, points, expire) SELECT key, points, expire FROM changes WHERE true
+     ON CONFLICT (key) DO UPDATE SET
+       points = CASE WHEN ${restart} THEN excluded.points ELSE throttle_counters.points + excluded.points END,
+       expire = CASE WHEN ${restart} THEN excluded.expire ELSE throttle_counters.expire END
+     RETURNING key, points, expire`,
+  ));
+}
+
+/** The window of a read (and of a deleted key): ended at the epoch, so that it never moves and the cache triggers stay quiet. */
+const ENDED = 0;
 const CLEAR_EXPIRED = sql('DELETE FROM throttle_counters WHERE expire < :now');
 
 /** Expired counters are deleted this often (milliseconds). */
@@ -49,9 +73,9 @@ function state(row: Row): CounterState {
 class SqlCounter implements Counter {
   constructor(
     private readonly db: Driver,
-    private readonly prefix: string,
-    private readonly points: number,
-    private readonly durationMs: number,
+    readonly prefix: string,
+    readonly points: number,
+    readonly durationMs: number,
     private readonly absent: AbsentKeys | undefined,
   ) {}
 
@@ -99,10 +123,46 @@ export function sqlCounters(db: Driver, absent?: AbsentKeys, sweep = true): Coun
   timer?.unref();
   return {
     kind: db.dialect,
+    change: (changes) => changeAll(db, changes),
     counter: (name, options) => new SqlCounter(db, `portcullis:${name}`, options.points, options.durationSeconds * 1000, absent),
     async close() {
       clearInterval(timer);
       absent?.close();
     },
   };
+}
+
+/** The row one change writes: [key, points, expire, reset]. */
+function changeRow(change: CounterChange, now: number): [string, number, number | null, boolean] {
+  const counter = change.counter;
+  if (!(counter instanceof SqlCounter)) throw new TypeError('Counters.change: a counter of another backend');
+  const key = `${counter.prefix}:${change.key}`;
+  switch (change.op) {
+    case 'add':
+      return [key, change.points, counter.durationMs > 0 ? now + counter.durationMs : null, false];
+    case 'get':
+      return [key, 0, ENDED, false];
+    case 'block':
+      return [key, counter.points + 1, change.seconds > 0 ? now + change.seconds * 1000 : null, true];
+    case 'delete':
+      return [key, 0, ENDED, true];
+  }
+}
+
+async function changeAll(db: Driver, changes: readonly CounterChange[]): Promise<(CounterState | null)[]> {
+  if (changes.length === 0) return [];
+  const now = Date.now();
+  const params: Record<string, unknown> = { now };
+  const keys = changes.map((change, i) => {
+    const [key, points, expire, reset] = changeRow(change, now);
+    Object.assign(params, { [`key${i}`]: key, [`points${i}`]: points, [`expire${i}`]: expire, [`reset${i}`]: reset });
+    return key;
+  });
+  const rows = new Map((await db.hot.all(changeStatement(changes.length), params, (row) => row)).map((row) => [row.key as string, row]));
+  return changes.map((change, i) => {
+    const row = rows.get(keys[i]!);
+    const expire = row?.expire as number | null | undefined;
+    if (!row || change.op === 'delete' || (expire !== null && expire !== undefined && expire <= now)) return null;
+    return state(row);
+  });
 }
