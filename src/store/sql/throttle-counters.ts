@@ -33,16 +33,20 @@ const DELETE = sql('DELETE FROM throttle_counters WHERE key = :key');
  */
 const changeStatements: Statement[] = [];
 function changeStatement(rows: number): Statement {
-  const values = Array.from({ length: rows }, (_, i) => `(:key${i}::text, :points${i}::integer, :expire${i}::bigint, :reset${i}::boolean)`);
-  const restart = 'throttle_counters.expire <= :now OR (SELECT reset FROM changes WHERE changes.key = excluded.key)';
-  return (changeStatements[rows] ??= sql(
+  let statement = changeStatements[rows];
+  if (statement) return statement;
+  const values = Array.from({ length: rows }, (_, i) => `(:key${i}::text, :points${i}::integer, :expire${i}::bigint, :reset${i}::integer)`);
+  const restart = 'throttle_counters.expire <= :now OR (SELECT reset FROM changes WHERE changes.key = excluded.key) = 1';
+  statement = sql(
     `WITH changes (key, points, expire, reset) AS (VALUES ${values.join(', ')})
      INSERT INTO throttle_counters (key, points, expire) SELECT key, points, expire FROM changes WHERE true
      ON CONFLICT (key) DO UPDATE SET
        points = CASE WHEN ${restart} THEN excluded.points ELSE throttle_counters.points + excluded.points END,
        expire = CASE WHEN ${restart} THEN excluded.expire ELSE throttle_counters.expire END
      RETURNING key, points, expire`,
-  ));
+  );
+  changeStatements[rows] = statement;
+  return statement;
 }
 
 /** The window of a read (and of a deleted key): ended at the epoch, so that it never moves and the cache triggers stay quiet. */
@@ -133,19 +137,19 @@ export function sqlCounters(db: Driver, absent?: AbsentKeys, sweep = true): Coun
 }
 
 /** The row one change writes: [key, points, expire, reset]. */
-function changeRow(change: CounterChange, now: number): [string, number, number | null, boolean] {
+function changeRow(change: CounterChange, now: number): [string, number, number | null, 0 | 1] {
   const counter = change.counter;
   if (!(counter instanceof SqlCounter)) throw new TypeError('Counters.change: a counter of another backend');
   const key = `${counter.prefix}:${change.key}`;
   switch (change.op) {
     case 'add':
-      return [key, change.points, counter.durationMs > 0 ? now + counter.durationMs : null, false];
+      return [key, change.points, counter.durationMs > 0 ? now + counter.durationMs : null, 0];
     case 'get':
-      return [key, 0, ENDED, false];
+      return [key, 0, ENDED, 0];
     case 'block':
-      return [key, counter.points + 1, change.seconds > 0 ? now + change.seconds * 1000 : null, true];
+      return [key, counter.points + 1, change.seconds > 0 ? now + change.seconds * 1000 : null, 1];
     case 'delete':
-      return [key, 0, ENDED, true];
+      return [key, 0, ENDED, 1];
   }
 }
 
