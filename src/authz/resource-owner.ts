@@ -38,14 +38,18 @@ export async function checkResourceOwner(ctx: AuthzContext, username: string, pa
  * counted by the throttle and audited with their reason; a success clears the (username, address)
  * counter and upgrades an imported or weaker local hash to argon2id. When the directory does not
  * answer, the attempt is handed back to the throttle and the `503` goes out (docs/directory.md).
+ * `proceed` is what the login does with the user (issue tokens, start a session): it runs alongside
+ * the success's counter changes, so that on SQLite both writes share one commit, and its result is
+ * returned once both are done.
  * Does NOT check the throttle first: the grant does that as its own step.
  */
-export async function verifyResourceOwner(
+export async function verifyResourceOwner<T>(
   ctx: AuthzContext,
   username: string,
   password: string,
   origin: { ip: string; clientId: string | null },
-): Promise<User> {
+  proceed: (user: User) => Promise<T>,
+): Promise<T> {
   let checked: DirectoryCheck;
   try {
     checked = await checkResourceOwner(ctx, username, password);
@@ -65,9 +69,14 @@ export async function verifyResourceOwner(
     });
     throw new InvalidGrant('invalid resource owner credentials');
   }
-  await ctx.throttle.passwordSucceeded(username, origin.ip);
-  await upgradeHash(ctx, checked.user, password);
-  return checked.user;
+  const user = checked.user;
+  const [counted, proceeded] = await Promise.allSettled([
+    ctx.throttle.passwordSucceeded(username, origin.ip),
+    upgradeHash(ctx, user, password).then(() => proceed(user)),
+  ]);
+  if (counted.status === 'rejected') throw counted.reason;
+  if (proceeded.status === 'rejected') throw proceeded.reason;
+  return proceeded.value;
 }
 
 /** The directory did not answer: neither a failure nor a success for the throttle; audited as such. */

@@ -18,7 +18,7 @@ let suites = 0;
  * the throttle runs on: it must answer exactly as the one-key methods do, and stay atomic per key,
  * so that the throttle's promises (docs/security.md) hold whichever backend counts.
  */
-function changeContract(backendName: string, open: () => Promise<{ counters: Counters; cleanup(): Promise<void> }>): void {
+function changeContract(backendName: string, open: () => Promise<{ counters: Counters; cleanup: () => Promise<void> }>): void {
   describe(`Counters.change on ${backendName}`, () => {
     let counters: Counters;
     let cleanup: () => Promise<void>;
@@ -46,10 +46,11 @@ function changeContract(backendName: string, open: () => Promise<{ counters: Cou
         { counter: other, key: 'd', op: 'delete' },
       ]);
       assert.equal(added?.consumedPoints, 1);
-      assert.ok(added!.msBeforeNext > 55_000 && added!.msBeforeNext <= 60_000, 'a first point starts its window');
+      assert.ok(added.msBeforeNext > 55_000 && added.msBeforeNext <= 60_000, 'a first point starts its window');
       assert.equal(read?.consumedPoints, 2);
       assert.equal(absent, null);
-      assert.deepEqual([blocked?.consumedPoints, blocked!.msBeforeNext > 25_000 && blocked!.msBeforeNext <= 30_000], [2, true], 'blocked: past the budget of 1');
+      const blockedFor = blocked?.msBeforeNext ?? 0;
+      assert.deepEqual([blocked?.consumedPoints, blockedFor > 25_000 && blockedFor <= 30_000], [2, true], 'blocked: past the budget of 1');
       assert.equal(deleted, null);
 
       assert.equal((await failures.get('a'))?.consumedPoints, 1, 'the one-key methods see the changes');
@@ -130,7 +131,7 @@ if (await requirePostgres('Counters.change on PostgreSQL')) {
 
 if (await requireRedis('Counters.change on Redis')) {
   changeContract('Redis', async () => {
-    const { prefix, cleanup } = testRedisPrefix();
-    return { counters: await connectRedisCounters(TEST_REDIS_URL, prefix), cleanup };
+    const redis = testRedisPrefix();
+    return { counters: await connectRedisCounters(TEST_REDIS_URL, redis.prefix), cleanup: () => redis.cleanup() };
   });
 }

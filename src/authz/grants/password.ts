@@ -51,15 +51,16 @@ export const passwordGrant: Grant = {
     const scope = resolveRequestedScope(client, request.params.scope);
     await checkThrottle(ctx, { ...request, ip }, client.id);
     // The password is touched only now, after the client, the grant, the scope and the throttle all passed.
-    const user = await verifyResourceOwner(ctx, request.params.username!, request.params.password!, { ip, clientId: client.id });
-    const grant = { username: user.username, scope, withRefresh: issuesRefreshToken(client), resource: request.params.resource };
-    // Only after a correct password: a wrong one never reveals whether the user has a second factor.
-    if (!(await secondFactorAsked(ctx, user, client))) {
-      return issueNewGrant(ctx, client, { ...grant, authentication: { authTime: ctx.clock.nowSeconds(), amr: [...AMR.password] } }, ip);
-    }
-    const otp = request.params.otp;
-    if (otp === undefined) throw new MfaRequired(undefined, { mfaToken: (await startMfaChallenge(ctx, user, client, scope, ip)).token });
-    await verifyOtp(ctx, { username: user.username, ip, clientId: client.id, via: 'token' }, otp);
-    return issueNewGrant(ctx, client, { ...grant, authentication: { authTime: ctx.clock.nowSeconds(), amr: [...AMR.otp] } }, ip);
+    return verifyResourceOwner(ctx, request.params.username!, request.params.password!, { ip, clientId: client.id }, async (user) => {
+      const grant = { username: user.username, scope, withRefresh: issuesRefreshToken(client), resource: request.params.resource };
+      // Only after a correct password: a wrong one never reveals whether the user has a second factor.
+      if (!(await secondFactorAsked(ctx, user, client))) {
+        return issueNewGrant(ctx, client, { ...grant, authentication: { authTime: ctx.clock.nowSeconds(), amr: [...AMR.password] } }, ip);
+      }
+      const otp = request.params.otp;
+      if (otp === undefined) throw new MfaRequired(undefined, { mfaToken: (await startMfaChallenge(ctx, user, client, scope, ip)).token });
+      await verifyOtp(ctx, { username: user.username, ip, clientId: client.id, via: 'token' }, otp);
+      return issueNewGrant(ctx, client, { ...grant, authentication: { authTime: ctx.clock.nowSeconds(), amr: [...AMR.otp] } }, ip);
+    });
   },
 };

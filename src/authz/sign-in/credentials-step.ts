@@ -103,7 +103,7 @@ export const credentialsStep: SignInStep = {
     }
     let user;
     try {
-      user = await verifyResourceOwner(ctx, username, password, { ip: request.ip, clientId });
+      user = await verifyResourceOwner(ctx, username, password, { ip: request.ip, clientId }, async (verified) => verified);
     } catch (error) {
       if (!(error instanceof InvalidGrant)) throw error;
       return signInPage(flow, 400, { text: 'Wrong username or password.', field: 'password' });
