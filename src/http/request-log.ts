@@ -45,7 +45,7 @@ class RequestLogger {
   private write(level: Level, args: unknown[]): void {
     if (this.made === undefined && !this.parent.isLevelEnabled(level)) return;
     const logger = this.logger;
-    (logger[level] as (...args: unknown[]) => void).apply(logger, args);
+    Reflect.apply(logger[level], logger, args as Parameters<Logger['info']>);
   }
 
   get level(): LevelWithSilentOrString {
@@ -95,5 +95,5 @@ class RequestLogger {
 export function requestLogger(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   if (options.level !== undefined || options.serializers !== undefined) return parent.child(bindings, options);
   // Fastify's logger here is always the pino instance of src/http/logger.ts.
-  return new RequestLogger(parent as Logger, bindings) as unknown as FastifyBaseLogger;
+  return new RequestLogger(parent as Logger, bindings);
 }
