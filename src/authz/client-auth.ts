@@ -20,7 +20,9 @@ export interface ClientCredentials {
 const UNMATCHABLE = hashSecret('portcullis: no client has this secret');
 
 function decodeBasicPart(part: string): string {
-  // RFC 6749 §2.3.1: the id and the secret are form-urlencoded before Basic encoding.
+  // RFC 6749 §2.3.1: the id and the secret are form-urlencoded before Basic encoding. Generated
+  // ids and secrets have nothing to decode, and skipping the decoder is a measurable share of the request.
+  if (!part.includes('%') && !part.includes('+')) return part;
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {

@@ -111,8 +111,20 @@ function key(...parts: string[]): string {
 
 /** The client counter's key: unknown client ids (`null`) share one per address. */
 function clientKey(clientId: string | null, address: string): string {
-  return clientId === null ? key('\u0000unknown client', address) : key(clientId, address);
+  // Looked up on every client-authenticated request: the hash of a pair seen before is remembered.
+  const pair = `${clientId ?? '\u0000unknown client'}\u0000${address}`;
+  let hashed = clientKeys.get(pair);
+  if (hashed === undefined) {
+    hashed = key(pair);
+    if (clientKeys.size >= REMEMBERED_CLIENT_KEYS) clientKeys.clear();
+    clientKeys.set(pair, hashed);
+  }
+  return hashed;
 }
+
+/** Bounded, so that requests from many addresses or with many client ids cannot grow it. */
+const REMEMBERED_CLIENT_KEYS = 4096;
+const clientKeys = new Map<string, string>();
 
 /** A block or delay as it starts: reported to `LoginThrottle.onBlock` (which records it in the store). */
 export interface BlockStarted {

@@ -10,6 +10,21 @@ import ipaddr from 'ipaddr.js';
  */
 export function normalizeAddress(raw: string | undefined): string | null {
   if (raw === undefined) return null;
+  // Every request asks for its peer's address, and parsing one costs more than the rest of the
+  // request's address handling: the few addresses a server sees at a time are remembered.
+  const known = normalized.get(raw);
+  if (known !== undefined) return known;
+  const address = normalize(raw);
+  if (normalized.size >= REMEMBERED_ADDRESSES) normalized.clear();
+  normalized.set(raw, address);
+  return address;
+}
+
+/** Bounded, so that a flood of forwarded addresses cannot grow it. */
+const REMEMBERED_ADDRESSES = 4096;
+const normalized = new Map<string, string | null>();
+
+function normalize(raw: string): string | null {
   let text = raw.trim();
   if (text.length === 0 || text.length > 100) return null;
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text);

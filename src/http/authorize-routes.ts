@@ -1,10 +1,10 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzContext } from '../authz/context.ts';
-import { CHARSET_REFUSAL, declaresUtf8 } from './charset.ts';
 import { authorizationEndpoint, type BrowserAnswer } from '../authz/endpoints/authorize.ts';
 import { logoutEndpoint, logoutPage } from '../authz/endpoints/logout.ts';
-import { type ParsedForm, parseForm } from '../authz/oauth-request.ts';
+import { parseForm } from '../authz/oauth-request.ts';
+import { type FormBody, formFields, readFormBodies } from './form-body.ts';
 import { renderPage, type RenderedPage } from '../authz/pages/render.tsx';
 import { branding, type BrowserRequest } from '../authz/sign-in/flow.ts';
 import { InvalidRequest, type OAuthError } from '../core/errors.ts';
@@ -15,9 +15,6 @@ declare module 'fastify' {
     errorPage?: (failure: OAuthError) => Promise<RenderedPage>;
   }
 }
-
-/** Forms of the sign-in pages are small; anything larger is an attack or a mistake. */
-const FORM_BODY_LIMIT = 16 * 1024;
 
 /**
  * The cookies of the sign-in pages. Over HTTPS they carry the `__Host-` prefix, which makes the
@@ -36,8 +33,6 @@ function cookieOptions(secure: boolean, maxAge?: number) {
   return { path: '/', httpOnly: true, sameSite: 'lax', secure, ...(maxAge === undefined ? {} : { maxAge }) } as const;
 }
 
-type Body = ParsedForm | { unsupported: 'media-type' | 'charset' } | undefined;
-
 function toBrowserRequest(request: FastifyRequest): BrowserRequest {
   const secure = request.protocol === 'https';
   const names = cookieNames(secure);
@@ -54,12 +49,7 @@ function toBrowserRequest(request: FastifyRequest): BrowserRequest {
     const query = url.indexOf('?');
     return { ...base, ...parseForm(query < 0 ? '' : url.slice(query + 1)) };
   }
-  const body = request.body as Body;
-  if (body === undefined || 'unsupported' in body) {
-    const formError = body?.unsupported === 'charset' ? CHARSET_REFUSAL : 'the body must be application/x-www-form-urlencoded';
-    return { ...base, formError, params: {}, repeated: [] };
-  }
-  return { ...base, params: body.params, repeated: body.repeated };
+  return { ...base, ...formFields(request.body as FormBody) };
 }
 
 function send(reply: FastifyReply, secure: boolean, answer: BrowserAnswer): FastifyReply {
@@ -92,13 +82,7 @@ const HEADINGS: Partial<Record<OAuthError['error'], string>> = {
 export async function authorizeRoutes(app: FastifyInstance, options: { ctx: AuthzContext }): Promise<void> {
   const { ctx } = options;
   await app.register(fastifyCookie);
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (request, body, done) => done(null, declaresUtf8(request.headers['content-type']) ? parseForm(body as string) : { unsupported: 'charset' }),
-  );
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) => done(null, { unsupported: 'media-type' }));
+  readFormBodies(app, { json: false });
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('Cache-Control', 'no-store');
     reply.header('Pragma', 'no-cache');

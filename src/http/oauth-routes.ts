@@ -10,25 +10,13 @@ import { authenticate } from '../resource/access-check.ts';
 import { LocalTokenVerifier } from '../resource/local-verifier.ts';
 import { revocationEndpoint } from '../authz/endpoints/revoke.ts';
 import { tokenEndpoint } from '../authz/endpoints/token.ts';
-import { type OAuthRequest, type ParsedForm, parseForm } from '../authz/oauth-request.ts';
-import { CHARSET_REFUSAL, declaresUtf8 } from './charset.ts';
+import type { OAuthRequest } from '../authz/oauth-request.ts';
+import { type FormBody, formFields, readFormBodies } from './form-body.ts';
 import type { Metrics } from './metrics.ts';
 
-/** OAuth endpoints take small forms; anything larger is an attack or a mistake. */
-const FORM_BODY_LIMIT = 16 * 1024;
-
-/** A body that is not a form: why, and for JSON (read by `/oauth/mfa/associate` only) its value. */
-type Body = ParsedForm | { unsupported: 'media-type' | 'charset'; json?: unknown } | undefined;
-
 function toOAuthRequest(request: FastifyRequest): OAuthRequest {
-  const body = request.body as Body;
-  const base = { authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.clientIp };
-  if (body === undefined || 'unsupported' in body) {
-    const formError = body?.unsupported === 'charset' ? CHARSET_REFUSAL : 'the body must be application/x-www-form-urlencoded';
-    const json = body !== undefined && 'json' in body ? { json: body.json } : {};
-    return { ...base, formError, params: {}, repeated: [], ...json };
-  }
-  return { ...base, params: body.params, repeated: body.repeated };
+  const fields = formFields(request.body as FormBody);
+  return { ...fields, authorization: request.headers.authorization, secure: request.protocol === 'https', ip: request.clientIp };
 }
 
 type Endpoint = (request: OAuthRequest) => Promise<object>;
@@ -62,28 +50,7 @@ function endpoints(ctx: AuthzContext, metrics: Metrics): { paths: string[]; run:
  */
 export async function oauthRoutes(app: FastifyInstance, options: { ctx: AuthzContext; metrics: Metrics }): Promise<void> {
   const { ctx } = options;
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (request, body, done) => done(null, declaresUtf8(request.headers['content-type']) ? parseForm(body as string) : { unsupported: 'charset' }),
-  );
-  // JSON is read only for `/oauth/mfa/associate` (Auth0's shape); to every other endpoint it is not a form.
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (request, body, done) => {
-    if (!declaresUtf8(request.headers['content-type'])) {
-      done(null, { unsupported: 'charset' });
-      return;
-    }
-    try {
-      done(null, { unsupported: 'media-type', json: JSON.parse(body as string) as unknown });
-    } catch {
-      done(null, { unsupported: 'media-type', json: null });
-    }
-  });
-  // Any other media type reaches the endpoint, which answers with an OAuth error, not a bare 415.
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT }, (_request, _body, done) =>
-    done(null, { unsupported: 'media-type' }),
-  );
+  readFormBodies(app, { json: true });
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('Cache-Control', 'no-store');
     reply.header('Pragma', 'no-cache');

@@ -13,7 +13,7 @@ import { Metrics, registerMetrics } from './metrics.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { addSecurityHeaders, writeSecurityHeaders } from './security-headers.ts';
 import { resourceRoutes } from './resource-routes.ts';
-import { RequestLogController } from './request-log.ts';
+import { RequestLogController, requestLogger } from './request-log.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,6 +65,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     logController: new RequestLogController(),
+    childLoggerFactory: requestLogger,
     // A URL Fastify cannot route (a malformed escape such as `/admin/%ff`) gets our answer, not FST_ERR_BAD_URL echoing it.
     frameworkErrors: (error, request, reply) => {
       // No route, so no onSend hook: the headers of every answer are written here.

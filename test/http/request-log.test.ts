@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
-function completedLines(logs: string[]): Array<{ level: number; res: { statusCode: number }; req: { url: string } }> {
+function completedLines(logs: string[]): Array<{ level: number; reqId: string; res: { statusCode: number }; req: { url: string } }> {
   return logs
     .flatMap((chunk) => chunk.split('\n'))
     .filter((line) => line.includes('"request completed"'))
-    .map((line) => JSON.parse(line) as { level: number; res: { statusCode: number }; req: { url: string } });
+    .map((line) => JSON.parse(line) as { level: number; reqId: string; res: { statusCode: number }; req: { url: string } });
 }
 
 describe('request logging (hardening: one line per failed request, none per success at info)', () => {
@@ -36,6 +36,8 @@ describe('request logging (hardening: one line per failed request, none per succ
     assert.equal(lines[0]!.level, 30);
     assert.equal(lines[0]!.res.statusCode, 401);
     assert.equal(lines[0]!.req.url, '/oauth/token');
+    // The request's child logger is made only when it logs: it must still carry the request's id.
+    assert.match(lines[0]!.reqId, /^req-/);
     assert.deepEqual(findLeaks(server.logs, [...server.secrets, 'wrong-secret-value']), []);
   });
 });
