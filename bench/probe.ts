@@ -48,6 +48,7 @@ interface ProbeTarget extends ServerProbe {
   url: string;
   pid: number;
   info: Record<string, unknown>;
+  call<T>(method: string, argument?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +86,7 @@ async function postgresTarget(): Promise<ProbeTarget> {
 const CODE_VERIFIER = randomBytes(32).toString('base64url');
 const CODE_CHALLENGE = createHash('sha256').update(CODE_VERIFIER).digest('base64url');
 
+if (values.store === 'postgres' && loads.includes('authorization-code')) throw new Error('authorization-code: its codes are seeded into the SQLite file');
 if (values.latency && values.store === 'postgres') throw new Error('--latency watches SQLite calls: use it with --store sqlite');
 if (values.latency && values['instant-hash']) throw new Error('--latency watches the serve process; --instant-hash has none');
 const latencyDir = values.latency ? mkdtempSync(join(tmpdir(), 'portcullis-latency-')) : undefined;
