@@ -6,9 +6,11 @@
  *   npm run bench:probe -- --duration 8 introspection
  *   npm run bench:probe -- --instant-hash password        # a hasher that does no work (in-process target)
  *   npm run bench:probe -- refresh                        # refresh with rotation (tokens seeded by password grants)
+ *   npm run bench:probe -- authorization-code             # code redemption with PKCE (codes seeded before the load)
  *   npm run bench:probe -- --store postgres introspection # `portcullis serve` on a new PostgreSQL database
  *
  *   npm run bench:probe -- --latency refresh              # plus p99.9, max, event-loop delay, GC pauses and slow SQLite calls
+ *   npm run bench:probe -- --node-arg=--max-semi-space-size=32 refresh   # a Node flag for the serve process (SQLite)
  *
  * With `--store postgres` (server at PORTCULLIS_TEST_PG, else postgres://postgres@127.0.0.1:5432/postgres)
  * the probe seeds a new database as the SQLite target does, runs one `node bin/portcullis.mjs serve`
@@ -17,7 +19,7 @@
  * With --latency (SQLite) the server runs with bench/latency-probe.mjs preloaded; each load is warmed up
  * for a second, then the server's histograms start over and the measured window is reported.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +38,7 @@ const { values, positionals } = parseArgs({
     'instant-hash': { type: 'boolean', default: false },
     store: { type: 'string', default: 'sqlite' },
     latency: { type: 'boolean', default: false },
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const loads = positionals.length > 0 ? positionals : ['introspection', 'client-credentials'];
@@ -45,6 +48,7 @@ interface ProbeTarget extends ServerProbe {
   url: string;
   pid: number;
   info: Record<string, unknown>;
+  call<T>(method: string, argument?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +82,11 @@ async function postgresTarget(): Promise<ProbeTarget> {
   };
 }
 
+/** One PKCE verifier for every code of the run (RFC 7636 §4.1); the server still hashes it per redemption. */
+const CODE_VERIFIER = randomBytes(32).toString('base64url');
+const CODE_CHALLENGE = createHash('sha256').update(CODE_VERIFIER).digest('base64url');
+
+if (values.store === 'postgres' && loads.includes('authorization-code')) throw new Error('authorization-code: its codes are seeded into the SQLite file');
 if (values.latency && values.store === 'postgres') throw new Error('--latency watches SQLite calls: use it with --store sqlite');
 if (values.latency && values['instant-hash']) throw new Error('--latency watches the serve process; --instant-hash has none');
 const latencyDir = values.latency ? mkdtempSync(join(tmpdir(), 'portcullis-latency-')) : undefined;
@@ -87,8 +96,11 @@ const target: ProbeTarget =
     ? await postgresTarget()
     : await spawnTarget(
         'portcullis',
-        { instantHash: values['instant-hash'], ...(latencyReport && { nodeArgs: ['--import', fileURLToPath(new URL('latency-probe.mjs', import.meta.url))] }) },
-        { env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2', ...(latencyReport && { PORTCULLIS_LATENCY_REPORT: latencyReport }) } },
+        { instantHash: values['instant-hash'] },
+        {
+          env: { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '2', ...(latencyReport && { PORTCULLIS_LATENCY_REPORT: latencyReport }) },
+          nodeArgs: [...values['node-arg'], ...(latencyReport ? ['--import', fileURLToPath(new URL('latency-probe.mjs', import.meta.url))] : [])],
+        },
       );
 
 /** Asks the preloaded probe for what it saw since the last call (and to start over). */
@@ -117,6 +129,7 @@ try {
     serviceClient: { id: string; secret: string };
     jwtServiceClient: { id: string; secret: string };
     ropcClient: { id: string; secret: string };
+    codeClient: { id: string; secret: string; redirectUri: string };
     username: string;
     password: string;
   };
@@ -146,7 +159,17 @@ try {
       if (status === 200) refreshTokens.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
     },
   };
-  const requests: Record<string, { path: string; authorization: string; bodies?: string[]; chain?: typeof rotating }> = {
+  // Codes are seeded before the load, while the server is idle: enough for the warm-up and the window.
+  const codes: string[] = [];
+  if (loads.includes('authorization-code')) {
+    const seconds = Number(values.duration) + 1 + (latencyReport ? 1 : 0);
+    codes.push(...(await target.call<string[]>('seedCodes', { count: seconds * 6000 + Number(values.connections) * 2, codeChallenge: CODE_CHALLENGE })));
+  }
+  const redeeming = {
+    nextBody: () =>
+      form({ grant_type: 'authorization_code', code: codes.shift() ?? 'pool-exhausted', redirect_uri: info.codeClient.redirectUri, code_verifier: CODE_VERIFIER }),
+  };
+  const requests: Record<string, { path: string; authorization: string; bodies?: string[]; chain?: { nextBody: () => string; onBody?: (status: number, body: string) => void } }> = {
     introspection: { path: '/oauth/introspect', authorization: service, bodies: tokens },
     'client-credentials': { path: '/oauth/token', authorization: service, bodies: [form({ grant_type: 'client_credentials' })] },
     'client-credentials-jwt': { path: '/oauth/token', authorization: jwtService, bodies: [form({ grant_type: 'client_credentials' })] },
@@ -156,6 +179,7 @@ try {
       bodies: [form({ grant_type: 'password', username: info.username, password: info.password })],
     },
     refresh: { path: '/oauth/token', authorization: ropc, chain: rotating },
+    'authorization-code': { path: '/oauth/token', authorization: basicAuth(info.codeClient.id, info.codeClient.secret), chain: redeeming },
   };
   for (const name of loads) {
     const load = requests[name];

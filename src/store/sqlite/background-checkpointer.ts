@@ -12,12 +12,22 @@ export interface CheckpointHooks {
 export interface CheckpointOptions {
   /** How often the thread checkpoints, in ms. */
   intervalMs?: number;
-  /** WAL length, in pages, past which the WAL is brought back to its start. */
+  /** WAL length, in pages, past which the WAL is brought back to its start (default WAL_LIMIT_PAGES). */
   limitPages?: number;
 }
 
 /** The main connection's auto-checkpoint when no thread does the work (and once one has failed). */
 export const AUTO_CHECKPOINT_PAGES = 10_000;
+
+/**
+ * WAL length, in pages, past which the thread has the writes held so that the WAL starts over
+ * (about 160 MB). Each hold makes every write in flight wait for a checkpoint's two fsyncs: under a
+ * refresh load (about 8 new WAL pages per rotation) a limit of 10,000 pages held the writes about
+ * every 1,200 rotations, often enough for the held requests to be more than 1% of all. A longer WAL
+ * costs reads nothing (a reader searches only the frames not yet copied, which the passive
+ * checkpoints keep few), only disk space, and the time to read it back after a crash.
+ */
+export const WAL_LIMIT_PAGES = 40_000;
 
 /** Longest a hold may last should the thread not answer: writes never wait on a lost thread. */
 const HOLD_TIMEOUT_MS = 500;
@@ -45,6 +55,8 @@ export class BackgroundCheckpointer {
   private release: (() => void) | undefined;
   /** The thread failed once: the connection checkpoints by itself from then on, no thread is started again. */
   private failed = false;
+  /** For diagnostics (bench/micro/checkpoint-holds.ts): how often and how long the writes were held. */
+  readonly statistics = { holds: 0, heldMs: 0, longestHoldMs: 0 };
 
   constructor(
     private readonly path: string,
@@ -55,7 +67,7 @@ export class BackgroundCheckpointer {
   start(): void {
     if (this.worker || this.failed || this.path === ':memory:') return;
     const worker = new Worker(packageFile('src', 'store', 'sqlite', 'checkpoint-worker.mjs'), {
-      workerData: { path: this.path, intervalMs: this.options.intervalMs ?? 200, limitPages: this.options.limitPages ?? AUTO_CHECKPOINT_PAGES },
+      workerData: { path: this.path, intervalMs: this.options.intervalMs ?? 200, limitPages: this.options.limitPages ?? WAL_LIMIT_PAGES },
     });
     worker.unref();
     worker.on('message', (message: FromWorker) => {
@@ -91,9 +103,14 @@ export class BackgroundCheckpointer {
     // No write is running now (writes are synchronous on this thread): from here none starts until the hold ends.
     const resume = this.hooks.holdWrites();
     const timer = setTimeout(() => this.endHold(), HOLD_TIMEOUT_MS);
+    const start = performance.now();
     this.release = () => {
       clearTimeout(timer);
       resume();
+      const ms = performance.now() - start;
+      this.statistics.holds++;
+      this.statistics.heldMs += ms;
+      this.statistics.longestHoldMs = Math.max(this.statistics.longestHoldMs, ms);
     };
     worker.postMessage({ type: 'held' });
   }

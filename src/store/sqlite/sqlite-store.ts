@@ -97,6 +97,11 @@ export class SqliteStore extends SqlStore implements Store {
     return this.caches && { ...this.caches.statistics };
   }
 
+  /** How often the checkpoint thread held the writes, and for how long (see BackgroundCheckpointer.statistics). */
+  checkpointStatistics(): { holds: number; heldMs: number; longestHoldMs: number } {
+    return { ...this.checkpointer.statistics };
+  }
+
   startRequest(): void {
     this.caches?.newRequest();
   }

@@ -85,6 +85,10 @@ describe('SQLite WAL checkpoints (background-checkpointer.ts)', () => {
     assert.ok(largestWal < 3 * target, `the WAL reached ${largestWal} bytes`);
     // The server's own connection never checkpoints while the thread runs.
     assert.equal(store['db'].pragma('wal_autocheckpoint', { simple: true }), 0);
+    // The holds that bounded it are counted, for bench/micro/checkpoint-holds.ts.
+    const { holds, heldMs, longestHoldMs } = store.checkpointStatistics();
+    assert.ok(holds > 0, 'the writes were held for the WAL to start over');
+    assert.ok(heldMs >= longestHoldMs && longestHoldMs > 0);
   });
 
   it('checkpoints on its own connection again once the thread is gone, and starts no other', async () => {
