@@ -54,6 +54,11 @@ export class SqliteStore extends SqlStore implements Store {
   ) {
     const db = open(path);
     const { backgroundCheckpoint = true, ...checkpoints } = options;
+    // Another process's checkpoint thread keeps the WAL at its limit (`serve --workers`: worker 1's,
+    // whose held checkpoint stops this connection's writes too): at the same length this connection
+    // would checkpoint on the event loop first, after each commit until the WAL starts over. It does
+    // so only past twice the limit, should that thread fall behind or be gone (worker 1 restarting).
+    if (!backgroundCheckpoint) db.pragma(`wal_autocheckpoint = ${2 * AUTO_CHECKPOINT_PAGES}`);
     const checkpointer = new BackgroundCheckpointer(
       path,
       {
