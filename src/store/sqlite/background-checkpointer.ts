@@ -46,8 +46,10 @@ type FromWorker = { type: 'ready' } | { type: 'hold' } | { type: 'checkpointed' 
  * checkpoint. So when the WAL passes `limitPages`, the thread asks for a hold: the store's writes
  * queue (the event loop runs on: reads, hashing, parsing), the thread copies the few frames left
  * and fsyncs, the hold ends, and the next write transaction starts the WAL over from its first frame.
- * The hold costs the queued writes one short checkpoint, once per `limitPages` of WAL; it never
- * takes SQLite's write lock, so another process writing to the file is never blocked by it.
+ * The hold costs the queued writes one short checkpoint, once per `limitPages` of WAL. Other
+ * processes on the file (the other workers of `serve --workers`) must stop appending too, or the WAL
+ * never starts over: for that short checkpoint the thread also holds SQLite's write lock, on a
+ * connection of its own, so their writers wait in their busy handlers as for any other writer's commit.
  * Started on the first token write, so that CLI commands never start a thread.
  */
 export class BackgroundCheckpointer {

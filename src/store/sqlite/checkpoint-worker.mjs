@@ -7,6 +7,10 @@ const db = new Database(workerData.path, { fileMustExist: true });
 // As the server's connection: a checkpoint fsyncs the WAL before copying and the database after.
 db.pragma('synchronous = NORMAL');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+// Holds SQLite's write lock while a held checkpoint runs, so that the writes of every process on
+// the file wait, not only the server's (a connection cannot checkpoint inside its own transaction).
+// It waits for the lock a little less than the server's hold lasts (HOLD_TIMEOUT_MS).
+const lock = new Database(workerData.path, { fileMustExist: true, timeout: 400 });
 parentPort.postMessage({ type: 'ready' });
 
 /** One passive checkpoint: `log` frames in the WAL, `checkpointed` of them copied (-1 each when busy). */
@@ -35,9 +39,21 @@ setInterval(() => {
 
 parentPort.on('message', (message) => {
   if (message.type !== 'held') return;
-  // Nothing of the server's is writing now: this copies what is left, and the server's next write
-  // transaction finds the WAL wholly copied and starts it over.
-  copiedWhileHeld = passive()?.log;
+  // Nothing of the server's is writing now; with the write lock, nothing of another process's
+  // either (`serve --workers`: the other workers wait in their busy handlers). This copies what is
+  // left, and the next write transaction, whoever makes it, finds the WAL wholly copied and starts it over.
+  let locked = false;
+  try {
+    lock.exec('BEGIN IMMEDIATE');
+    locked = true;
+  } catch {
+    // Another process kept the lock too long: copy what can be copied, as without it.
+  }
+  try {
+    copiedWhileHeld = passive()?.log;
+  } finally {
+    if (locked) lock.exec('ROLLBACK');
+  }
   holding = false;
   parentPort.postMessage({ type: 'checkpointed' });
 });

@@ -7,7 +7,7 @@ import { SqlStore } from '../sql/sql-store.ts';
 import { sqlCounters } from '../sql/throttle-counters.ts';
 import { lookupKey, TOKEN_BY_HASH } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
-import { AUTO_CHECKPOINT_PAGES, BackgroundCheckpointer, type CheckpointOptions } from './background-checkpointer.ts';
+import { AUTO_CHECKPOINT_PAGES, BackgroundCheckpointer, type CheckpointOptions, WAL_LIMIT_PAGES } from './background-checkpointer.ts';
 import { SqliteDriver } from './driver.ts';
 import { GroupCommit } from './group-commit.ts';
 import { SqliteReadCaches } from './read-caches.ts';
@@ -54,6 +54,11 @@ export class SqliteStore extends SqlStore implements Store {
   ) {
     const db = open(path);
     const { backgroundCheckpoint = true, ...checkpoints } = options;
+    // Another process's checkpoint thread keeps the WAL at its limit (`serve --workers`: worker 1's,
+    // whose held checkpoint stops this connection's writes too): at the same length this connection
+    // would checkpoint on the event loop first, after each commit until the WAL starts over. It does
+    // so only past twice the limit, should that thread fall behind or be gone (worker 1 restarting).
+    if (!backgroundCheckpoint) db.pragma(`wal_autocheckpoint = ${2 * WAL_LIMIT_PAGES}`);
     const checkpointer = new BackgroundCheckpointer(
       path,
       {

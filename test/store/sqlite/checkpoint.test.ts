@@ -4,10 +4,12 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { ManualClock } from '../../../src/core/clock.ts';
 import type { TokenFamily, TokenRecord } from '../../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../../src/core/secrets.ts';
 import { registerClient } from '../../../src/manage/clients.ts';
+import { AUTO_CHECKPOINT_PAGES } from '../../../src/store/sqlite/background-checkpointer.ts';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 
 const NOW = 1_000_000;
@@ -24,6 +26,24 @@ function family(clientId: string): [TokenFamily, TokenRecord[]] {
       { ...base, hash: hashSecret(generateSecret()), kind: 'refresh', expiresAt: NOW + 86_400 },
     ],
   ];
+}
+
+function sizeOf(file: string): number {
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
+/** The WAL header's first salt: it changes each time the WAL starts over from its first frame. */
+function walSaltOf(path: string): number | undefined {
+  const wal = `${path}-wal`;
+  if (sizeOf(wal) < 32) return undefined;
+  const header = Buffer.alloc(32);
+  const fd = openSync(wal, 'r');
+  try {
+    readSync(fd, header, 0, 32, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return header.readUInt32BE(16);
 }
 
 describe('SQLite WAL checkpoints (background-checkpointer.ts)', () => {
@@ -45,20 +65,8 @@ describe('SQLite WAL checkpoints (background-checkpointer.ts)', () => {
   });
 
   it('keeps the WAL bounded under constant writes, with no checkpoint on the event loop', async () => {
-    const wal = `${path}-wal`;
-    const walSize = () => (existsSync(wal) ? statSync(wal).size : 0);
-    // The WAL header's first salt changes each time the WAL starts over from its first frame.
-    const walSalt = () => {
-      if (walSize() < 32) return undefined;
-      const header = Buffer.alloc(32);
-      const fd = openSync(wal, 'r');
-      try {
-        readSync(fd, header, 0, 32, 0);
-      } finally {
-        closeSync(fd);
-      }
-      return header.readUInt32BE(16);
-    };
+    const walSize = () => sizeOf(`${path}-wal`);
+    const walSalt = () => walSaltOf(path);
     let largestWal = 0;
     let restarts = 0;
     let salt = walSalt();
@@ -101,5 +109,78 @@ describe('SQLite WAL checkpoints (background-checkpointer.ts)', () => {
     assert.equal(store['db'].pragma('wal_autocheckpoint', { simple: true }), 10_000);
     await store.saveFamily(...family(clientId));
     assert.equal(checkpointer['worker'], undefined);
+  });
+});
+
+/**
+ * Another writer on the file, as another worker's process is one: a thread with its own
+ * connection, set as a store without the checkpoint thread sets its own, which writes about `pages` pages in transactions of ten pages, a millisecond apart, and
+ * says how often the WAL started over and how long it grew.
+ */
+const OTHER_WRITER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { closeSync, openSync, readSync, statSync } = require('node:fs');
+const Database = require('better-sqlite3');
+const db = new Database(workerData.path);
+db.pragma('wal_autocheckpoint = ' + workerData.autoCheckpoint);
+db.exec('CREATE TABLE IF NOT EXISTS other_writes (data BLOB)');
+const insert = db.prepare('INSERT INTO other_writes VALUES (randomblob(3500))');
+const tenPages = db.transaction(() => { for (let i = 0; i < 10; i++) insert.run(); });
+const header = Buffer.alloc(32);
+const salt = () => { const fd = openSync(workerData.path + '-wal', 'r'); try { readSync(fd, header, 0, 32, 0); } finally { closeSync(fd); } return header.readUInt32BE(16); };
+const pause = new Int32Array(new SharedArrayBuffer(4));
+let restarts = 0, largestWal = 0, last = undefined;
+for (let written = 0; written < workerData.pages; written += 10) {
+  // A millisecond between transactions, as a server's event loop has other work between its groups.
+  Atomics.wait(pause, 0, 0, 1);
+  tenPages();
+  const now = salt();
+  if (last !== undefined && now !== last) restarts++;
+  last = now;
+  largestWal = Math.max(largestWal, statSync(workerData.path + '-wal').size);
+}
+db.close();
+parentPort.postMessage({ restarts, largestWal });
+`;
+
+
+describe('SQLite WAL checkpoints with several processes on one file (serve --workers)', () => {
+  let dir: string;
+  let path: string;
+  let checkpointing: SqliteStore;
+  let clientId: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-checkpoint-workers-'));
+    path = join(dir, 'db.sqlite');
+    // Worker 1's store, which runs the checkpoint thread; its hold on writes reaches only its own.
+    checkpointing = new SqliteStore(path, { intervalMs: 10, limitPages: LIMIT_PAGES });
+    await checkpointing.migrate();
+    clientId = (await registerClient(checkpointing, new ManualClock(), { name: 'c', type: 'confidential', grants: ['client_credentials'] })).client.id;
+  });
+  after(async () => {
+    await checkpointing.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the WAL bounded when every write comes from another process than the one that runs the checkpoint thread', async () => {
+    // One write starts worker 1's thread; from then on only the other writer writes, without a pause.
+    await checkpointing.saveFamily(...family(clientId));
+    // The other worker's connection checkpoints by itself only far past the thread's limit.
+    const other = new SqliteStore(path, { backgroundCheckpoint: false });
+    const autoCheckpoint = other['db'].pragma('wal_autocheckpoint', { simple: true }) as number;
+    await other.close();
+    assert.ok(autoCheckpoint > AUTO_CHECKPOINT_PAGES);
+    const pages = 48 * LIMIT_PAGES;
+    const writer = new Worker(OTHER_WRITER, { eval: true, workerData: { path, pages, autoCheckpoint } });
+    const { restarts, largestWal } = await new Promise<{ restarts: number; largestWal: number }>((resolve, reject) => {
+      writer.once('message', resolve);
+      writer.once('error', reject);
+    });
+    // The thread takes SQLite's write lock for its held checkpoint, so the other writer waits too and
+    // the WAL starts over although worker 1 writes nothing. Without it, frames arrive during every
+    // checkpoint and the WAL holds all that was written.
+    assert.ok(restarts >= 10, `the WAL started over ${restarts} times`);
+    assert.ok(largestWal < (pages * PAGE) / 2, `the WAL reached ${largestWal} bytes`);
   });
 });
