@@ -14,7 +14,9 @@
  *
  * With `--store postgres` (server at PORTCULLIS_TEST_PG, else postgres://postgres@127.0.0.1:5432/postgres)
  * the probe seeds a new database as the SQLite target does, runs one `node bin/portcullis.mjs serve`
- * on it with the default pool, and drops the database afterwards.
+ * on it with the default pool, and drops the database afterwards; it also prints the CPU per
+ * request of PostgreSQL's backends for that database (its own work: the statements, the WAL flushes
+ * of the commits; not its background processes).
  *
  * With --latency (SQLite) the server runs with bench/latency-probe.mjs preloaded; each load is warmed up
  * for a second, then the server's histograms start over and the measured window is reported.
@@ -28,6 +30,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
 import { measureHttp, percentile, type ServerProbe } from './lib/load.ts';
+import { processCpu } from './lib/processes.ts';
 import { spawnTarget } from './lib/spawn.ts';
 
 const { values, positionals } = parseArgs({
@@ -49,6 +52,8 @@ interface ProbeTarget extends ServerProbe {
   pid: number;
   info: Record<string, unknown>;
   call<T>(method: string, argument?: unknown): Promise<T>;
+  /** PostgreSQL only: CPU time (µs) used so far by the server's backends for the target's database. */
+  databaseCpu?(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -73,9 +78,25 @@ async function postgresTarget(): Promise<ProbeTarget> {
   // that seed `refresh` are not refused as a burst on one account (docs/security.md).
   const info = target.info as { username: string; password: string; ropcClient: { id: string; secret: string } };
   await postForm(`${target.url}/oauth/token`, { grant_type: 'password', username: info.username, password: info.password }, basicAuth(info.ropcClient.id, info.ropcClient.secret));
+  // The backends serving this database (the pool's connections, the change feed): the target's
+  // pool keeps them open while it is busy, so the sum over the same backends is their CPU between
+  // two readings. Not counted: PostgreSQL's background processes (WAL writer, checkpointer).
+  const watcher = new pg.Client({ connectionString: adminUrl });
+  await watcher.connect();
   return {
     ...target,
+    async databaseCpu() {
+      const { rows } = await watcher.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'", [name]);
+      return rows.reduce((sum, row) => {
+        try {
+          return sum + processCpu(row.pid);
+        } catch {
+          return sum; // Gone since.
+        }
+      }, 0);
+    },
     async stop() {
+      await watcher.end();
       await target.stop();
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
@@ -197,10 +218,14 @@ try {
       await measureHttp({ ...options, duration: 1, warmup: 0 }, target);
       await serverLatency();
     }
-    const result = await measureHttp(latencyReport ? { ...options, warmup: 0 } : options, target);
+    if (target.databaseCpu) await measureHttp({ ...options, duration: options.warmup, warmup: 0 });
+    const databaseBefore = await target.databaseCpu?.();
+    const result = await measureHttp(latencyReport || target.databaseCpu ? { ...options, warmup: 0 } : options, target);
+    const databaseAfter = await target.databaseCpu?.();
+    const database = databaseBefore === undefined ? '' : `  PostgreSQL ${((databaseAfter! - databaseBefore) / result.count).toFixed(0)} µs CPU/req`;
     console.log(
       `${name.padEnd(19)} ${result.cpuPerRequestUs?.toFixed(0).padStart(5)} µs CPU/req  ${result.throughput.toFixed(0).padStart(6)} req/s  ` +
-        `p99 ${result.p99.toFixed(2)} ms  peak RSS ${((result.peakRss ?? 0) / 1e6).toFixed(0)} MB  failures ${result.failures}`,
+        `p99 ${result.p99.toFixed(2)} ms  peak RSS ${((result.peakRss ?? 0) / 1e6).toFixed(0)} MB  failures ${result.failures}${database}`,
     );
     if (latencyReport) printLatency(result.samples ?? [], await serverLatency());
   }

@@ -192,6 +192,11 @@ export interface TokenStore {
   saveFamily(family: TokenFamily, tokens: TokenRecord[]): Promise<void>;
   /** Stores a token that is a grant of its own, in no family: a client credentials access token (docs/tokens.md). */
   saveLoneToken(token: TokenRecord): Promise<void>;
+  /**
+   * The token's view, or `undefined` when no such token is stored. A token the purge deleted
+   * (expired or revoked: its view can no longer change) may still be answered, as it was, from a
+   * read cache that held it (src/store/read-caches.ts): expired or revoked, never live.
+   */
   findToken(hash: string): Promise<TokenView | undefined>;
   findFamily(id: string): Promise<TokenFamily | undefined>;
   /**

@@ -354,12 +354,16 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         const kept = lone(b.id, { ttl: null });
         await store.saveLoneToken(kept);
         assert.ok((await store.purgeExpired(NOW + 3600, 100)) >= 3);
+        // Purged, or still in a read cache as it was (the purge's deletes of revoked and expired
+        // tokens are reported to no cache: no answer changes; see findToken in src/store/store.ts):
+        // never seen active again. a2 and b1 were read, so a cache may hold them.
+        const gone = async (token: TokenRecord, state: 'revoked' | 'expired') => {
+          const purged = await store.findToken(token.hash);
+          assert.ok(purged === undefined || tokenState(purged, NOW + 3600) === state, `${state}, not ${purged && tokenState(purged, NOW + 3600)}`);
+        };
         assert.equal(await store.findToken(a1.hash), undefined);
-        assert.equal(await store.findToken(a2.hash), undefined);
-        // Purged, or still in a read cache (PostgreSQL's triggers notify no delete of an expired
-        // token: no answer changes): never seen active again.
-        const purged = await store.findToken(b1.hash);
-        assert.ok(purged === undefined || tokenState(purged, NOW + 3600) === 'expired', 'expired');
+        await gone(a2, 'revoked');
+        await gone(b1, 'expired');
         assert.ok(await store.findToken(kept.hash));
         assert.equal(await store.deleteClient(b.id), true);
         assert.equal(await store.findToken(kept.hash), undefined);

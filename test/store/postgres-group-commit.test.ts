@@ -21,13 +21,23 @@ if (await requirePostgres('PostgreSQL group commit')) {
     await database.drop();
   });
 
-  async function fresh(): Promise<{ url: string; store: PostgresStore; clientId: string; close: () => Promise<void> }> {
+  /** The store's sessions wait this long on a lock before they look for a deadlock (PostgreSQL's default is 1s). */
+  const WRITER_DEADLOCK_TIMEOUT = '3s';
+
+  async function fresh(deadlockTimeout?: string): Promise<{ url: string; store: PostgresStore; clientId: string; close: () => Promise<void> }> {
     const url = await createTestSchema(database.url, `group_${++schemas}`);
-    const store = new PostgresStore(url, { maxConnections: 4 });
+    const store = new PostgresStore(deadlockTimeout === undefined ? url : withSetting(url, 'deadlock_timeout', deadlockTimeout), { maxConnections: 4 });
     await store.migrate();
     const app = client({ refreshLimit: 1 });
     await store.createClient(app);
     return { url, store, clientId: app.id, close: () => store.close() };
+  }
+
+  /** `url` whose sessions start with `name` set to `value` (as createTestSchema sets the search path). */
+  function withSetting(url: string, name: string, value: string): string {
+    const withIt = new URL(url);
+    withIt.searchParams.set('options', `${withIt.searchParams.get('options') ?? ''} -c ${name}=${value}`.trim());
+    return withIt.toString();
   }
 
   /** How many transactions wrote these families (each row's xmin is the transaction that inserted it). */
@@ -210,28 +220,28 @@ if (await requirePostgres('PostgreSQL group commit')) {
     });
 
     it('a write that loses a deadlock, in its group and again alone, is run again and succeeds', async () => {
-      const { url, store, close } = await fresh();
+      const { url, store, close } = await fresh(WRITER_DEADLOCK_TIMEOUT);
       const locker = new pg.Client({ connectionString: url });
       await locker.connect();
+      // PostgreSQL aborts the session whose deadlock check runs first once the cycle exists: the
+      // store's, whose check comes WRITER_DEADLOCK_TIMEOUT after it starts waiting (time enough
+      // for this test to close the cycle on a loaded machine), never the locker's.
+      await locker.query("SET deadlock_timeout = '10min'");
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
       // Counters of one user and address, taken in opposite orders by two transactions (as two
       // groups in flight can): PostgreSQL aborts one statement of the cycle as a deadlock.
       const upsert = sql(
         'INSERT INTO throttle_counters (key, points, expire) VALUES (:key, 1, NULL) ON CONFLICT (key) DO UPDATE SET points = throttle_counters.points + 1',
       );
       const blocked = async (times: number) => {
-        const admin = new pg.Client({ connectionString: url });
-        await admin.connect();
-        try {
-          for (let tries = 0; ; tries++) {
-            const { rows } = await admin.query(
-              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'portcullis' AND wait_event_type = 'Lock' AND datname = current_database()",
-            );
-            if ((rows[0] as { n: number }).n >= times) return;
-            assert.ok(tries < 250, 'the write never waited on the lock');
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
-        } finally {
-          await admin.end();
+        for (let tries = 0; ; tries++) {
+          const { rows } = await admin.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'portcullis' AND wait_event_type = 'Lock' AND datname = current_database()",
+          );
+          if ((rows[0] as { n: number }).n >= times) return;
+          assert.ok(tries < 250, 'the write never waited on the lock');
+          await new Promise((resolve) => setTimeout(resolve, 20));
         }
       };
       try {
@@ -267,6 +277,7 @@ if (await requirePostgres('PostgreSQL group commit')) {
           { key: 'zero', points: 2 },
         ]);
       } finally {
+        await admin.end();
         await locker.end();
         await close();
       }

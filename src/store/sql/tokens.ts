@@ -3,7 +3,7 @@ import type { RotateOutcome, RotateRequest, TokenStore } from '../store.ts';
 import { toFamily, toTokenView } from '../rows.ts';
 import type { Driver } from './driver.ts';
 import { all, one, type Operation, Rollback, run } from './operation.ts';
-import { multiInsert, sql, sqlByDialect } from './statement.ts';
+import { type Dialect, multiInsert, sql, sqlByDialect } from './statement.ts';
 
 const TOKEN_SELECT = `
   SELECT t.*, f.revoked_at AS family_revoked_at, f.auth_time AS family_auth_time, f.amr AS family_amr, c.enabled AS client_enabled,
@@ -33,27 +33,48 @@ const INSERT_FAMILY = sql(
   `INSERT INTO token_families (id, client_id, username, scope, refresh_count, created_at, auth_time, amr)
    VALUES (:id, :clientId, :username, :scope, 0, :createdAt, :authTime, :amr)`,
 );
-const CLAIM = sql(
-  `UPDATE tokens SET rotated_at = :now, replaced_by = :replacement
-   WHERE hash = :hash AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
+/** The refresh token a rotation claims: the one presented. */
+const PRESENTED = ':hash';
+/**
+ * Or, within the leeway, the one that replaced it, while that one is unused (rotate() below): one
+ * step back, never more.
+ */
+const ITS_REPLACEMENT = `(SELECT replaced_by FROM tokens
+  WHERE hash = :hash AND kind = 'refresh' AND revoked_at IS NULL
+    AND rotated_at IS NOT NULL AND rotated_at >= :now::bigint - :leeway::bigint)`;
+
+/** Marks the claimed refresh token rotated; locks its row (PostgreSQL; SQLite has one writer). */
+const claimUpdate = (claimed: string) => `UPDATE tokens SET rotated_at = :now, replaced_by = :replacement
+   WHERE hash = ${claimed} AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
      AND (expires_at IS NULL OR expires_at > :now)
-   RETURNING family_id`,
-);
-const CLAIM_REPLACEMENT = sql(
-  `UPDATE tokens SET rotated_at = :now, replaced_by = :replacement
-   WHERE hash = (SELECT replaced_by FROM tokens
-                 WHERE hash = :hash AND kind = 'refresh' AND revoked_at IS NULL
-                   AND rotated_at IS NOT NULL AND rotated_at >= :now::bigint - :leeway::bigint)
-     AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL
-     AND (expires_at IS NULL OR expires_at > :now)
-   RETURNING family_id`,
-);
+   RETURNING family_id`;
+const CLAIM = sql(claimUpdate(PRESENTED));
+const CLAIM_REPLACEMENT = sql(claimUpdate(ITS_REPLACEMENT));
 const ROTATED_AT = sql('SELECT rotated_at FROM tokens WHERE hash = :hash');
-const COUNT_REFRESH = sql(
-  `UPDATE token_families SET refresh_count = refresh_count + 1
-   WHERE id = :id AND revoked_at IS NULL AND (:limit::integer IS NULL OR refresh_count < :limit::integer)
-   RETURNING id`,
-);
+const countRefresh = (family: string) => `UPDATE token_families SET refresh_count = refresh_count + 1
+   WHERE id = ${family} AND revoked_at IS NULL AND (:limit::integer IS NULL OR refresh_count < :limit::integer)
+   RETURNING id`;
+const COUNT_REFRESH = sql(countRefresh(':id'));
+
+/**
+ * PostgreSQL: the claim, the count and the new tokens (as arrays, one element per token) in one
+ * statement, one round trip, where three statements cost three, each waiting for the one before.
+ * The count waits for the claim's family and the tokens for the count, so that each step runs only
+ * if the one before it matched, in the same order and under the same row locks as the three
+ * statements. No row: nothing claimed; `counted` null: claimed, but the family is revoked or at its
+ * limit (rotate() rolls the claim back). SQLite runs the three statements, in-process.
+ */
+const claimCountAndInsert = (claimed: string) =>
+  sql(`WITH claimed AS (${claimUpdate(claimed)}),
+   counted AS (${countRefresh('(SELECT family_id FROM claimed)')}),
+   inserted AS (
+     INSERT INTO tokens (hash, kind, family_id, client_id, username, scope, issued_at, expires_at)
+     SELECT t.hash, t.kind, counted.id, t.client_id, t.username, t.scope, t.issued_at, t.expires_at
+     FROM counted, unnest(:hashes::bytea[], :kinds::text[], :clientIds::text[], :usernames::text[], :scopes::text[], :issuedAts::bigint[], :expiresAts::bigint[])
+       AS t (hash, kind, client_id, username, scope, issued_at, expires_at))
+   SELECT claimed.family_id, (SELECT id FROM counted) AS counted FROM claimed`);
+const ROTATE = claimCountAndInsert(PRESENTED);
+const ROTATE_REPLACEMENT = claimCountAndInsert(ITS_REPLACEMENT);
 const REVOKE_FAMILY = sql('UPDATE token_families SET revoked_at = :now WHERE id = :id AND revoked_at IS NULL');
 const REVOKE_LONE_TOKEN = sql('UPDATE tokens SET revoked_at = :now WHERE hash = :hash AND family_id IS NULL AND revoked_at IS NULL');
 const REVOKE_CLIENT_LONE_TOKENS = sql('UPDATE tokens SET revoked_at = :now WHERE client_id = :clientId AND family_id IS NULL AND revoked_at IS NULL');
@@ -131,29 +152,67 @@ export function* saveFamily(family: TokenFamily, tokens: TokenRecord[]): Operati
   yield* insert(tokens);
 }
 
-function* rotate(request: RotateRequest): Operation<RotateOutcome> {
+type RotateParams = { now: number; hash: Buffer; replacement: Buffer | null; leeway: number; limit: number | null };
+
+/**
+ * Claims the presented refresh token (or, with `replacement`, the one that replaced it), counts the
+ * refresh on its family and stores the new tokens in that family. `undefined`: nothing claimed;
+ * `false`: claimed, but not counted (nothing inserted; the caller rolls the claim back).
+ */
+function* claimAndReplace(dialect: Dialect, params: RotateParams, tokens: TokenRecord[], replacement: boolean): Operation<boolean | undefined> {
+  if (dialect === 'postgres') {
+    const row = yield* one(replacement ? ROTATE_REPLACEMENT : ROTATE, { ...params, ...tokenArrays(tokens) });
+    return row && row.counted !== null;
+  }
+  const claimed = yield* one(replacement ? CLAIM_REPLACEMENT : CLAIM, params);
+  if (!claimed) return undefined;
+  const familyId = claimed.family_id as string;
+  if (!(yield* one(COUNT_REFRESH, { id: familyId, limit: params.limit }))) return false;
+  yield* insert(tokens, familyId);
+  return true;
+}
+
+/** The new tokens as ROTATE's arrays (their family is the claimed token's). */
+function tokenArrays(tokens: TokenRecord[]): Record<string, unknown[]> {
+  return {
+    hashes: tokens.map((t) => tokenKey(t.hash)),
+    kinds: tokens.map((t) => t.kind),
+    clientIds: tokens.map((t) => t.clientId),
+    usernames: tokens.map((t) => t.username),
+    scopes: tokens.map((t) => t.scope.join(' ')),
+    issuedAts: tokens.map((t) => t.issuedAt),
+    expiresAts: tokens.map((t) => t.expiresAt),
+  };
+}
+
+function* rotate(dialect: Dialect, request: RotateRequest): Operation<RotateOutcome> {
   const presented = lookupKey(request.presentedHash);
   if (!presented) return 'not_live';
   const replacement = request.newTokens.find((token) => token.kind === 'refresh')?.hash;
-  const params = { now: request.now, hash: presented, replacement: replacement === undefined ? null : tokenKey(replacement), leeway: request.reuseLeewaySeconds ?? 0 };
+  const params = {
+    now: request.now,
+    hash: presented,
+    replacement: replacement === undefined ? null : tokenKey(replacement),
+    leeway: request.reuseLeewaySeconds ?? 0,
+    limit: request.refreshLimit,
+  };
   // The claim locks the row (PostgreSQL; SQLite has one writer): a racing rotation waits here,
   // then finds rotated_at set and claims nothing. If this one rolls back, the waiter claims it.
-  let claimed = yield* one(CLAIM, params);
-  if (!claimed && request.reuseLeewaySeconds) {
+  let counted = yield* claimAndReplace(dialect, params, request.newTokens, false);
+  if (counted === undefined && request.reuseLeewaySeconds) {
     // Within the leeway, the presented token may stand in for its direct replacement, and only
     // while that replacement is itself unused: one step back, never more. The claim on the
     // replacement locks its row just as above, so racers still have one winner.
-    claimed = yield* one(CLAIM_REPLACEMENT, params);
+    counted = yield* claimAndReplace(dialect, params, request.newTokens, true);
   }
-  if (!claimed) {
+  if (counted === undefined) {
+    // A statement of its own, so a snapshot of its own (PostgreSQL, READ COMMITTED): it sees the
+    // rotation that a racing claim waited for and lost to, which is reuse.
     const row = yield* one(ROTATED_AT, params);
     return row && row.rotated_at !== null ? 'already_rotated' : 'not_live';
   }
-  const familyId = claimed.family_id as string;
-  const counted = yield* one(COUNT_REFRESH, { id: familyId, limit: request.refreshLimit });
   // Undo the claim: the token stays as it was, and no refresh is counted.
   if (!counted) throw new Rollback<RotateOutcome>('limit_reached');
-  yield* insert(request.newTokens, familyId);
   return 'rotated';
 }
 
@@ -179,7 +238,7 @@ export function tokenStore(db: Driver): TokenStore {
       return key && db.one(TOKEN_BY_HASH, { hash: key }, toTokenView);
     },
     findFamily: (id) => db.one(FAMILY_BY_ID, { id }, toFamily),
-    rotateRefreshToken: (request) => db.hot.atomic(() => rotate(request)),
+    rotateRefreshToken: (request) => db.hot.atomic(() => rotate(db.dialect, request)),
     revokeFamily: async (id, now) => (await db.run(REVOKE_FAMILY, { id, now })) > 0,
     revokeGrant: async (token, now) =>
       (token.familyId === null ? await db.run(REVOKE_LONE_TOKEN, { hash: tokenKey(token.hash), now }) : await db.run(REVOKE_FAMILY, { id: token.familyId, now })) > 0,
