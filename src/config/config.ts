@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
+import { isB64Token } from '../core/bearer-token.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { DirectoryConfig } from '../directory/directory-config.ts';
 import { loadDirectory } from './directory-settings.ts';
@@ -276,7 +277,8 @@ export function loadConfig(
   const metricsToken = value<string | undefined>('metricsToken', undefined, (label, raw) => {
     const token = text(label, raw);
     // The message names the setting, never the value.
-    if (!/^[\x21-\x7e]{16,}$/.test(token)) throw new ConfigError(`${label} must be at least 16 printable characters without spaces`);
+    // It is sent as a bearer token, so it must be one (RFC 6750 §2.1).
+    if (token.length < 16 || !isB64Token(token)) throw new ConfigError(`${label} must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (then = at the end only)`);
     return token;
   });
   const directory = loadDirectory(value, env);

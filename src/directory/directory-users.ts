@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { throttleUsername } from '../authz/throttle.ts';
 import type { LoginFailure } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import { ConfigError, TemporarilyUnavailable } from '../core/errors.ts';
 import type { User } from '../core/model.ts';
+import { canonicalUsername } from '../core/username.ts';
 import { auditChange } from '../manage/audit.ts';
 import { ConflictError, type Store } from '../store/store.ts';
 import { DirectoryUnavailable } from './ldap-connection.ts';
@@ -152,17 +152,17 @@ export class DirectoryUsers {
 
   /** A directory user's cached copy under this name, if any (never a local user). */
   private async copyOf(username: string): Promise<User | undefined> {
-    const user = await this.store.findUser(throttleUsername(username));
+    const user = await this.store.findUser(canonicalUsername(username));
     return user?.directory ? user : undefined;
   }
 
   /**
    * Stores what the directory said; `undefined` when a local user has the name. The copy's name is
-   * the directory's spelling in the one form usernames are compared in (NFC, lower case: the
-   * throttle's), so that `Alice` and `ALICE` in the directory are one user here and upstream.
+   * the directory's spelling in the one form usernames are compared in (`canonicalUsername`), so
+   * that `Alice` and `ALICE` in the directory are one user here and upstream.
    */
   private async remember(entry: DirectoryEntry): Promise<User | undefined> {
-    const username = throttleUsername(entry.username);
+    const username = canonicalUsername(entry.username);
     const before = await this.store.findUser(username);
     const saved = await this.store.saveDirectoryUser({
       username,

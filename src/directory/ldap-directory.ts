@@ -18,6 +18,7 @@ import {
 } from 'ldapts';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import { canonicalUsername } from '../core/username.ts';
 import { disabledByAccountControl } from './account-control.ts';
 import { BindCost } from './bind-cost.ts';
 import { ConnectionPool, PoolExhausted } from './connection-pool.ts';
@@ -203,7 +204,7 @@ export class LdapDirectory {
    */
   async findNames(usernames: readonly string[]): Promise<string[]> {
     const attribute = this.config.usernameAttribute;
-    const wanted = new Map(usernames.map((name) => [name.toLowerCase(), name]));
+    const wanted = new Map(usernames.map((name) => [canonicalUsername(name), name]));
     const found = new Set<string>();
     for (let start = 0; start < usernames.length; start += NAMES_PER_SEARCH) {
       const names = usernames.slice(start, start + NAMES_PER_SEARCH);
@@ -212,7 +213,7 @@ export class LdapDirectory {
       });
       for (const entry of await this.search(this.deadline(), this.config.userBase, { scope: 'sub', filter, attributes: [attribute] })) {
         for (const value of values(entry, attribute)) {
-          const local = wanted.get(value.toLowerCase());
+          const local = wanted.get(canonicalUsername(value));
           if (local !== undefined) found.add(local);
         }
       }
@@ -291,7 +292,7 @@ export class LdapDirectory {
     const spelled = values(found.entry, this.config.usernameAttribute);
     const groupDns = await this.groupDnsOf(found.entry, deadline);
     return {
-      username: spelled.find((value) => value.toLowerCase() === username.toLowerCase()) ?? spelled[0] ?? username,
+      username: spelled.find((value) => canonicalUsername(value) === canonicalUsername(username)) ?? spelled[0] ?? username,
       dn: found.entry.dn,
       enabled: !found.disabled,
       groupDns,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { readBearer } from '../core/bearer-token.ts';
 import { type ErrorCode, InvalidToken, Unauthorized } from '../core/errors.ts';
 import type { PasswordHasher } from '../core/password-hash.ts';
 import { constantTimeEqual, hashSecret } from '../core/secrets.ts';
@@ -187,10 +188,10 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: 
   const expected = token === undefined ? undefined : hashSecret(token);
   app.get('/metrics', async (request, reply) => {
     if (expected !== undefined) {
-      const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
-      if (!match) throw new Unauthorized(undefined, { realm: METRICS_REALM });
+      const bearer = readBearer(request.headers.authorization);
+      if (bearer.kind === 'absent') throw new Unauthorized(undefined, { realm: METRICS_REALM });
       // Digests of equal length: the comparison's time says nothing about the token.
-      if (!constantTimeEqual(hashSecret(match[1]!), expected)) throw new InvalidToken(undefined, { realm: METRICS_REALM });
+      if (bearer.kind === 'malformed' || !constantTimeEqual(hashSecret(bearer.token), expected)) throw new InvalidToken(undefined, { realm: METRICS_REALM });
     }
     reply.header('Content-Type', metrics.registry.contentType);
     return metrics.gather();

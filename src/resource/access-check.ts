@@ -1,4 +1,5 @@
 import { aclAllows, nearestAcl } from '../core/acl.ts';
+import { readBearer } from '../core/bearer-token.ts';
 import { AccessDenied, InsufficientScope, InvalidRequest, InvalidToken, TemporarilyUnavailable, Unauthorized } from '../core/errors.ts';
 import { type CoverageTarget, parsePath, scopesCover } from '../core/scope-coverage.ts';
 import type { CatalogSnapshot } from './catalog-snapshot.ts';
@@ -26,9 +27,6 @@ export interface PrincipalSource {
   resolve(token: VerifiedToken): Promise<Principal>;
 }
 
-/** RFC 6750 §2.1: `Bearer` (case-insensitive scheme), one space or more, then the b64token. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
 /** The realm of the resource server's challenge to a request without a token (RFC 6750 §3). */
 const REALM = 'portcullis';
 
@@ -47,10 +45,10 @@ export async function authenticate(verifier: TokenVerifier, authorization: strin
 
 /** The token of an `Authorization: Bearer` header (RFC 6750 §2.1); refuses a missing or malformed one. */
 export function bearerToken(authorization: string | undefined): string {
-  if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) throw new Unauthorized(undefined, { realm: REALM });
-  const match = BEARER.exec(authorization);
-  if (!match) throw new InvalidToken();
-  return match[1]!;
+  const bearer = readBearer(authorization);
+  if (bearer.kind === 'absent') throw new Unauthorized(undefined, { realm: REALM });
+  if (bearer.kind === 'malformed') throw new InvalidToken();
+  return bearer.token;
 }
 
 /** Verifies a bearer token: `invalid_token` when the verifier does not vouch for it, 503 when it cannot answer. */

@@ -169,6 +169,20 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     await page.locator('h2', { hasText: 'Client Shop app' }).waitFor();
     await page.locator('.notice-warning', { hasText: 'least secure grant' }).waitFor();
     await shot('client-detail');
+    // A backend that signs its users in may pass their addresses (docs/security.md "Users behind one server").
+    assert.equal(await page.isChecked('#client-trusted-for-end-user-address'), false);
+    await page.check('#client-trusted-for-end-user-address');
+    await page.locator('.notice-warning', { hasText: 'chooses the address' }).waitFor();
+    await page.click('button:has-text("Save")');
+    await page.locator('.notice-success', { hasText: 'Saved.' }).waitFor();
+    assert.equal((await server.app.store.findClient(client.id!))!.trustedForEndUserAddress, true);
+    await page.reload();
+    await page.locator('h2', { hasText: 'Client Shop app' }).waitFor();
+    assert.equal(await page.isChecked('#client-trusted-for-end-user-address'), true);
+    await page.uncheck('#client-trusted-for-end-user-address');
+    await page.click('button:has-text("Save")');
+    await page.locator('.notice-success', { hasText: 'Saved.' }).waitFor();
+    assert.equal((await server.app.store.findClient(client.id!))!.trustedForEndUserAddress, false);
   });
 
   test('a public client for the authorization code grant: redirect URIs are asked for, checked, and kept', async () => {
@@ -335,6 +349,10 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     await page.fill('#settings-authorization-code-ttl', '120');
     await page.fill('#settings-approval-page-title', 'Shop sign-in');
     await page.fill('#settings-approval-page-footer', 'Help: call 1234');
+    await page.fill('#settings-password-min-length', '7');
+    await page.click('text=Save settings');
+    await page.locator('#settings-password-min-length-error', { hasText: 'from 8 to 128' }).waitFor();
+    await page.fill('#settings-password-min-length', '12');
     await page.click('text=Save settings');
     await page.locator('.notice-success').waitFor();
     const saved = await server.app.store.getSettings();
@@ -342,6 +360,12 @@ describe('admin console in a browser', { skip: !withChromium }, () => {
     assert.equal(saved.authorizationCodeTtl, 120);
     assert.equal(saved.approvalPageTitle, 'Shop sign-in');
     assert.equal(saved.approvalPageFooter, 'Help: call 1234');
+    assert.equal(saved.passwordMinLength, 12);
+    const audited = await server.app.store.listAudit({ type: 'settings.changed', limit: 1 });
+    assert.equal(audited[0]?.detail?.password_min_length, 12, 'audited');
+    // Shown as saved when the page is opened again.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('#settings-password-min-length')?.value === '12');
     await shot('settings');
   });
 

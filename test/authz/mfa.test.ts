@@ -364,6 +364,10 @@ describe('the associate endpoint (Auth0 MFA API shape)', () => {
     const sms = await post(JSON.stringify({ authenticator_types: ['oob'], oob_channels: ['sms'] }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
     assert.equal(sms.status, 400);
     assert.equal(((await sms.json()) as { error: string }).error, 'invalid_request');
+    // A Bearer header that is not one b64token (RFC 6750 §2.1) is refused, not read as no token.
+    const malformed = await post(JSON.stringify({}), { 'content-type': 'application/json', authorization: `Bearer ${token} ${token}` });
+    assert.equal(malformed.status, 400);
+    assert.equal(((await malformed.json()) as { error: string }).error, 'invalid_request');
     const form = await post(new URLSearchParams({ mfa_token: token }).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
     assert.equal(form.status, 200);
     const body = (await form.json()) as { secret: string; recovery_codes: string[] };

@@ -119,6 +119,10 @@ describe('configuration', () => {
     rejects({ config: yamlFile('- port\n') }, {}, /must be a mapping$/);
     rejects({ config: join(dir, 'absent.yaml') }, {}, /^config file \S+absent\.yaml cannot be read$/);
     rejects({ config: yamlFile('settings_max_age: 99999\n') }, {}, /settings_max_age must be an integer from 0 to 3600$/);
+    // Sent as a bearer token, so it must be one (RFC 6750 §2.1); the message never shows the value.
+    for (const token of ['short-token', 'metrics!token#with$symbols', 'metrics-token=in-the-middle'])
+      rejects({}, { PORTCULLIS_METRICS_TOKEN: token }, /^PORTCULLIS_METRICS_TOKEN must be at least 16 characters of A-Z a-z 0-9 - \. _ ~ \+ \/ \(then = at the end only\)$/);
+    assert.equal(loadConfig({}, { PORTCULLIS_METRICS_TOKEN: 'metrics+token/for.tests_0123==' }).metricsToken, 'metrics+token/for.tests_0123==');
   });
 
   test('a number setting takes only an integer, not a boolean, an empty value or a hex literal', () => {

@@ -42,8 +42,15 @@ function settings(slapd: Slapd, overrides: Partial<DirectoryConfig> = {}): Direc
   };
 }
 
+/** `josé` as the directory spells it: decomposed (NFD), the accent a combining character. */
+const JOSE_NFD = 'jose\u0301';
+const JOSE_NFC = JOSE_NFD.normalize('NFC');
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
 const TREE = [
   person('alice', 'alice-password'),
+  // Non-ASCII LDIF values are base64 (RFC 2849).
+  [`dn:: ${base64(userDn(JOSE_NFD))}`, 'objectClass: inetOrgPerson', `uid:: ${base64(JOSE_NFD)}`, 'cn: jose', 'sn: jose', ''].join('\n'),
   person('bob', 'bob-password'),
   person('carol', 'carol-password', { employeeType: 'disabled' }),
   group('staff', [userDn('alice'), userDn('bob'), userDn('carol')]),
@@ -157,6 +164,10 @@ if (requireSlapd('LDAP directory against a real OpenLDAP')) {
     it('finds which local usernames the directory also has', async () => {
       assert.deepEqual(await directory().findNames(['Administrator', 'BOB', 'nobody', 'alice']), ['BOB', 'alice']);
       assert.deepEqual(await directory().findNames([]), []);
+      // Compared in the one canonical form (docs/security.md#usernames), as logins compare them: the
+      // local `josé` (NFC) is the directory's `josé` (NFD), and so is a local `JOSÉ`.
+      assert.deepEqual(await directory().findNames([JOSE_NFC]), [JOSE_NFC]);
+      assert.deepEqual(await directory().findNames([JOSE_NFC.toUpperCase()]), [JOSE_NFC.toUpperCase()]);
     });
 
     it('a wrong service account password is the directory\'s trouble (unavailable), never a user\'s wrong password', async () => {

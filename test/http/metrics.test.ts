@@ -148,7 +148,7 @@ describe('GET /metrics with metrics_token (docs/deployment.md "Metrics")', () =>
     assert.equal(none.status, 401);
     assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="portcullis-metrics"');
     assert.equal(((await none.json()) as { error: string }).error, 'unauthorized');
-    for (const authorization of [`Bearer ${token}x`, 'Bearer nope', `Basic ${Buffer.from(`x:${token}`).toString('base64')}`]) {
+    for (const authorization of [`Bearer ${token}x`, 'Bearer nope', `Bearer ${token} x`, `Basic ${Buffer.from(`x:${token}`).toString('base64')}`]) {
       const wrong = await fetch(`${server.url}/metrics`, { headers: { authorization } });
       assert.equal(wrong.status, 401, authorization);
       assert.doesNotMatch(await wrong.text(), /portcullis_tokens_issued_total/);

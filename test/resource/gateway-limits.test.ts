@@ -53,7 +53,7 @@ describe('per-service concurrency limits and timeouts', () => {
       env: { PORTCULLIS_UPSTREAM_TIMEOUT_MS: '20000', PORTCULLIS_MAX_CONCURRENT_PER_SERVICE: '1000', PORTCULLIS_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0' },
     });
     const { store } = server.app;
-    await saveService(store, server.clock, { name: 'shop:slow', upstream: `${host.url}/slow`, maxConcurrent: 3, timeoutMs: 800 });
+    await saveService(store, server.clock, { name: 'shop:slow', upstream: `${host.url}/slow`, maxConcurrent: 3, timeoutMs: 60_000 });
     await saveService(store, server.clock, { name: 'shop:slower', upstream: `${host.url}/slow/2`, timeoutMs: 150 });
     await saveService(store, server.clock, { name: 'shop:fast', upstream: `${host.url}/fast` });
     await server.scope('shop', ['shop']);
@@ -68,21 +68,29 @@ describe('per-service concurrency limits and timeouts', () => {
   });
 
   it('300 slow calls: 3 reach the upstream, the rest get 503 with Retry-After at once, and another service is served meanwhile', async () => {
-    const slow = Array.from({ length: 300 }, () => call('shop/slow'));
-    while (host.held.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
-    const started = Date.now();
-    const fast = await call('shop/fast');
-    const fastMs = Date.now() - started;
-    assert.equal(fast.status, 200);
-    assert.ok(fastMs < 500, `the other service answered in ${fastMs} ms`);
+    // Every call is counted once it is answered or held at the upstream, whatever the machine's
+    // speed: the admitted ones are held until released below (their timeout, 60 s, never frees a
+    // place during the test), so exactly the limit's worth gets through. A broken limit shows as
+    // more than 3 held, never as a hang.
+    let answered = 0;
+    const slow = Array.from({ length: 300 }, () => call('shop/slow').finally(() => answered++));
+    try {
+      while (answered + host.held.length < 300) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(host.held.length, 3, 'calls at the upstream');
+      assert.equal(server.app.resource.gateway.concurrency.current('shop:slow'), 3);
+
+      // The slow service's places are all taken, and still the other one answers.
+      const fast = await call('shop/fast');
+      assert.equal(fast.status, 200);
+      assert.equal(host.held.length, 3, 'the slow calls were still held while the other service answered');
+    } finally {
+      for (const response of host.held) response.writeHead(200).end('done');
+    }
 
     const answers = await Promise.all(slow);
     const refused = answers.filter((answer) => answer.status === 503);
-    const timedOut = answers.filter((answer) => answer.status === 504);
-    // On a loaded machine the first three may time out (800 ms) before the last calls arrive, and free their places.
-    assert.ok(refused.length >= 290, `${refused.length} refused`);
-    assert.equal(refused.length + timedOut.length, 300);
-    assert.equal(timedOut.length, host.held.length, 'every admitted call hit the service\'s own timeout');
+    assert.equal(refused.length, 297);
+    assert.equal(answers.filter((answer) => answer.status === 200).length, 3, 'the admitted calls got the upstream\'s answer');
     assert.equal(host.maxOpen(), 3, 'never more than 3 calls at the upstream at once');
     assert.equal(refused[0]!.headers['retry-after'], '1');
     assert.equal((JSON.parse(refused[0]!.body) as { error: string }).error, 'temporarily_unavailable');
@@ -100,11 +108,10 @@ describe('per-service concurrency limits and timeouts', () => {
   });
 
   it('a service\'s own timeout applies, not the instance\'s 20 s', async () => {
-    const started = Date.now();
     const answer = await call('shop/slower');
     assert.equal(answer.status, 504);
+    // The answer names the timeout that applied (no stopwatch: the machine's load is not the gateway's).
     assert.match(answer.body, /within 150 ms/);
-    assert.ok(Date.now() - started < 2000);
   });
 
   it('the limits are set and shown by the admin API, and refused out of range', async () => {

@@ -104,6 +104,24 @@ export function storeContract(label: string, open: () => Promise<StoreFixture>):
         assert.equal(await store.findUser('carol'), undefined);
       });
 
+      it('two instances creating one name in two spellings at once: exactly one is created, the other is a conflict', async () => {
+        const others = await Promise.all([fixture.twin(), fixture.twin(), fixture.twin()]);
+        try {
+          const instances = [store, ...others];
+          // Each round, every instance creates its own spelling of one canonical name at the same moment.
+          for (let round = 0; round < 15; round++) {
+            const spellings = [`dup${round}`, `DUP${round}`, `Dup${round}`, `dUP${round}`];
+            const outcomes = await Promise.allSettled(instances.map((instance, i) => instance.createUser(user(spellings[i]!))));
+            const created = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+            assert.equal(created.length, 1, `round ${round}: ${outcomes.map((outcome) => outcome.status).join(', ')}`);
+            for (const outcome of outcomes) if (outcome.status === 'rejected') assert.ok(outcome.reason instanceof ConflictError, String(outcome.reason));
+          }
+          assert.equal((await store.listUsers()).length, 15);
+        } finally {
+          await Promise.all(others.map((other) => other.close()));
+        }
+      });
+
       it('updates password, enabled flag and groups; an unknown user is false', async () => {
         await store.createGroup('ops');
         await store.createGroup('dev');

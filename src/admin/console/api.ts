@@ -63,6 +63,7 @@ export interface Client {
   refresh_token_ttl: number;
   enabled: boolean;
   introspect: boolean;
+  trusted_for_end_user_address: boolean;
   service_user: string | null;
   redirect_uris: string[];
   consent: 'always' | 'remember' | 'skip';

@@ -1,3 +1,4 @@
+import { readBearer } from '../../core/bearer-token.ts';
 import { AccessDenied, InvalidGrant, InvalidRequest, InvalidToken, Unauthorized } from '../../core/errors.ts';
 import type { AuthzContext } from '../context.ts';
 import { enrolTotp, otpIssuerName } from '../mfa-enrolment.ts';
@@ -26,7 +27,9 @@ function fields(request: OAuthRequest): Record<string, unknown> {
 
 /** The `mfa_token`: as a Bearer token (Auth0's shape) or in the body, not both. */
 function mfaToken(request: OAuthRequest, body: Record<string, unknown>): string {
-  const bearer = /^Bearer +(\S+)$/i.exec(request.authorization ?? '')?.[1];
+  const header = readBearer(request.authorization);
+  if (header.kind === 'malformed') throw new InvalidRequest('the Authorization header is not a Bearer token (RFC 6750 §2.1)');
+  const bearer = header.kind === 'token' ? header.token : undefined;
   const inBody = body.mfa_token;
   if (inBody !== undefined && typeof inBody !== 'string') throw new InvalidRequest('mfa_token must be a string');
   if (bearer !== undefined && inBody !== undefined) throw new InvalidRequest('send the mfa_token once: as a Bearer token or in the body');

@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import { asActor } from '../../manage/actor.ts';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readBearer } from '../../core/bearer-token.ts';
 import { CsrfFailed, Forbidden, InvalidRequest, InvalidToken, Unauthorized } from '../../core/errors.ts';
 import { CHARSET_REFUSAL, declaresUtf8 } from '../charset.ts';
 import { ADMIN_REALM, type AdminPrincipal, authenticateBearer, isAdministrator } from '../../admin/admin-auth.ts';
@@ -65,9 +66,9 @@ async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: Fas
   if (request.routeOptions.config.adminPublic) return;
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
-    const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
-    if (!match) throw new InvalidToken('use Authorization: Bearer <access token>', { realm: ADMIN_REALM });
-    request.admin = await authenticateBearer(deps.ctx, match[1]!);
+    const bearer = readBearer(authorization);
+    if (bearer.kind !== 'token') throw new InvalidToken('use Authorization: Bearer <access token>', { realm: ADMIN_REALM });
+    request.admin = await authenticateBearer(deps.ctx, bearer.token);
     return;
   }
   const sessionId = request.cookies[SESSION_COOKIE];

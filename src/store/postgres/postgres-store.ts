@@ -8,6 +8,7 @@ import { lookupKey, TOKEN_BY_HASH } from '../sql/tokens.ts';
 import type { Store } from '../store.ts';
 import { applyChange, CHANGE_CHANNEL, ChangeFeed } from './change-feed.ts';
 import { PostgresDriver, type PostgresOptions } from './driver.ts';
+import { requireSessions } from './session-check.ts';
 
 export type { PostgresOptions } from './driver.ts';
 
@@ -57,6 +58,8 @@ export class PostgresStore extends SqlStore implements Store {
   }
 
   override async migrate(): Promise<number[]> {
+    // First, before a prepared statement meets a pooler in transaction mode and fails less clearly.
+    if (!this.caches) await requireSessions(this.connectionString);
     const applied = await super.migrate();
     if (!this.caches) {
       // Not trusted until the feed listens.

@@ -2,7 +2,7 @@ import { canonicalUsername } from '../../core/username.ts';
 import { type AccountStore, ConflictError } from '../store.ts';
 import { toUser } from '../rows.ts';
 import type { Driver } from './driver.ts';
-import { one, refuse, refusing, relink, run } from './operation.ts';
+import { one, refuse, refusing, relink, Rollback, run } from './operation.ts';
 import { sql } from './statement.ts';
 
 const USER_SELECT = `
@@ -12,7 +12,8 @@ const USER_SELECT = `
 const INSERT_GROUP = sql('INSERT INTO groups (name) VALUES (:name)');
 const ALL_GROUPS = sql('SELECT name FROM groups ORDER BY name');
 const DELETE_GROUP = sql('DELETE FROM groups WHERE name = :name');
-// A name that equals an existing one in canonical form (`Alice` beside `alice`) is refused like a duplicate.
+// A name that equals an existing one in canonical form (`Alice` beside `alice`) is refused like a
+// duplicate: here, and by the unique index of migration 0021 when another instance inserts it at the same moment.
 const INSERT_USER = sql(
   `INSERT INTO users (username, password_hash, enabled, created_at, username_key, name, email)
    SELECT :username, :passwordHash, :enabled::boolean, :createdAt, :key, :name, :email WHERE NOT EXISTS (SELECT 1 FROM users WHERE username_key = :key)`,
@@ -20,7 +21,11 @@ const INSERT_USER = sql(
 // Canonical match; of names that collide from before canonical matching, the exact spelling wins.
 const USER_BY_NAME = sql(`${USER_SELECT} WHERE u.username_key = :key ORDER BY CASE WHEN u.username = :username THEN 0 ELSE 1 END, u.username LIMIT 1`);
 const WITHOUT_KEY = sql('SELECT username FROM users WHERE username_key IS NULL');
-const SET_KEY = sql('UPDATE users SET username_key = :key WHERE username = :username');
+// A name that is one with a name already keyed stays out of the unique index (migration 0021).
+const SET_KEY = sql(
+  `UPDATE users SET username_key = :key, username_key_duplicate = EXISTS (SELECT 1 FROM users WHERE username_key = :key)
+   WHERE username = :username`,
+);
 const DUPLICATES = sql(
   `SELECT username, username_key FROM users WHERE username_key IN (SELECT username_key FROM users GROUP BY username_key HAVING count(*) > 1)
    ORDER BY username_key, username`,
@@ -74,7 +79,7 @@ export function accountStore(db: Driver): AccountStore {
         const exists = () => new ConflictError(`user ${user.username} already exists`);
         const inserted = yield* refusing(
           run(INSERT_USER, { ...user, key: canonicalUsername(user.username), name: user.name ?? null, email: user.email ?? null }),
-          { primary_key: exists },
+          { primary_key: exists, unique: exists },
         );
         if (inserted === 0) throw exists();
         yield* relink(CLEAR_GROUPS, ADD_TO_GROUP, user.username, user.groups, 'group');
@@ -99,7 +104,9 @@ export function accountStore(db: Driver): AccountStore {
     countGroupMembers: async (group) => (await db.one(COUNT_MEMBERS, { group }, (row) => row.n as number)) ?? 0,
     saveDirectoryUser: (user) =>
       db.atomic(function* () {
-        if (!(yield* one(SAVE_DIRECTORY_USER, { ...user, key: canonicalUsername(user.username) }))) return false;
+        // A local user of another spelling created at the same moment breaks the unique key: as if it had been there first.
+        const saved = yield* refusing(one(SAVE_DIRECTORY_USER, { ...user, key: canonicalUsername(user.username) }), { unique: () => new Rollback(false) });
+        if (!saved) return false;
         yield* run(CLEAR_GROUPS, { owner: user.username });
         for (const name of new Set(user.groups)) yield* run(ADD_TO_EXISTING_GROUP, { owner: user.username, name });
         return true;

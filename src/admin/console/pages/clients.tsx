@@ -35,6 +35,7 @@ interface ClientFormValues {
   refreshTtl: string;
   serviceUser: string;
   introspect: boolean;
+  trustedForEndUserAddress: boolean;
   /** One per line. */
   redirectUris: string;
   consent: 'always' | 'remember' | 'skip';
@@ -54,6 +55,7 @@ function valuesOf(client: Client): ClientFormValues {
     refreshTtl: String(client.refresh_token_ttl),
     serviceUser: client.service_user ?? '',
     introspect: client.introspect,
+    trustedForEndUserAddress: client.trusted_for_end_user_address,
     redirectUris: client.redirect_uris.join('\n'),
     consent: client.consent,
     tokenFormat: client.token_format,
@@ -72,6 +74,7 @@ const EMPTY: ClientFormValues = {
   refreshTtl: String(30 * 24 * 3600),
   serviceUser: '',
   introspect: false,
+  trustedForEndUserAddress: false,
   redirectUris: '',
   consent: 'remember',
   tokenFormat: 'opaque',
@@ -112,6 +115,7 @@ function toBody(values: ClientFormValues, create: boolean): Record<string, unkno
     refresh_token_ttl: Number(values.refreshTtl.trim()),
     service_user: values.serviceUser.trim() === '' ? null : values.serviceUser.trim(),
     introspect: values.introspect,
+    trusted_for_end_user_address: values.trustedForEndUserAddress,
     redirect_uris: redirectUriList(values.redirectUris),
     consent: values.consent,
     token_format: values.tokenFormat,
@@ -245,6 +249,21 @@ function ClientForm(props: {
         <input type="checkbox" id="client-introspect" checked={values.introspect} onChange={(e) => set({ introspect: e.currentTarget.checked })} />
         Resource server: may introspect any client's tokens
       </label>
+      <label class="check">
+        <input
+          type="checkbox"
+          id="client-trusted-for-end-user-address"
+          checked={values.trustedForEndUserAddress}
+          onChange={(e) => set({ trustedForEndUserAddress: e.currentTarget.checked })}
+        />
+        Backend: may pass its end user's address (<code>end_user_ip</code>) with a password grant, for the throttle and the audit log
+      </label>
+      {values.trustedForEndUserAddress && (
+        <Notice kind="warning">
+          A client trusted for this chooses the address its users' failed logins are counted under. Enable it only for your own server
+          that signs users in on their behalf, never for an app that runs on users' devices.
+        </Notice>
+      )}
       <div class="actions">
         <button type="submit" disabled={busy}>
           {props.submitLabel}

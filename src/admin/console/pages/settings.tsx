@@ -13,13 +13,25 @@ interface Settings {
   approval_page_logo_url: string;
   approval_page_heading: string;
   approval_page_footer: string;
+  password_min_length: number;
   mfa_policy: 'off' | 'optional' | 'required';
   mfa_required_groups: string[];
   mfa_required_clients: string[];
 }
 
 /** The form's text fields, by setting: what the inputs hold before they are checked. */
-type Texts = Record<'access_token_ttl' | 'authorization_code_ttl' | 'login_session_idle_ttl' | 'login_session_max_ttl' | 'approval_page_title' | 'approval_page_logo_url' | 'approval_page_heading' | 'approval_page_footer', string>;
+type Texts = Record<
+  | 'access_token_ttl'
+  | 'authorization_code_ttl'
+  | 'login_session_idle_ttl'
+  | 'login_session_max_ttl'
+  | 'approval_page_title'
+  | 'approval_page_logo_url'
+  | 'approval_page_heading'
+  | 'approval_page_footer'
+  | 'password_min_length',
+  string
+>;
 
 const SECONDS = /^[1-9]\d*$/;
 
@@ -29,6 +41,8 @@ function check(texts: Texts): FieldErrors {
   if (!SECONDS.test(texts.authorization_code_ttl.trim()) || Number(texts.authorization_code_ttl) > 600) errors.authorization_code_ttl = '1 to 600 seconds';
   if (!SECONDS.test(texts.login_session_idle_ttl.trim())) errors.login_session_idle_ttl = 'a positive number of seconds';
   if (!SECONDS.test(texts.login_session_max_ttl.trim())) errors.login_session_max_ttl = 'a positive number of seconds';
+  const minLength = texts.password_min_length.trim();
+  if (!SECONDS.test(minLength) || Number(minLength) < 8 || Number(minLength) > 128) errors.password_min_length = 'a whole number from 8 to 128';
   const logo = texts.approval_page_logo_url.trim();
   if (logo !== '' && !/^https:\/\/\S+$/.test(logo)) errors.approval_page_logo_url = 'an https URL, or empty for none';
   return errors;
@@ -58,6 +72,7 @@ export function SettingsPage() {
       approval_page_logo_url: data.approval_page_logo_url,
       approval_page_heading: data.approval_page_heading,
       approval_page_footer: data.approval_page_footer,
+      password_min_length: String(data.password_min_length),
     });
     setRequireHttps(data.require_https);
     setRequirePkce(data.require_pkce);
@@ -91,6 +106,7 @@ export function SettingsPage() {
         approval_page_logo_url: texts.approval_page_logo_url.trim(),
         approval_page_heading: texts.approval_page_heading.trim(),
         approval_page_footer: texts.approval_page_footer.trim(),
+        password_min_length: Number(texts.password_min_length),
         mfa_policy: mfaPolicy,
         mfa_required_groups: mfaGroups,
         mfa_required_clients: mfaClients,
@@ -141,6 +157,8 @@ export function SettingsPage() {
           {text('approval_page_heading', 'Approval heading', 'the question the approval page asks')}
           {text('approval_page_footer', 'Footer', 'a line under every page, such as whom to call for help')}
         </div>
+        <h3>Passwords</h3>
+        {text('password_min_length', 'Shortest password', 'characters, 8 to 128; checked when a password is set, not at sign-in')}
         <h3>Second factor (MFA)</h3>
         <Field id="settings-mfa-policy" label="MFA policy" error={errors.mfa_policy} hint="who gives a one-time password after a correct password">
           <select id="settings-mfa-policy" value={mfaPolicy} onChange={(e) => setMfaPolicy(e.currentTarget.value as Settings['mfa_policy'])}>
