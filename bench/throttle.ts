@@ -18,7 +18,7 @@ const SETTINGS: ThrottleSettings = {
   enabled: true,
   userIp: { failures: 1e9, windowSeconds: 900, blockSeconds: 300 },
   ip: { failures: 1e9, windowSeconds: 900, blockSeconds: 900 },
-  user: { freeFailures: 1e9, windowSeconds: 3600, baseDelayMs: 0, maxDelayMs: 0, failures: 1e9, inFlight: 1e9, goodAddressDays: 30 },
+  user: { freeFailures: 1e9, windowSeconds: 3600, baseDelayMs: 0, maxDelayMs: 0, failures: 1e9, inFlight: 1e9, goodAddressDays: 14 },
   clientIp: { failures: 1e9, windowSeconds: 900, blockSeconds: 300 },
   ipv6Prefix: 64,
   otp: { failures: 1e9, windowSeconds: 900, blockSeconds: 900 },
