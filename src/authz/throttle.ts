@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { addressGroup } from '../core/client-address.ts';
 import { TooManyAttempts } from '../core/errors.ts';
@@ -116,15 +117,13 @@ function clientKey(clientId: string | null, address: string): string {
   let hashed = clientKeys.get(pair);
   if (hashed === undefined) {
     hashed = key(pair);
-    if (clientKeys.size >= REMEMBERED_CLIENT_KEYS) clientKeys.clear();
     clientKeys.set(pair, hashed);
   }
   return hashed;
 }
 
 /** Bounded, so that requests from many addresses or with many client ids cannot grow it. */
-const REMEMBERED_CLIENT_KEYS = 4096;
-const clientKeys = new Map<string, string>();
+const clientKeys = new LRUCache<string, string>({ max: 4096 });
 
 /** A block or delay as it starts: reported to `LoginThrottle.onBlock` (which records it in the store). */
 export interface BlockStarted {
@@ -201,18 +200,13 @@ export class LoginThrottle {
     if (!this.settings.enabled) return;
     const name = userKey(username);
     const address = this.addressKey(ip);
-    const pairKey = key(name, address);
-    const ipKey = key(address);
-    const userKeyHash = key(name);
     // One statement (one round trip to Redis) for the whole check: the failures reserved up front,
-    // the username's failures read, the attempt counted as in flight.
-    const reservations: CounterChange[] = [
-      { counter: this.userIp, key: pairKey, op: 'add', points: 1 },
-      { counter: this.ip, key: ipKey, op: 'add', points: 1 },
-      { counter: this.userInFlight, key: userKeyHash, op: 'add', points: 1 },
-    ];
-    const [pair, byAddress, inFlight, user] = await this.backend.change([...reservations, { counter: this.user, key: userKeyHash, op: 'get' }]);
-    const refund = () => this.backend.change(reservations.map((change) => ({ ...change, points: -1 })));
+    // the attempt counted as in flight, the username's failures read.
+    const [pair, byAddress, inFlight, user] = await this.backend.change([
+      ...this.reservations(name, address, 1),
+      { counter: this.user, key: key(name), op: 'get' },
+    ]);
+    const refund = () => this.backend.change(this.reservations(name, address, -1));
     const overBudget = (
       [
         ['user_ip', pair, this.settings.userIp],
@@ -239,6 +233,15 @@ export class LoginThrottle {
       throw spent ? new Throttled('user', Math.max(1, Math.ceil((user?.msBeforeNext ?? 1000) / 1000))) : new Throttled('user_busy', 1);
     }
     await this.sleep(delay);
+  }
+
+  /** What an attempt reserves (`points` 1) or hands back (-1): its (username, address) and address failures, and its place in flight. */
+  private reservations(name: string, address: string, points: 1 | -1): CounterChange[] {
+    return [
+      { counter: this.userIp, key: key(name, address), op: 'add', points },
+      { counter: this.ip, key: key(address), op: 'add', points },
+      { counter: this.userInFlight, key: key(name), op: 'add', points },
+    ];
   }
 
   /** Whether the user logged in from this address (or IPv6 network) within `goodAddressDays`. */
@@ -325,13 +328,7 @@ export class LoginThrottle {
    */
   async passwordUnverified(username: string, rawIp: string): Promise<void> {
     if (!this.settings.enabled) return;
-    const name = userKey(username);
-    const ip = this.addressKey(rawIp);
-    await this.backend.change([
-      { counter: this.userIp, key: key(name, ip), op: 'add', points: -1 },
-      { counter: this.ip, key: key(ip), op: 'add', points: -1 },
-      { counter: this.userInFlight, key: key(name), op: 'add', points: -1 },
-    ]);
+    await this.backend.change(this.reservations(userKey(username), this.addressKey(rawIp), -1));
   }
 
   /**

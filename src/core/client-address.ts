@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The one spelling of a client address, or `null` when the text is not an IP address. Accepts what
@@ -12,17 +13,16 @@ export function normalizeAddress(raw: string | undefined): string | null {
   if (raw === undefined) return null;
   // Every request asks for its peer's address, and parsing one costs more than the rest of the
   // request's address handling: the few addresses a server sees at a time are remembered.
-  const known = normalized.get(raw);
-  if (known !== undefined) return known;
-  const address = normalize(raw);
-  if (normalized.size >= REMEMBERED_ADDRESSES) normalized.clear();
-  normalized.set(raw, address);
-  return address;
+  let known = normalized.get(raw);
+  if (known === undefined) {
+    known = { address: normalize(raw) };
+    normalized.set(raw, known);
+  }
+  return known.address;
 }
 
-/** Bounded, so that a flood of forwarded addresses cannot grow it. */
-const REMEMBERED_ADDRESSES = 4096;
-const normalized = new Map<string, string | null>();
+/** Bounded, so that a flood of forwarded addresses cannot grow it (boxed: lru-cache holds no `null`). */
+const normalized = new LRUCache<string, { address: string | null }>({ max: 4096 });
 
 function normalize(raw: string): string | null {
   let text = raw.trim();
