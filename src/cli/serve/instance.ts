@@ -2,6 +2,7 @@ import type { App } from '../../app.ts';
 import type { BootstrapResult } from '../../manage/bootstrap.ts';
 import type { Config } from '../../config/config.ts';
 import { UserError } from '../../core/errors.ts';
+import { limitHeapGrowth } from './heap-growth.ts';
 
 /** Shows the generated administrator password: written straight to the terminal, once, never through the logger. */
 export function announceAdministrator(setup: BootstrapResult): void {
@@ -21,6 +22,7 @@ export async function serveInstance(config: Config, worker?: number): Promise<Ap
   // Loaded here, not at the top: the HTTP stack is only needed by `serve`, and importing it
   // would slow every other command down.
   const { createApp } = await import('../../app.ts');
+  limitHeapGrowth();
   const app = await createApp(config, { worker });
   announceAdministrator(app.bootstrap);
   let closing: Promise<void> | undefined;
