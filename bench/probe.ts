@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { basicAuth, FORM, form, postForm } from './lib/forms.ts';
 import { measureHttp, percentile, type ServerProbe } from './lib/load.ts';
-import { processCpu } from './lib/processes.ts';
+import { mainThreadCpu, processCpu } from './lib/processes.ts';
 import { spawnTarget } from './lib/spawn.ts';
 
 const { values, positionals } = parseArgs({
@@ -220,11 +220,13 @@ try {
     }
     if (target.databaseCpu) await measureHttp({ ...options, duration: options.warmup, warmup: 0 });
     const databaseBefore = await target.databaseCpu?.();
-    const result = await measureHttp(latencyReport || target.databaseCpu ? { ...options, warmup: 0 } : options, target);
+    // The event loop's share: what a change moves to the thread pool leaves it, and comes back as req/s.
+    const probe = { rss: () => target.rss(), cpu: () => target.cpu(), eventLoopCpu: async () => mainThreadCpu(target.pid) };
+    const result = await measureHttp(latencyReport || target.databaseCpu ? { ...options, warmup: 0 } : options, probe);
     const databaseAfter = await target.databaseCpu?.();
     const database = databaseBefore === undefined ? '' : `  PostgreSQL ${((databaseAfter! - databaseBefore) / result.count).toFixed(0)} µs CPU/req`;
     console.log(
-      `${name.padEnd(19)} ${result.cpuPerRequestUs?.toFixed(0).padStart(5)} µs CPU/req  ${result.throughput.toFixed(0).padStart(6)} req/s  ` +
+      `${name.padEnd(19)} ${result.cpuPerRequestUs?.toFixed(0).padStart(5)} µs CPU/req (event loop ${result.eventLoopCpuPerRequestUs?.toFixed(0)})  ${result.throughput.toFixed(0).padStart(6)} req/s  ` +
         `p99 ${result.p99.toFixed(2)} ms  peak RSS ${((result.peakRss ?? 0) / 1e6).toFixed(0)} MB  failures ${result.failures}${database}`,
     );
     if (latencyReport) printLatency(result.samples ?? [], await serverLatency());

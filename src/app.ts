@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { sharedLoginThrottle } from './admin/login-throttle.ts';
@@ -99,7 +100,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await directory.start();
     }
     const settings = new SettingsCache(store, clock, config.settingsMaxAge);
-    const keys = new KeyRing(store, secretBox, clock, () => settings.get(), config.settingsMaxAge, { rotateOnSchedule: jobs });
+    const keys = new KeyRing(store, secretBox, clock, () => settings.get(), config.settingsMaxAge, {
+      rotateOnSchedule: jobs,
+      // One event loop and a core beside it: JWT signatures may go to the thread pool (docs/tokens.md "What each costs").
+      signOnThreadPool: overrides.worker === undefined && availableParallelism() > 1,
+    });
     await keys.start();
     const ctx: AuthzContext = {
       store,
@@ -221,7 +226,7 @@ export async function prepareFirstStart(config: Config): Promise<BootstrapResult
   try {
     const { secretBox, setup } = await firstStartSteps(store, config, new Argon2Hasher(config.argon2), systemClock);
     const settings = new SettingsCache(store, systemClock, config.settingsMaxAge);
-    await new KeyRing(store, secretBox, systemClock, () => settings.get(), config.settingsMaxAge, { rotateOnSchedule: false }).start();
+    await new KeyRing(store, secretBox, systemClock, () => settings.get(), config.settingsMaxAge, { rotateOnSchedule: false, signOnThreadPool: false }).start();
     return setup;
   } finally {
     await store.close();

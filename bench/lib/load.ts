@@ -49,6 +49,8 @@ export interface Measurement {
    * req/s on a shared machine, and what the analysis compares.
    */
   cpuPerRequestUs?: number;
+  /** The part of `cpuPerRequestUs` spent on the server's main thread (its event loop), when the probe reads it. */
+  eventLoopCpuPerRequestUs?: number;
   /** The load generator's (runner's) CPU time per successful request: near 1e6 / req/s, it was the limit. */
   generatorCpuPerRequestUs?: number;
   /** Every latency, ascending; kept to merge rounds, left out of the JSON report. */
@@ -111,6 +113,8 @@ export function fromSamples(raw: { count: number; elapsed: number; cpuUs: number
 export interface ServerProbe {
   rss(): Promise<number>;
   cpu(): Promise<number>;
+  /** CPU time (µs) of the server's main thread alone, its event loop, where the process can tell. */
+  eventLoopCpu?(): Promise<number>;
 }
 
 /** Percentile of an ascending array, nearest-rank. */
@@ -207,6 +211,7 @@ export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Pr
   let peakRss = 0;
   let sampling = true;
   const cpuBefore = await probe?.cpu();
+  const loopBefore = await probe?.eventLoopCpu?.();
   const sampler = (async () => {
     while (probe && sampling) {
       peakRss = Math.max(peakRss, await probe.rss());
@@ -219,6 +224,7 @@ export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Pr
   sampling = false;
   await sampler;
   const cpuAfter = await probe?.cpu();
+  const loopAfter = await probe?.eventLoopCpu?.();
   // And the next contender starts on a machine this one no longer loads.
   if (probe) await waitIdle(probe);
   const sorted = recorder.sorted();
@@ -232,6 +238,7 @@ export async function measureHttp(options: LoadOptions, probe?: ServerProbe): Pr
     seconds: elapsed,
     connections: options.connections,
     ...(probe ? { peakRss, cpuPerRequestUs: (cpuAfter! - cpuBefore!) / Math.max(1, sorted.length) } : {}),
+    ...(loopBefore !== undefined ? { eventLoopCpuPerRequestUs: (loopAfter! - loopBefore) / Math.max(1, sorted.length) } : {}),
     generatorCpuPerRequestUs: (generator.user + generator.system) / Math.max(1, sorted.length),
     samples: Array.from(sorted),
   };

@@ -37,7 +37,16 @@ export function processRss(pid: number): number {
 
 /** CPU time (user + system, all threads) a process has used so far, in µs (Linux clock ticks of 10 ms). */
 export function processCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpu(`/proc/${pid}/stat`);
+}
+
+/** CPU time (user + system) of a process's main thread alone, the one that runs its event loop, in µs. */
+export function mainThreadCpu(pid: number): number {
+  return statCpu(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpu(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

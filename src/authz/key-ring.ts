@@ -1,6 +1,7 @@
 import { errors, importJWK, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../core/clock.ts';
 import { JwsSigner } from '../core/jws.ts';
+import { passwordHashesInFlight } from '../core/password-hash.ts';
 import type { Client, Settings, SigningAlgorithm, SigningKeyRecord } from '../core/model.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import { generateSigningKey, keySetAt, type KeySetView, keyStatuses, sealContext } from '../core/signing-keys.ts';
@@ -77,8 +78,16 @@ export class KeyRing {
     private readonly clock: Clock,
     private readonly settings: () => Promise<Settings>,
     private readonly maxAgeSeconds = 5,
-    /** Off in all workers but one of `serve --workers N`: one process per host rotates (a rotation race still adds one key). */
-    private readonly options: { rotateOnSchedule: boolean } = { rotateOnSchedule: true },
+    private readonly options: {
+      /** Off in all workers but one of `serve --workers N`: one process per host rotates (a rotation race still adds one key). */
+      rotateOnSchedule: boolean;
+      /**
+       * Whether signatures may run on libuv's thread pool (see `sign`): for a single process on a
+       * machine with cores to spare. Where every core runs an event loop (`--workers`), the pool's
+       * thread hop only adds CPU.
+       */
+      signOnThreadPool: boolean;
+    } = { rotateOnSchedule: true, signOnThreadPool: false },
   ) {}
 
   /** Makes the first key when there is none (one instance wins; the others read its key). */
@@ -152,10 +161,15 @@ export class KeyRing {
   /**
    * Signs with the current key; the header carries `alg`, `kid` and `typ`. A payload that depends on
    * the algorithm (`at_hash`) is a function of it, so that it matches the key that signs.
+   *
+   * With `signOnThreadPool`, the signature runs on libuv's thread pool, beside the event loop, unless
+   * password hashes are on the pool: a signature queued behind them would wait 10–20 ms each, so
+   * then it is made here, on the event loop, as quickly as ever (docs/tokens.md "What each costs").
    */
   async sign(payload: JWTPayload | ((alg: SigningAlgorithm) => JWTPayload), typ: 'at+jwt' | 'JWT'): Promise<string> {
     const signer = this.signer((await this.now()).current);
-    return signer.sign(typeof payload === 'function' ? payload(signer.alg) : payload, typ);
+    const claims = typeof payload === 'function' ? payload(signer.alg) : payload;
+    return this.options.signOnThreadPool && passwordHashesInFlight() === 0 ? signer.signOnThreadPool(claims, typ) : signer.sign(claims, typ);
   }
 
   /** The JWKS: next, current and still-needed retired keys (RFC 7517 §5). */

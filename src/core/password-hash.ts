@@ -14,6 +14,32 @@ export const MIN_ARGON2: Argon2Params = { memoryCost: 19_456, timeCost: 2, paral
 
 const ARGON2ID = 2 as Algorithm;
 
+let hashesInFlight = 0;
+
+/**
+ * Password hashes and verifications this process has on libuv's thread pool right now. Each holds
+ * a pool thread for 10–20 ms (argon2id at the floor of docs/security.md): while there is any, a
+ * short job queued on the pool may wait that long, so the token endpoint signs on the event loop
+ * instead (docs/tokens.md "What each costs").
+ */
+export function passwordHashesInFlight(): number {
+  return hashesInFlight;
+}
+
+/**
+ * Runs one password hash or verification on the thread pool, counted in `passwordHashesInFlight`.
+ * Every hash of this module goes through it: it is the one place that knows the pool holds
+ * password work.
+ */
+export async function hashOnThreadPool<T>(work: () => Promise<T>): Promise<T> {
+  hashesInFlight++;
+  try {
+    return await work();
+  } finally {
+    hashesInFlight--;
+  }
+}
+
 /**
  * Hashes and verifies human passwords. The work runs on libuv's thread pool, off the event loop.
  * `verifyDummy` performs the same work as a real verification against a hash nobody can match,
@@ -64,13 +90,13 @@ export class Argon2Hasher implements PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return hash(password, { algorithm: ARGON2ID, ...this.params });
+    return hashOnThreadPool(() => hash(password, { algorithm: ARGON2ID, ...this.params }));
   }
 
   async verify(storedHash: string, password: string): Promise<boolean> {
     try {
-      if (!storedHash.startsWith('$argon2')) return await verifyLegacy(storedHash, password);
-      return await verify(storedHash, password);
+      // Imported formats run on the pool too: bcrypt (@node-rs/bcrypt), PBKDF2 and scrypt (node:crypto).
+      return await hashOnThreadPool(() => (storedHash.startsWith('$argon2') ? verify(storedHash, password) : verifyLegacy(storedHash, password)));
     } catch {
       // A malformed stored hash is a failed login, not a server error.
       return false;

@@ -6,6 +6,7 @@ import { saveService } from '../../src/manage/services.ts';
 import { updateSettings } from '../../src/manage/settings.ts';
 import { rotateSigningKey } from '../../src/manage/signing-keys.ts';
 import { postForm, startTestServer, type TestServer } from '../helpers/server.ts';
+import { holdThreadPool } from '../helpers/thread-pool.ts';
 import { bearer, startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const OTHER_API = 'https://api.example.test/orders';
@@ -158,5 +159,37 @@ describe('JWT access tokens', () => {
     clock.advance(600);
     assert.ok(!(await keys()).includes(kid!));
     await assert.rejects(verifyWithJose(value, { at: issuedAt }), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  });
+
+  /** A token issued while password hashes occupy every thread of the pool (jose's WebCrypto needs the pool: verify after). */
+  async function accessTokenWhilePasswordsHash(): Promise<string> {
+    const pool = holdThreadPool();
+    try {
+      return await accessToken();
+    } finally {
+      await pool.release();
+    }
+  }
+
+  // docs/tokens.md "What each costs": the signature runs on libuv's thread pool unless password hashes are on it.
+  test('while password hashes hold the thread pool, a JWT is issued before they finish (signed on the event loop), and verifies', async () => {
+    const value = await accessTokenWhilePasswordsHash();
+    assert.equal(decodeProtectedHeader(value).typ, 'at+jwt');
+    await verifyWithJose(value);
+    assert.equal(await active(value), true);
+    assert.equal((await gateway(value)).status, 200);
+  });
+
+  test('after a rotation to RS256, then EdDSA, the new key signs, on the pool and beside password hashes; jose verifies both', async () => {
+    await updateSettings(server.app.store, { signingKeyPublishDelay: 60 }, clock);
+    for (const alg of ['RS256', 'EdDSA'] as const) {
+      const next = await rotateSigningKey(server.app.store, server.app.ctx.secretBox, clock, { alg });
+      clock.advance(61);
+      const tokens = [await accessToken(), await accessTokenWhilePasswordsHash()];
+      for (const value of tokens) {
+        assert.deepEqual(decodeProtectedHeader(value), { alg, kid: next.kid, typ: 'at+jwt' });
+        assert.equal((await verifyWithJose(value)).payload.client_id, jwtClient.id);
+      }
+    }
   });
 });

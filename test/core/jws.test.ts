@@ -14,30 +14,40 @@ async function keyOf(alg: SigningAlgorithm, generation = 1, activatesAt = 0, ret
 }
 
 describe('JwsSigner (compact JWS through node:crypto, RFC 7515 §7.1)', () => {
+  const signerOf = (record: SigningKeyRecord) =>
+    new JwsSigner(JSON.parse(box.open(record.privateSealed, sealContext(record.kid)).toString('utf8')), record.alg, record.kid);
+  const where = {
+    'on the calling thread': (signer: JwsSigner, claims: object, typ: string) => Promise.resolve(signer.sign(claims, typ)),
+    "on libuv's thread pool": (signer: JwsSigner, claims: object, typ: string) => signer.signOnThreadPool(claims, typ),
+  };
+
   for (const alg of ['ES256', 'RS256', 'EdDSA'] as const) {
-    it(`signs ${alg} tokens that jose verifies against the published key, header and claims as given`, async () => {
-      const record = await keyOf(alg);
-      const signer = new JwsSigner(JSON.parse(box.open(record.privateSealed, sealContext(record.kid)).toString('utf8')), alg, record.kid);
-      const claims = { iss: 'https://as.example', sub: 'Ærø', aud: 'https://rs.example', exp: 2_000_000_000, iat: 1_000_000_000, scope: 'a b' };
-      const token = signer.sign(claims, 'at+jwt');
-      assert.deepEqual(decodeProtectedHeader(token), { alg, kid: record.kid, typ: 'at+jwt' });
-      const key = await importJWK(record.publicJwk, alg);
-      const { payload } = await jwtVerify(token, key, { algorithms: [alg], typ: 'at+jwt', currentDate: new Date(1_500_000_000_000) });
-      assert.deepEqual(payload, claims);
-      // Another typ gets its own header; a flipped signature bit is refused.
-      assert.equal(decodeProtectedHeader(signer.sign(claims, 'JWT')).typ, 'JWT');
-      const [head, body, signature] = token.split('.');
-      const altered = Buffer.from(signature!, 'base64url');
-      altered[0] = altered[0]! ^ 1;
-      await assert.rejects(jwtVerify(`${head}.${body}.${altered.toString('base64url')}`, key, { currentDate: new Date(1_500_000_000_000) }));
-    });
+    for (const [place, sign] of Object.entries(where)) {
+      it(`signs ${alg} tokens ${place} that jose verifies against the published key, header and claims as given`, async () => {
+        const record = await keyOf(alg);
+        const signer = signerOf(record);
+        const claims = { iss: 'https://as.example', sub: 'Ærø', aud: 'https://rs.example', exp: 2_000_000_000, iat: 1_000_000_000, scope: 'a b' };
+        const token = await sign(signer, claims, 'at+jwt');
+        assert.deepEqual(decodeProtectedHeader(token), { alg, kid: record.kid, typ: 'at+jwt' });
+        const key = await importJWK(record.publicJwk, alg);
+        const { payload } = await jwtVerify(token, key, { algorithms: [alg], typ: 'at+jwt', currentDate: new Date(1_500_000_000_000) });
+        assert.deepEqual(payload, claims);
+        // Another typ gets its own header; a flipped signature bit is refused.
+        assert.equal(decodeProtectedHeader(await sign(signer, claims, 'JWT')).typ, 'JWT');
+        const [head, body, signature] = token.split('.');
+        const altered = Buffer.from(signature!, 'base64url');
+        altered[0] = altered[0]! ^ 1;
+        await assert.rejects(jwtVerify(`${head}.${body}.${altered.toString('base64url')}`, key, { currentDate: new Date(1_500_000_000_000) }));
+      });
+    }
   }
 
-  it('gives ES256 signatures in the JOSE r || s form (RFC 7518 §3.4): 64 bytes, not DER', async () => {
-    const record = await keyOf('ES256');
-    const signer = new JwsSigner(JSON.parse(box.open(record.privateSealed, sealContext(record.kid)).toString('utf8')), 'ES256', record.kid);
-    for (let i = 0; i < 20; i++) assert.equal(Buffer.from(signer.sign({ i }, 'JWT').split('.')[2]!, 'base64url').length, 64);
-  });
+  for (const [place, sign] of Object.entries(where)) {
+    it(`gives ES256 signatures in the JOSE r || s form (RFC 7518 §3.4) ${place}: 64 bytes, not DER`, async () => {
+      const signer = signerOf(await keyOf('ES256'));
+      for (let i = 0; i < 20; i++) assert.equal(Buffer.from((await sign(signer, { i }, 'JWT')).split('.')[2]!, 'base64url').length, 64);
+    });
+  }
 });
 
 describe('keySetAt (the key ring view, docs/tokens.md "Rotation")', () => {

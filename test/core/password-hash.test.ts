@@ -9,7 +9,7 @@ function bcryptHash(password: string, options: { cost: number; version?: string 
   return hashSync(password, options.cost).replace(/^\$2[aby]\$/, `$${options.version ?? '2b'}$`);
 }
 import { legacyFormat, verifyLegacy } from '../../src/core/legacy-hashes.ts';
-import { Argon2Hasher, isAcceptedPasswordHash } from '../../src/core/password-hash.ts';
+import { Argon2Hasher, isAcceptedPasswordHash, passwordHashesInFlight } from '../../src/core/password-hash.ts';
 import { createUser } from '../../src/manage/users.ts';
 import { findLeaks, postForm, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -90,6 +90,19 @@ describe('imported password hashes (docs/security.md)', () => {
       return true;
     });
   });
+});
+
+// JWT signatures go to the thread pool only while this count is 0 (docs/tokens.md "What each costs").
+test('every hash and verification, argon2id or imported, failed or not, counts as in flight on the thread pool until it ends', async () => {
+  const hasher = new Argon2Hasher();
+  const stored = await hasher.hash('counted-password');
+  const imported = bcryptHash('counted-password', { cost: 4 });
+  assert.equal(passwordHashesInFlight(), 0);
+  const work = [hasher.hash('another'), hasher.verify(stored, 'wrong'), hasher.verify(imported, 'counted-password'), hasher.verify('$argon2id$garbage', 'x')];
+  assert.equal(passwordHashesInFlight(), 4);
+  const [, wrong, legacy, malformed] = await Promise.all(work);
+  assert.deepEqual([wrong, legacy, malformed], [false, true, false]);
+  assert.equal(passwordHashesInFlight(), 0);
 });
 
 describe('imported hashes log in once and are argon2id afterwards (over HTTP)', () => {
