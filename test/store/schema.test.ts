@@ -151,7 +151,7 @@ describe('one schema for both dialects (the migrations are written once)', () =>
   it('a migration for PostgreSQL only (0015, the cache triggers) is run there and only recorded on SQLite', async () => {
     const only = readMigrations().filter((migration) => migration.only === 'postgres');
     assert.deepEqual(only.map((migration) => migration.name), ['0015-change-notifications.sql']);
-    assert.deepEqual(readMigrations().filter((migration) => migration.only === 'sqlite').map((migration) => migration.name), ['0016-change-log.sql']);
+    assert.deepEqual(readMigrations().filter((migration) => migration.only === 'sqlite').map((migration) => migration.name), ['0016-change-log.sql', '0023-tokens-in-issue-order.sql']);
     const path = join(dir, 'postgres-only.db');
     const store = new SqliteStore(path);
     await store.migrate();
