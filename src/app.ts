@@ -85,6 +85,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         .catch((error: unknown) => logger.error({ err: error }, 'recording a throttle block failed'))
         .finally(() => recording.delete(write));
       recording.add(write);
+      return write;
     };
     const authorizationServer = config.resourceServer.introspection === undefined;
     if (config.directory) {

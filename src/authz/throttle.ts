@@ -163,10 +163,12 @@ export class LoginThrottle {
   private readonly clientIp: Counter;
   private readonly otp: Counter;
   /**
-   * Told when a block or delay starts (not on every failure: the hot path stays as it was).
-   * Must not throw or wait; app.ts records the block in the store, in the background.
+   * Told when a block or delay starts (not on every failure: the hot path stays as it was); app.ts
+   * records the block in the store. Awaited: the answer to the attempt that starts a block goes
+   * out once the block is recorded, so that whoever sees that answer finds the block listed
+   * (docs/security.md "Locked accounts"). Must not throw.
    */
-  onBlock: ((block: BlockStarted) => void) | undefined;
+  onBlock: ((block: BlockStarted) => Promise<void>) | undefined;
 
   constructor(
     readonly settings: ThrottleSettings = DEFAULT_THROTTLE,
@@ -278,12 +280,15 @@ export class LoginThrottle {
       ]);
     }
     if (this.onBlock === undefined) return;
-    if (pairBlocked) this.onBlock({ counter: 'user_ip', username: name, ip, seconds: this.settings.userIp.blockSeconds });
-    if (ipBlocked) this.onBlock({ counter: 'ip', username: null, ip, seconds: this.settings.ip.blockSeconds });
+    const started: BlockStarted[] = [];
+    if (pairBlocked) started.push({ counter: 'user_ip', username: name, ip, seconds: this.settings.userIp.blockSeconds });
+    if (ipBlocked) started.push({ counter: 'ip', username: null, ip, seconds: this.settings.ip.blockSeconds });
     // Exactly one failure (on whichever instance) is the one from which the delay starts.
     if (user!.consumedPoints === Math.max(1, this.settings.user.freeFailures)) {
-      this.onBlock({ counter: 'user', username: name, ip: null, seconds: Math.max(1, Math.ceil(user!.msBeforeNext / 1000)) });
+      started.push({ counter: 'user', username: name, ip: null, seconds: Math.max(1, Math.ceil(user!.msBeforeNext / 1000)) });
     }
+    const onBlock = this.onBlock;
+    await Promise.all(started.map((block) => onBlock(block)));
   }
 
   /**

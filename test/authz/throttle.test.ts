@@ -202,6 +202,39 @@ describe('LoginThrottle (unit)', () => {
     }
   });
 
+  test('the failure that starts a block is answered only once the block is recorded', async () => {
+    const throttle = new LoginThrottle(settings, undefined, async () => {});
+    let recorded: () => void = () => {};
+    const started: string[] = [];
+    // The pair's block is recorded only when the test says; the delay across addresses (started at
+    // the second failure) at once.
+    throttle.onBlock = (block) => {
+      started.push(block.counter);
+      if (block.counter !== 'user_ip') return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        recorded = resolve;
+      });
+    };
+    for (let i = 0; i < 2; i++) {
+      await throttle.beforePassword('recorded', '10.6.6.6');
+      await throttle.passwordFailed('recorded', '10.6.6.6');
+    }
+    assert.deepEqual(started, ['user']);
+    started.length = 0;
+    await throttle.beforePassword('recorded', '10.6.6.6');
+    let answered = false;
+    const failing = throttle.passwordFailed('recorded', '10.6.6.6').then(() => {
+      answered = true;
+    });
+    // Give the counters' backend every chance to finish: only the record holds the answer back.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, ['user_ip']);
+    assert.equal(answered, false, 'answered before the block was recorded');
+    recorded();
+    await failing;
+    assert.equal(answered, true);
+  });
+
   test('switched off explicitly, nothing is counted', async () => {
     const throttle = new LoginThrottle({ ...settings, enabled: false });
     for (let i = 0; i < 10; i++) {
