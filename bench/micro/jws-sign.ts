@@ -4,6 +4,7 @@ import { JwsSigner } from '../../src/core/jws.ts';
 import type { SigningAlgorithm } from '../../src/core/model.ts';
 import { SecretBox } from '../../src/core/secret-box.ts';
 import { generateSigningKey, sealContext } from '../../src/core/signing-keys.ts';
+import { option } from '../lib/option.ts';
 
 /**
  * CPU of one JWT access-token signature through src/core/jws.ts (docs/tokens.md "What each costs"),
@@ -15,10 +16,6 @@ import { generateSigningKey, sealContext } from '../../src/core/signing-keys.ts'
  * Usage: tsx bench/micro/jws-sign.ts [--alg ES256] [--tokens 20000] [--pollute 2000000]
  * (UV_THREADPOOL_SIZE as `portcullis serve` sets it: one thread per core, at least 2).
  */
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1]! : fallback;
-}
 
 const alg = option('alg', 'ES256') as SigningAlgorithm;
 const tokens = Number(option('tokens', '20000'));

@@ -8,6 +8,7 @@ import type { TokenRecord } from '../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { option } from '../lib/option.ts';
 
 /**
  * CPU cost of a refresh's store work on the real SqliteStore (schema, group commit, read caches,
@@ -23,10 +24,6 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
  *
  * Usage: tsx bench/micro/sqlite-refresh.ts [--group 16] [--families 512] [--grow 40000] [--refreshes 60000] [--pages]
  */
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1]! : fallback;
-}
 
 const group = Number(option('group', '16'));
 const families = Number(option('families', '512'));

@@ -10,6 +10,7 @@ import type { TokenFamily, TokenRecord } from '../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { option } from '../lib/option.ts';
 
 /**
  * The store's share of `serve --workers`' cost on SQLite writes: 1 and then 2 processes (in turns,
@@ -27,10 +28,6 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
  * the other (the figure per process is its CPU over its own grants; their mean is the cost per grant). Usage:
  *   tsx bench/micro/sqlite-workers.ts [--grants 20000] [--group 8] [--rounds 2] [--pragma P] [--thread no] [--writers one]
  */
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1]! : fallback;
-}
 
 const grants = Number(option('grants', '20000'));
 const group = Number(option('group', '8'));

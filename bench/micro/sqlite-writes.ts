@@ -7,6 +7,7 @@ import type { TokenRecord } from '../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { option } from '../lib/option.ts';
 
 /**
  * CPU cost of the token writes of a client-credentials grant on the real SqliteStore (schema,
@@ -14,10 +15,6 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
  * the store to `--grow` grants. `--pragma "wal_autocheckpoint = 1000"` overrides a pragma to
  * compare against. Usage: tsx bench/micro/sqlite-writes.ts [--group 22] [--grow 44000] [--pragma P]
  */
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1]! : fallback;
-}
 
 const group = Number(option('group', '22'));
 const grow = Number(option('grow', '44000'));
