@@ -4,7 +4,7 @@ import { JwsSigner } from '../../src/core/jws.ts';
 import type { SigningAlgorithm } from '../../src/core/model.ts';
 import { SecretBox } from '../../src/core/secret-box.ts';
 import { generateSigningKey, sealContext } from '../../src/core/signing-keys.ts';
-import { option } from '../lib/option.ts';
+import { option } from '../lib/micro.ts';
 
 /**
  * CPU of one JWT access-token signature through src/core/jws.ts (docs/tokens.md "What each costs"),

@@ -8,7 +8,7 @@ import type { TokenRecord } from '../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { option } from '../lib/option.ts';
+import { option, printCpuPer } from '../lib/micro.ts';
 
 /**
  * CPU cost of a refresh's store work on the real SqliteStore (schema, group commit, read caches,
@@ -110,16 +110,8 @@ if (pages) {
   await run(measured);
   walPagesByTree();
 } else {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await run(measured);
-  const used = process.cpuUsage(cpu);
-  const wall = performance.now() - started;
-  console.log(
-    `group ${group}, ${families} families, checkpoint interval ${interval || 'as shipped'}, ${pragma || 'pragmas as shipped'}: ` +
-      `${((used.user + used.system) / measured).toFixed(1)} µs CPU per refresh ` +
-      `(${(used.user / measured).toFixed(1)} user, ${(used.system / measured).toFixed(1)} system), ${((wall * 1000) / measured).toFixed(1)} µs wall`,
-  );
+  const label = `group ${group}, ${families} families, checkpoint interval ${interval || 'as shipped'}, ${pragma || 'pragmas as shipped'}`;
+  await printCpuPer('refresh', measured, label, () => run(measured));
 }
 await store.close();
 rmSync(dir, { recursive: true, force: true });

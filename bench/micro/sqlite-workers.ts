@@ -10,7 +10,7 @@ import type { TokenFamily, TokenRecord } from '../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { option } from '../lib/option.ts';
+import { option } from '../lib/micro.ts';
 
 /**
  * The store's share of `serve --workers`' cost on SQLite writes: 1 and then 2 processes (in turns,

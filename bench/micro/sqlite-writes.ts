@@ -7,7 +7,7 @@ import type { TokenRecord } from '../../src/core/model.ts';
 import { generateSecret, hashSecret } from '../../src/core/secrets.ts';
 import { registerClient } from '../../src/manage/clients.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { option } from '../lib/option.ts';
+import { option, printCpuPer } from '../lib/micro.ts';
 
 /**
  * CPU cost of the token writes of a client-credentials grant on the real SqliteStore (schema,
@@ -51,14 +51,6 @@ async function run(grants: number): Promise<void> {
 }
 
 await run(grow);
-const cpu = process.cpuUsage();
-const started = performance.now();
-await run(measured);
-const used = process.cpuUsage(cpu);
-const wall = performance.now() - started;
-console.log(
-  `group ${group}, ${pragma || 'pragmas as shipped'}: ${((used.user + used.system) / measured).toFixed(1)} µs CPU per grant ` +
-    `(${(used.user / measured).toFixed(1)} user, ${(used.system / measured).toFixed(1)} system), ${((wall * 1000) / measured).toFixed(1)} µs wall`,
-);
+await printCpuPer('grant', measured, `group ${group}, ${pragma || 'pragmas as shipped'}`, () => run(measured));
 await store.close();
 rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { addressGroup } from '../core/client-address.ts';
 import { TooManyAttempts } from '../core/errors.ts';
+import { hashSecret } from '../core/secrets.ts';
 import { canonicalUsername } from '../core/username.ts';
 import { changeEach, type Counter, type CounterChange, type Counters } from '../store/counters.ts';
 
@@ -107,7 +107,7 @@ export class Throttled extends TooManyAttempts {
  * exist is counted exactly like one that does.
  */
 function key(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000'), 'utf8').digest('base64url').slice(0, 32);
+  return hashSecret(parts.join('\u0000')).slice(0, 32);
 }
 
 /** The client counter's key: unknown client ids (`null`) share one per address. */

@@ -1,7 +1,8 @@
 /** RFC 6750 §2.1's b64token: the characters a bearer token may hold, `=` only at its end. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const B64TOKEN_CHARS = '[A-Za-z0-9\\-._~+/]+=*';
+const B64TOKEN = new RegExp(`^${B64TOKEN_CHARS}$`);
 /** `Bearer` (case-insensitive scheme), one space or more, the b64token, optional trailing spaces. */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const BEARER = new RegExp(`^Bearer +(${B64TOKEN_CHARS}) *$`, 'i');
 
 /**
  * What an `Authorization` header says of a bearer token: `absent` when there is no header or it
