@@ -20,9 +20,9 @@ export async function requireSessions(connectionString: string): Promise<void> {
   const payload = randomBytes(12).toString('base64url');
   const listener = new pg.Client({ connectionString, application_name: 'portcullis-session-check' });
   const notifier = new pg.Client({ connectionString, application_name: 'portcullis-session-check' });
+  let timer: NodeJS.Timeout | undefined;
   try {
     await listener.connect();
-    let timer: NodeJS.Timeout | undefined;
     const arrived = new Promise<boolean>((resolve) => {
       listener.on('notification', (message) => {
         if (message.channel === CHANNEL && message.payload === payload) resolve(true);
@@ -32,14 +32,14 @@ export async function requireSessions(connectionString: string): Promise<void> {
     await listener.query(`LISTEN ${CHANNEL}`);
     await notifier.connect();
     await notifier.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
-    const reached = await arrived;
-    clearTimeout(timer);
-    if (!reached) {
+    if (!(await arrived)) {
       throw new ConfigError(
         'database_url: PostgreSQL notifications do not reach the connections of this instance: a connection pooler in transaction mode (PgBouncer pool_mode = transaction) is in between; use session mode or a direct connection (docs/deployment.md#pgbouncer)',
       );
     }
   } finally {
+    // Also when LISTEN or the NOTIFY failed: the wait must not keep the process alive.
+    clearTimeout(timer);
     await Promise.all([listener.end().catch(() => undefined), notifier.end().catch(() => undefined)]);
   }
 }
